@@ -25,7 +25,8 @@ export interface StatusTable {
 /**
  * Maps a raw status word to a RunState.
  * An unknown (or empty) word is `unknown` while the run has no end time, and `failed` once it has one:
- * a run we cannot read as a success is never reported as one.
+ * a run we cannot read as a success is never reported as one. A known in-progress word stays in progress
+ * even when an end time is already set (the run has ended only when its status is terminal too).
  */
 export function normalizeStatus(table: StatusTable, raw: string | null | undefined, hasEnded: boolean): RunState {
   const word = (raw ?? '').trim().toLowerCase();
@@ -34,8 +35,8 @@ export function normalizeStatus(table: StatusTable, raw: string | null | undefin
     if (has(table.succeeded)) return 'succeeded';
     if (has(table.failed)) return 'failed';
     if (has(table.cancelled)) return 'cancelled';
-    if (has(table.queued)) return hasEnded ? 'failed' : 'queued';
-    if (has(table.running)) return hasEnded ? 'failed' : 'running';
+    if (has(table.queued)) return 'queued';
+    if (has(table.running)) return 'running';
   }
   return hasEnded ? 'failed' : 'unknown';
 }

@@ -1,0 +1,39 @@
+// `npm run demo`: starts the bundled simulator with its demo world and runs the real CLI against it over
+// HTTP: a TimeXtender task that succeeds, then a process map in which one task fails, with its log lines.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { startSimulator } = await import(join(root, 'lib/simulator/index.js'));
+const { seedDemoWorld } = await import(join(root, 'lib/simulator/demo-world.js'));
+
+const sim = await startSimulator({ timeScale: 20 });
+const world = seedDemoWorld(sim);
+const cli = join(root, 'lib/adapters/cli/index.js');
+
+function say(text) {
+  process.stdout.write(`\n\x1b[1m${text}\x1b[0m\n`);
+}
+
+function runCli(args) {
+  say(`$ orchestration-run ${args.join(' ')}`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, ORCHESTRATION_RUN_API_KEY: world.tdpKey },
+    });
+    child.on('exit', (code) => {
+      say(`→ exit code ${code}`);
+      resolve(code);
+    });
+  });
+}
+
+const common = ['--platform', 'timextender', '--base-url', sim.url, '--workspace', world.workspace, '--poll-interval', '2s'];
+say(`Simulator running at ${sim.url} (the API key is passed in ORCHESTRATION_RUN_API_KEY).`);
+say('1. A task that succeeds:');
+await runCli([...common, '--task', 'Package/1005']);
+say('2. A whole process map in which one task fails (its log lines are shown, then the summary):');
+await runCli([...common, '--process-map', 'Daily Finance Load', '--log-lines', '20']);
+await sim.close();

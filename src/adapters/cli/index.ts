@@ -1,0 +1,3 @@
+import { runAsProcess } from './main.js';
+
+void runAsProcess();

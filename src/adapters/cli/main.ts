@@ -1,0 +1,168 @@
+/**
+ * The command-line front end: every input as a `--kebab-case` flag (repeat a flag for several lines), with
+ * `ORCHESTRATION_RUN_<NAME>` environment variables as fallback (e.g. ORCHESTRATION_RUN_API_KEY).
+ * Exit codes: 0 succeeded, 1 failed or cancelled, 2 bad input, 3 timed out.
+ */
+import { runStep } from '../../core/engine.js';
+import { EXIT } from '../../core/outcome.js';
+import { INPUTS, InputError, parseSettings } from '../../core/inputs.js';
+import { maskSecrets, neutralize } from '../../core/untrusted.js';
+import { loadProvider } from '../../providers/index.js';
+import { CliHost } from './host.js';
+
+export const VERSION = '1.0.0';
+
+interface CliArgs {
+  values: Map<string, string[]>;
+  json: boolean;
+  summaryFile?: string;
+  verbose: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+const CLI_ONLY_FLAGS = ['json', 'summary', 'junit', 'verbose', 'help', 'version'];
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const known = new Set(INPUTS.map((d) => d.name));
+  const args: CliArgs = { values: new Map(), json: false, verbose: false, help: false, version: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}': every input is a --flag, e.g. --task Package/1005`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (name === 'json' || name === 'verbose' || name === 'help' || name === 'version') {
+      args[name] = true;
+      continue;
+    }
+    const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new UsageError(`flag --${name} needs a value, e.g. --${name} ${exampleFor(name)}`);
+    if (name === 'summary') args.summaryFile = value;
+    else if (name === 'junit') args.values.set('junit-file', [value]);
+    else if (known.has(name)) args.values.set(name, [...(args.values.get(name) ?? []), value]);
+    else {
+      const all = [...known, ...CLI_ONLY_FLAGS];
+      const close = all.filter((n) => n.includes(name) || name.includes(n)).slice(0, 3);
+      throw new UsageError(`unknown flag --${name}${close.length ? `; did you mean ${close.map((n) => `--${n}`).join(' or ')}?` : ''} (see --help)`);
+    }
+  }
+  return args;
+}
+
+function exampleFor(name: string): string {
+  return INPUTS.find((d) => d.name === name)?.example.split('\n')[0] ?? 'VALUE';
+}
+
+export function helpText(): string {
+  const lines = [
+    `orchestration-run ${VERSION}: trigger a data load, follow the run it caused, explain failures, pass or fail.`,
+    '',
+    'Usage: orchestration-run --platform timextender --tenant acme --workspace finance --task Package/1005',
+    '',
+    'Inputs (flag, or environment variable ORCHESTRATION_RUN_<NAME>; repeat a flag for several lines):',
+  ];
+  for (const def of INPUTS) {
+    const dflt = def.default !== undefined ? ` (default ${def.default})` : '';
+    lines.push(`  --${def.name.padEnd(18)} ${def.description}${dflt}`);
+  }
+  lines.push(
+    '',
+    'CLI options:',
+    '  --json               print the results as JSON on stdout (progress goes to stderr)',
+    '  --summary FILE       write the markdown summary to FILE',
+    '  --junit FILE         write JUnit XML results to FILE',
+    '  --verbose            print debug lines (requests and retries)',
+    '',
+    'Exit codes: 0 succeeded, 1 failed or cancelled, 2 bad input, 3 timed out.',
+  );
+  return lines.join('\n');
+}
+
+export interface CliIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  env: Record<string, string | undefined>;
+  signal: AbortSignal;
+}
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    io.stderr(`orchestration-run: ${(error as Error).message}`);
+    return EXIT.badInput;
+  }
+  if (args.help) {
+    io.stdout(helpText());
+    return EXIT.succeeded;
+  }
+  if (args.version) {
+    io.stdout(VERSION);
+    return EXIT.succeeded;
+  }
+  const envName = (name: string) => `ORCHESTRATION_RUN_${name.toUpperCase().replace(/-/g, '_')}`;
+  const raw = (name: string) => {
+    const given = args.values.get(name);
+    if (given) return given.join('\n');
+    return io.env[envName(name)];
+  };
+  const apiKeyHint = raw('api-key');
+  let parsed;
+  try {
+    parsed = parseSettings(raw, { nameStyle: 'cli' });
+  } catch (error) {
+    if (error instanceof InputError) {
+      io.stderr(`orchestration-run: ${maskSecrets(error.message, apiKeyHint ? [apiKeyHint] : [])}`);
+      return EXIT.badInput;
+    }
+    throw error;
+  }
+  const host = new CliHost({
+    out: args.json ? io.stderr : io.stdout,
+    err: io.stderr,
+    verbose: args.verbose,
+    summaryFile: args.summaryFile,
+    env: io.env,
+    signal: io.signal,
+  });
+  host.setSecret(parsed.settings.apiKey);
+  for (const warning of parsed.warnings) host.warning(warning);
+  const outcome = await runStep(parsed.settings, host, { loadProvider });
+  if (outcome.failureLine) host.error(outcome.failureLine);
+  if (args.json) {
+    io.stdout(maskSecrets(host.outputs.get('result') ?? '[]', [parsed.settings.apiKey]));
+  }
+  return outcome.exitCode;
+}
+
+/** Runs the CLI as a process: signals cancel the run; a second signal exits at once. */
+export async function runAsProcess(): Promise<void> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: string) => {
+    signals++;
+    if (signals > 1) process.exit(130);
+    process.stderr.write(`orchestration-run: ${name} received: stopping (cancelling remote runs where the platform can)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const write = (stream: NodeJS.WriteStream) => (line: string) => void stream.write(`${line}\n`);
+  try {
+    process.exitCode = await main(process.argv.slice(2), {
+      stdout: write(process.stdout),
+      stderr: write(process.stderr),
+      env: process.env,
+      signal: controller.signal,
+    });
+  } catch (error) {
+    // Never a stack trace, never exit 0 on an unexpected fault.
+    const key = process.env.ORCHESTRATION_RUN_API_KEY;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`orchestration-run: internal error: ${neutralize(maskSecrets(message, key ? [key] : []))}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}

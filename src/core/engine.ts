@@ -1,0 +1,856 @@
+/**
+ * The engine: targets → resolve → (in-flight check) → baseline → trigger → find the triggered run → follow
+ * → logs → results. Platform-neutral: it drives a Provider and talks to the CI system only through a Host.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { Host } from './host.js';
+import { ApiError, HttpClient, requestScope, type HttpClientOptions, type Phase } from './http.js';
+import { LogFile } from './logs.js';
+import {
+  exitCodeFor,
+  isTerminal,
+  overallStatus,
+  type CancelReport,
+  type FailedTask,
+  type RunState,
+  type StepStatus,
+  type TargetResult,
+} from './outcome.js';
+import { DeadlineError, PollSchedule } from './poll.js';
+import { renderJUnit, renderSummaryMarkdown, renderTextSummary, resultJson } from './report.js';
+import type { Settings, TargetSpec } from './settings.js';
+import type {
+  FindResult,
+  Observation,
+  Provider,
+  ProviderLoader,
+  ResolvedTarget,
+  RunHandle,
+  TriggerResult,
+} from '../providers/provider.js';
+
+export interface EngineOptions {
+  loadProvider: ProviderLoader;
+  clock?: Clock;
+  /** Overrides for the HTTP client (tests: shorter per-request timeouts, retry delays). */
+  http?: Partial<HttpClientOptions>;
+  /** How long a triggered run may take to show up (default 5 minutes, never past the timeout). */
+  startWindowMs?: number;
+  /** How long to look for the run of a trigger whose answer was lost, before sending it again. */
+  confirmWindowMs?: number;
+  /** A progress line this often while nothing changes (default 5 minutes). */
+  heartbeatMs?: number;
+  /** Time allowed for cancelling remote runs after a timeout or cancellation. */
+  cancelBudgetMs?: number;
+  /** Write the summary, outputs and JUnit (default true; the post step turns it off). */
+  report?: boolean;
+}
+
+export interface StepOutcome {
+  status: StepStatus;
+  exitCode: number;
+  results: TargetResult[];
+  summaryMarkdown: string;
+  logFile: string;
+  /** One line for the CI system's failure message, when the step does not pass. */
+  failureLine?: string;
+}
+
+/** Why following a target stopped early. */
+class StopSignal extends Error {
+  constructor(
+    readonly status: 'cancelled' | 'timed-out',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_ANNOTATIONS = 10;
+
+type AnyProvider = Provider<ResolvedTarget, RunHandle, unknown>;
+
+/** Saved in the host state so a GitHub post step can cancel what the main step could not. */
+export interface SavedRun {
+  index: number;
+  runId: string;
+  done: boolean;
+}
+
+export const STATE_RUNS = 'orchestration-runs';
+
+export async function runStep(settings: Settings, host: Host, options: EngineOptions): Promise<StepOutcome> {
+  host.setSecret(settings.apiKey);
+  const step = new Step(settings, host, options);
+  try {
+    return await step.run();
+  } finally {
+    await step.close();
+  }
+}
+
+class Step {
+  private readonly clock: Clock;
+  private readonly deadline: number;
+  private readonly startedAt: number;
+  private readonly logFile: LogFile;
+  private http: HttpClient | undefined;
+  private provider: AnyProvider | undefined;
+  private annotations = 0;
+  private readonly savedRuns = new Map<number, SavedRun>();
+  /** Fires at the deadline or on CI cancellation; every wait and request listens to it. */
+  private readonly stepAbort = new AbortController();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly host: Host,
+    private readonly options: EngineOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
+    this.deadline = this.startedAt + settings.timeoutMs;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    this.logFile = new LogFile(
+      join(host.tempDir, `orchestration-run-${stamp}-${randomBytes(3).toString('hex')}.log`),
+      settings.logLines,
+    );
+    const onHostAbort = () => this.stepAbort.abort(new StopSignal('cancelled', 'the CI job was cancelled'));
+    if (host.signal.aborted) onHostAbort();
+    else host.signal.addEventListener('abort', onHostAbort, { once: true });
+    this.deadlineTimer = setTimeout(
+      () => this.stepAbort.abort(new StopSignal('timed-out', `timed out after ${formatMs(settings.timeoutMs)}`)),
+      settings.timeoutMs,
+    );
+    this.deadlineTimer.unref?.();
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.deadlineTimer);
+    this.logFile.close();
+    await this.http?.close();
+    await this.provider?.close?.();
+  }
+
+  async run(): Promise<StepOutcome> {
+    const { settings, host } = this;
+    const module = await this.options.loadProvider(settings.platform);
+    // One client (one keep-alive pool) for every target of the step; the key goes to the API origin only.
+    this.http = new HttpClient({
+      baseUrl: settings.baseUrl,
+      headers: module.authHeaders(settings.apiKey),
+      proxy: host.proxy,
+      deadline: () => this.deadline,
+      clock: this.clock,
+      secrets: [settings.apiKey],
+      log: (m) => host.debug(m),
+      ...this.options.http,
+    });
+    this.provider = module.create({
+      http: this.http,
+      settings,
+      ciContext: host.ciContext,
+      clock: this.clock,
+      signal: this.stepAbort.signal,
+      log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
+    }) as AnyProvider;
+
+    host.info(
+      `orchestration-run: ${settings.platform}, mode ${settings.mode}, ${settings.targets.length} target(s), timeout ${formatMs(settings.timeoutMs)}`,
+    );
+    const results = await this.runAll();
+    return this.finish(results);
+  }
+
+  /** Runs every target, at most `max-concurrency` at once; with fail-fast, one failure stops the rest. */
+  private async runAll(): Promise<TargetResult[]> {
+    const { settings } = this;
+    const specs = settings.targets;
+    const results: TargetResult[] = new Array(specs.length);
+    const controllers = specs.map(() => new AbortController());
+    let failFastBy: string | undefined;
+    let next = 0;
+
+    const worker = async () => {
+      for (;;) {
+        const index = next++;
+        if (index >= specs.length) return;
+        const spec = specs[index]!;
+        if (failFastBy !== undefined) {
+          results[index] = this.notStarted(spec, `not started: ${failFastBy} did not succeed (fail-fast)`);
+          continue;
+        }
+        const signal = AbortSignal.any([this.stepAbort.signal, controllers[index]!.signal]);
+        const result = await this.runTarget(spec, index, signal);
+        results[index] = result;
+        if (settings.failFast && !isGreen(result) && failFastBy === undefined && specs.length > 1) {
+          failFastBy = spec.label;
+          controllers.forEach((c, i) => {
+            if (i !== index) c.abort(new StopSignal('cancelled', `stopped: ${spec.label} did not succeed (fail-fast)`));
+          });
+        }
+      }
+    };
+    const workers = Array.from({ length: Math.min(settings.maxConcurrency, specs.length) }, worker);
+    await Promise.all(workers);
+    return results;
+  }
+
+  private notStarted(spec: TargetSpec, message: string): TargetResult {
+    return { target: spec.label, platform: spec.platform, status: 'cancelled', failedTasks: [], message };
+  }
+
+  /** One target from start to end; never throws. */
+  private async runTarget(spec: TargetSpec, index: number, signal: AbortSignal): Promise<TargetResult> {
+    const run = new TargetRun(this, spec, index, signal);
+    try {
+      return await requestScope.run({ signal }, () => run.execute());
+    } catch (error) {
+      // Cancelling the remote run must not be stopped by the signal that ended the following.
+      const budget = AbortSignal.timeout(this.options.cancelBudgetMs ?? 15_000);
+      return requestScope.run({ signal: budget }, () => run.resultFromError(error));
+    }
+  }
+
+  // --- helpers used by TargetRun ---------------------------------------------------------------
+
+  get providerOrThrow(): AnyProvider {
+    if (!this.provider) throw new Error('provider not loaded');
+    return this.provider;
+  }
+
+  get s(): Settings {
+    return this.settings;
+  }
+
+  get h(): Host {
+    return this.host;
+  }
+
+  get c(): Clock {
+    return this.clock;
+  }
+
+  get startedAtMs(): number {
+    return this.startedAt;
+  }
+
+  get stepDeadline(): number {
+    return this.deadline;
+  }
+
+  get log(): LogFile {
+    return this.logFile;
+  }
+
+  get opts(): EngineOptions {
+    return this.options;
+  }
+
+  saveRun(index: number, runId: string, done: boolean): void {
+    this.savedRuns.set(index, { index, runId, done });
+    this.host.saveState(STATE_RUNS, JSON.stringify([...this.savedRuns.values()]));
+  }
+
+  annotate(message: string, title: string): void {
+    if (this.annotations < MAX_ANNOTATIONS) {
+      this.annotations++;
+      this.host.error(message, { title });
+    } else {
+      this.host.error(message);
+    }
+  }
+
+  private async finish(results: TargetResult[]): Promise<StepOutcome> {
+    const { settings, host } = this;
+    const status = overallStatus(results);
+    for (const line of renderTextSummary(results)) host.info(line);
+
+    const joined = (pick: (r: TargetResult) => string | number | undefined) =>
+      results.map((r) => (pick(r) === undefined ? '' : String(pick(r)))).join(',');
+    const logFile = this.logFile.path;
+    for (const r of results) if (r.failedTasks.length > 0 || r.logFile) r.logFile = logFile;
+
+    const report = this.options.report ?? true;
+    const reportContext = {
+      platform: settings.platform,
+      mode: settings.mode,
+      ciContext: host.ciContext,
+      logFile,
+    };
+    const summaryMarkdown = renderSummaryMarkdown(results, reportContext);
+    if (report) {
+      host.setOutput('status', status);
+      host.setOutput('run-id', joined((r) => r.runId));
+      host.setOutput('raw-status', joined((r) => r.rawStatus));
+      host.setOutput('started-at', joined((r) => r.startedAt));
+      host.setOutput('finished-at', joined((r) => r.finishedAt));
+      host.setOutput('duration-seconds', joined((r) => r.durationSeconds));
+      host.setOutput('result', resultJson(results));
+      host.setOutput('log-file', logFile);
+      try {
+        await host.writeSummary(summaryMarkdown);
+      } catch (error) {
+        host.warning(`could not write the summary: ${errorText(error)}`);
+      }
+      if (settings.junitFile) {
+        try {
+          const { writeFile } = await import('node:fs/promises');
+          await writeFile(settings.junitFile, renderJUnit(results, reportContext));
+          host.info(`JUnit results written to ${settings.junitFile}`);
+        } catch (error) {
+          host.warning(`could not write the JUnit file ${settings.junitFile}: ${errorText(error)}`);
+        }
+      }
+    }
+    const failing = results.filter((r) => !isGreen(r));
+    const failureLine =
+      failing.length === 0
+        ? undefined
+        : failing.length === 1
+          ? `${failing[0]!.target}: ${failing[0]!.message ?? failing[0]!.status}`
+          : `${failing.length} of ${results.length} targets did not succeed: ` +
+            failing.map((r) => `${r.target} (${r.status})`).join(', ');
+    return { status, exitCode: exitCodeFor(status), results, summaryMarkdown, logFile, failureLine };
+  }
+}
+
+function isGreen(result: TargetResult): boolean {
+  return result.status === 'succeeded' || result.status === 'triggered' || result.status === 'running';
+}
+
+/** The life of one target. */
+class TargetRun {
+  private phase: Phase = 'resolve';
+  private target: ResolvedTarget | undefined;
+  private handles: RunHandle[] = [];
+  private last = new Map<string, Observation>();
+  private readonly notes: string[] = [];
+  private readonly provider: AnyProvider;
+  private readonly label: string;
+
+  constructor(
+    private readonly step: Step,
+    private readonly spec: TargetSpec,
+    private readonly index: number,
+    private readonly signal: AbortSignal,
+  ) {
+    this.provider = step.providerOrThrow;
+    this.label = spec.label;
+  }
+
+  private info(message: string): void {
+    this.step.h.info(`${this.label}: ${message}`);
+  }
+
+  async execute(): Promise<TargetResult> {
+    const { mode } = this.step.s;
+    this.phase = 'resolve';
+    const target = await this.provider.resolve(this.spec);
+    this.target = target;
+    if (target.label !== this.label) this.info(`resolved to ${target.label}`);
+
+    if (mode === 'wait') return this.waitMode(target);
+    if (mode === 'check') return this.checkMode(target);
+
+    const handle = await this.startRun(target);
+    if (mode === 'trigger') {
+      this.step.saveRun(this.index, handle.runId, true);
+      return this.result({ status: 'triggered', message: `triggered run ${handle.runId}; not waiting (mode: trigger)` });
+    }
+    return this.followAndReport(target);
+  }
+
+  /** Applies if-running, then triggers and finds the run this trigger caused. */
+  private async startRun(target: ResolvedTarget): Promise<RunHandle> {
+    const { ifRunning } = this.step.s;
+    for (;;) {
+      this.phase = 'baseline';
+      const busy = await this.provider.inFlight(target);
+      if (busy) {
+        if (ifRunning === 'fail') {
+          throw new TargetFailure(
+            `already running (${busy.description}); if-running is 'fail'. Set if-running: attach to follow that run, or queue to wait for it and then trigger`,
+          );
+        }
+        if (ifRunning === 'attach') {
+          const handle = busy.handle ?? (await this.waitForInFlightHandle(target));
+          this.info(`already running: attaching to run ${handle.runId} (if-running: attach)`);
+          this.adopt([handle]);
+          return handle;
+        }
+        this.info(`already running (${busy.description}): waiting for it to end before triggering (if-running: queue)`);
+        await this.waitUntilIdle(target);
+      }
+      this.phase = 'baseline';
+      const baseline = await this.provider.baseline(target);
+      this.phase = 'trigger';
+      const answer = await this.triggerSafely(target, baseline);
+      if (answer.kind === 'already-running') {
+        // Someone started it between our check and our trigger: apply if-running to that run.
+        if (ifRunning === 'fail') throw new TargetFailure(`${answer.message}; if-running is 'fail'`);
+        if (ifRunning === 'attach') {
+          const handle = answer.handle ?? (await this.waitForInFlightHandle(target));
+          this.info(`already running: attaching to run ${handle.runId} (if-running: attach)`);
+          this.adopt([handle]);
+          return handle;
+        }
+        continue; // queue: wait for it, then trigger again
+      }
+      if (answer.note) this.info(answer.note);
+      if (answer.handle) {
+        this.info(`triggered: run ${answer.handle.runId}`);
+        this.adopt([answer.handle]);
+        return answer.handle;
+      }
+      this.info('trigger accepted; looking for the run it started');
+      const found = await this.findTriggeredRun(target, baseline);
+      return found;
+    }
+  }
+
+  /**
+   * Sends the trigger. When the answer is lost (reset, timeout, 5xx) on a platform without idempotent
+   * triggers, it first looks for the run the lost attempt may have started, and sends again only when none
+   * appeared and the target is idle: a second, accidental load is the thing we must never cause.
+   */
+  private async triggerSafely(target: ResolvedTarget, baseline: unknown): Promise<TriggerResult<RunHandle>> {
+    try {
+      return await this.provider.trigger(target);
+    } catch (error) {
+      if (!(error instanceof ApiError) || !error.mayHaveApplied || this.provider.triggerSafety === 'idempotent') {
+        throw error;
+      }
+      this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending again`);
+      const window = Math.min(this.step.opts.confirmWindowMs ?? 30_000, this.timeLeft());
+      const found = await this.lookForRun(target, baseline, window);
+      if (found) {
+        this.adopt([found.handle, ...(found.others ?? [])]);
+        return { kind: 'accepted', handle: found.handle, note: `found run ${found.handle.runId}, started by the trigger whose answer was lost` };
+      }
+      const busy = await this.provider.inFlight(target);
+      if (busy) {
+        return { kind: 'accepted', note: `the target is busy (${busy.description}): the lost trigger most likely landed; not sending it again` };
+      }
+      this.info('no run appeared and the target is idle: sending the trigger again');
+      const again = await this.provider.trigger(target);
+      if (again.kind === 'already-running') {
+        return { kind: 'accepted', note: 'the second trigger answered "already running": the first one landed; not sending again' };
+      }
+      return again;
+    }
+  }
+
+  /** Polls `find` for up to `windowMs`; undefined when nothing appeared. */
+  private async lookForRun(target: ResolvedTarget, baseline: unknown, windowMs: number) {
+    this.phase = 'find';
+    const until = this.step.c.now() + windowMs;
+    const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs, firstDelayMs: 500 });
+    for (;;) {
+      const result = await this.provider.find(target, baseline);
+      if (result.kind === 'found') return result;
+      const left = until - this.step.c.now();
+      if (left <= 0) return undefined;
+      await this.sleep(Math.min(schedule.next(), left));
+    }
+  }
+
+  private async findTriggeredRun(target: ResolvedTarget, baseline: unknown): Promise<RunHandle> {
+    this.phase = 'find';
+    const windowMs = Math.min(this.step.opts.startWindowMs ?? 5 * 60_000, this.timeLeft());
+    const windowEnd = this.step.c.now() + windowMs;
+    const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs, firstDelayMs: 500 });
+    let lastPending: FindResult<RunHandle> | undefined;
+    for (;;) {
+      const result = await this.provider.find(target, baseline);
+      if (result.kind === 'found') {
+        const all = [result.handle, ...(result.others ?? [])];
+        if (all.length > 1) {
+          const ids = all.map((h) => h.runId).join(', ');
+          const note = `${all.length} new runs started after the trigger (${ids}): another user or a schedule ran it too. All are followed; the step passes only if every one succeeds.`;
+          this.notes.push(note);
+          this.step.h.warning(`${this.label}: ${note}`);
+        }
+        this.info(`found run ${result.handle.runId}`);
+        this.adopt(all);
+        return result.handle;
+      }
+      lastPending = result;
+      const now = this.step.c.now();
+      // A trigger the platform shows as taken (queued) may wait past the start window: the timeout bounds it.
+      if (now >= windowEnd && !result.accepted) {
+        throw new TargetFailure(
+          `the trigger was accepted, but no new run appeared within ${formatMs(windowMs)}` +
+            (lastPending.reason ? ` (${lastPending.reason})` : ''),
+        );
+      }
+      await this.sleep(Math.min(schedule.next(), Math.max(1, this.step.stepDeadline - now)));
+    }
+  }
+
+  private async waitForInFlightHandle(target: ResolvedTarget): Promise<RunHandle> {
+    const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs });
+    for (;;) {
+      const busy = await this.provider.inFlight(target);
+      if (busy?.handle) return busy.handle;
+      if (!busy) throw new TargetFailure('the run in flight ended before it could be identified; nothing to attach to');
+      await this.sleep(schedule.next());
+    }
+  }
+
+  private async waitUntilIdle(target: ResolvedTarget): Promise<void> {
+    const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs });
+    while (await this.provider.inFlight(target)) await this.sleep(schedule.next());
+  }
+
+  private adopt(handles: RunHandle[]): void {
+    for (const handle of handles) {
+      if (!this.handles.some((h) => h.runId === handle.runId)) this.handles.push(handle);
+    }
+    this.step.saveRun(this.index, this.handles[0]!.runId, false);
+  }
+
+  /** Follows every adopted run until all have ended, then fetches failure details. */
+  private async followAndReport(target: ResolvedTarget): Promise<TargetResult> {
+    this.phase = 'follow';
+    await this.follow(target);
+    const primary = this.handles[0]!;
+    const observation = this.last.get(primary.runId)!;
+    this.step.saveRun(this.index, primary.runId, true);
+    const failedRuns = this.handles.filter((h) => this.last.get(h.runId)!.state !== 'succeeded');
+    const status: StepStatus = failedRuns.length === 0 ? 'succeeded' : stepStatusOf(this.last.get(failedRuns[0]!.runId)!.state);
+    const failedTasks = await this.collectFailures(target, failedRuns);
+    let message: string | undefined;
+    if (status !== 'succeeded') {
+      const run = failedRuns[0]!;
+      const obs = this.last.get(run.runId)!;
+      message = `run ${run.runId} ended ${obs.rawStatus || 'without a status'} (${obs.state})`;
+      if (failedTasks.length > 0) message += `; failed: ${failedTasks.map((t) => t.name).slice(0, 5).join(', ')}`;
+    }
+    return this.result({ status, message, failedTasks, observation });
+  }
+
+  private async follow(target: ResolvedTarget): Promise<void> {
+    const heartbeatMs = this.step.opts.heartbeatMs ?? 5 * 60_000;
+    const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs });
+    let lastLine = this.step.c.now();
+    for (;;) {
+      const open = this.handles.filter((h) => !isTerminal(this.last.get(h.runId)?.state ?? 'unknown'));
+      if (open.length === 0) return;
+      for (const handle of open) {
+        const observation = await this.provider.observe(target, handle);
+        const previous = this.last.get(handle.runId);
+        this.last.set(handle.runId, observation);
+        if (!previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state) {
+          this.info(`run ${handle.runId} is ${describe(observation)}`);
+          lastLine = this.step.c.now();
+        } else if (observation.progress && observation.progress !== previous.progress) {
+          this.info(`run ${handle.runId}: ${observation.progress}`);
+          lastLine = this.step.c.now();
+        }
+      }
+      if (this.handles.every((h) => isTerminal(this.last.get(h.runId)!.state))) return;
+      if (this.step.c.now() - lastLine >= heartbeatMs) {
+        const elapsed = formatMs(this.step.c.now() - this.step.startedAtMs);
+        this.info(`still ${describe(this.last.get(this.handles[0]!.runId)!)} after ${elapsed}`);
+        lastLine = this.step.c.now();
+      }
+      await this.sleep(schedule.next());
+    }
+  }
+
+  private async collectFailures(target: ResolvedTarget, runs: RunHandle[]): Promise<FailedTask[]> {
+    const { logs } = this.step.s;
+    const wanted = logs === 'always' ? this.handles : runs;
+    if (wanted.length === 0) return [];
+    const failed: FailedTask[] = [];
+    this.phase = 'logs';
+    for (const handle of wanted) {
+      const observation = this.last.get(handle.runId)!;
+      let tasks: FailedTask[];
+      try {
+        tasks = await this.provider.failures(target, handle, observation, this.step.log, { fetchLogs: logs !== 'never' });
+      } catch (error) {
+        const reason = errorText(error);
+        this.step.log.note(`${this.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
+        this.step.h.warning(`${this.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
+        continue;
+      }
+      for (const task of tasks) {
+        // With logs: always, a succeeded run's task logs are printed but are not failures.
+        if (observation.state !== 'succeeded') failed.push(task);
+        await this.printTask(task, observation.state !== 'succeeded');
+      }
+    }
+    return failed;
+  }
+
+  private async printTask(task: FailedTask, failed: boolean): Promise<void> {
+    const host = this.step.h;
+    const title = `${this.label} › ${task.name}${task.type ? ` (${task.type}${task.id ? ` ${task.id}` : ''})` : ''}: ${task.status}`;
+    if (task.logExcerpt.length > 0) {
+      await host.group(`${title} — last ${task.logExcerpt.length} log lines`, async () => {
+        for (const line of task.logExcerpt) host.info(line);
+      });
+    } else {
+      host.info(`${title}${task.logNote ? ` — ${task.logNote}` : ''}`);
+    }
+    if (!failed) return;
+    const lines = task.errorLines.length > 0 ? task.errorLines : [`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`];
+    for (const line of lines) this.step.annotate(line, `${this.label} › ${task.name}`);
+  }
+
+  // --- modes wait and check ------------------------------------------------------------------
+
+  private async waitMode(target: ResolvedTarget): Promise<TargetResult> {
+    const { runId } = this.step.s;
+    let handle: RunHandle;
+    this.phase = 'find';
+    if (runId) {
+      if (!this.provider.handleFor) throw new TargetFailure(`mode 'wait' with a run-id is not supported on ${this.spec.platform}`);
+      handle = await this.provider.handleFor(target, runId);
+    } else {
+      const busy = await this.provider.inFlight(target);
+      if (!busy) throw new TargetFailure('no run in flight to wait for (mode: wait without run-id); give run-id, or use mode: check');
+      handle = busy.handle ?? (await this.waitForInFlightHandle(target));
+    }
+    this.info(`following run ${handle.runId}`);
+    this.adopt([handle]);
+    return this.followAndReport(target);
+  }
+
+  private async checkMode(target: ResolvedTarget): Promise<TargetResult> {
+    this.phase = 'check';
+    if (!this.provider.latest) throw new TargetFailure(`mode 'check' is not supported on ${this.spec.platform}`);
+    const latest = await this.provider.latest(target);
+    if (!latest) return this.result({ status: 'failed', message: 'never ran: no run found for this target' });
+    this.handles = [latest.handle];
+    const obs = latest.observation;
+    this.last.set(latest.handle.runId, obs);
+    const { maxAgeMs } = this.step.s;
+    if (!isTerminal(obs.state)) {
+      return this.result({ status: 'failed', observation: obs, message: `the latest run ${latest.handle.runId} is still ${describe(obs)}` });
+    }
+    if (obs.state !== 'succeeded') {
+      const failedTasks = await this.collectFailures(target, [latest.handle]);
+      return this.result({ status: 'failed', observation: obs, failedTasks, message: `the latest run ${latest.handle.runId} ${describe(obs)}` });
+    }
+    if (maxAgeMs !== undefined) {
+      if (latest.ageMs === undefined) {
+        return this.result({ status: 'failed', observation: obs, message: `the latest run ${latest.handle.runId} succeeded, but its age cannot be told` });
+      }
+      if (latest.ageMs > maxAgeMs) {
+        return this.result({
+          status: 'failed',
+          observation: obs,
+          message: `too old: the latest run ${latest.handle.runId} succeeded ${formatMs(latest.ageMs)} ago (max-age ${formatMs(maxAgeMs)})`,
+        });
+      }
+    }
+    return this.result({ status: 'succeeded', observation: obs, message: `the latest run ${latest.handle.runId} succeeded` + (latest.ageMs !== undefined ? ` ${formatMs(latest.ageMs)} ago` : '') });
+  }
+
+  // --- results and errors --------------------------------------------------------------------
+
+  private result(parts: { status: StepStatus; message?: string; failedTasks?: FailedTask[]; observation?: Observation; cancel?: CancelReport }): TargetResult {
+    const primary = this.handles[0];
+    const obs = parts.observation ?? (primary ? this.last.get(primary.runId) : undefined);
+    const result: TargetResult = {
+      target: this.target?.label ?? this.label,
+      platform: this.spec.platform,
+      runId: this.handles.map((h) => h.runId).join('+') || undefined,
+      status: parts.status,
+      rawStatus: obs?.rawStatus,
+      startedAt: obs?.startedAt,
+      finishedAt: obs?.finishedAt,
+      durationSeconds: obs?.durationSeconds,
+      timeNote: this.provider.timeNote,
+      failedTasks: parts.failedTasks ?? [],
+      message: parts.message,
+      cancel: parts.cancel,
+      notes: this.notes.length > 0 ? this.notes : undefined,
+    };
+    if (result.runId === undefined) delete result.runId;
+    return result;
+  }
+
+  async resultFromError(error: unknown): Promise<TargetResult> {
+    const stop = stopReason(error, this.signal);
+    if (stop) {
+      const cancel = await this.cancelRemote(stop.status);
+      // Handled here: the post step has nothing left to cancel for this target.
+      if (this.handles.length > 0) this.step.saveRun(this.index, this.handles[0]!.runId, true);
+      const message = `${stop.message}${this.handles.length ? ` while run ${this.handles[0]!.runId} was ${describe(this.last.get(this.handles[0]!.runId))}` : ''}`;
+      return this.result({ status: stop.status, message, cancel });
+    }
+    const message = this.explain(error);
+    this.step.h.debug(`${this.label}: ${error instanceof Error && error.stack ? error.stack : String(error)}`);
+    return this.result({ status: 'failed', message });
+  }
+
+  /** One line naming the phase and the cause, with what to do for the usual HTTP answers. */
+  private explain(error: unknown): string {
+    if (error instanceof TargetFailure) return error.message;
+    if (error instanceof ApiError) {
+      const hint = hintFor(error, this.spec.platform);
+      return `${error.message}${hint ? `. ${hint}` : ''}`;
+    }
+    return `${this.phase}: ${errorText(error)}`;
+  }
+
+  private async cancelRemote(status: 'cancelled' | 'timed-out'): Promise<CancelReport | undefined> {
+    const open = this.handles.filter((h) => !isTerminal(this.last.get(h.runId)?.state ?? 'unknown'));
+    if (open.length === 0) return undefined;
+    const wanted = status === 'cancelled' || this.step.s.cancelOnTimeout;
+    if (!wanted) {
+      return { requested: false, accepted: false, note: 'not cancelled (cancel-on-timeout: false); the remote run keeps going' };
+    }
+    if (!this.provider.cancel || !this.target) {
+      const note = `${this.spec.platform} offers no way to cancel a run: run ${open.map((h) => h.runId).join(', ')} keeps going on the server`;
+      this.step.h.warning(`${this.label}: ${note}`);
+      return { requested: false, accepted: false, note };
+    }
+    this.phase = 'cancel';
+    const notes: string[] = [];
+    let accepted = true;
+    for (const handle of open) {
+      try {
+        const report = await this.provider.cancel(this.target, handle);
+        accepted &&= report.accepted;
+        notes.push(report.note);
+      } catch (error) {
+        accepted = false;
+        notes.push(`cancel of run ${handle.runId} failed: ${errorText(error)}`);
+      }
+    }
+    const note = notes.join('; ');
+    this.info(note);
+    return { requested: true, accepted, note };
+  }
+
+  private timeLeft(): number {
+    return Math.max(0, this.step.stepDeadline - this.step.c.now());
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return this.step.c.sleep(ms, this.signal);
+  }
+}
+
+class TargetFailure extends Error {}
+
+function stopReason(error: unknown, signal: AbortSignal): StopSignal | undefined {
+  if (error instanceof StopSignal) return error;
+  if (error instanceof DeadlineError) return new StopSignal('timed-out', 'timed out');
+  if (signal.aborted && signal.reason instanceof StopSignal) return signal.reason;
+  return undefined;
+}
+
+function stepStatusOf(state: RunState): StepStatus {
+  if (state === 'succeeded') return 'succeeded';
+  if (state === 'cancelled') return 'cancelled';
+  return 'failed';
+}
+
+function describe(observation: Observation | undefined): string {
+  if (!observation) return 'not yet observed';
+  const raw = observation.rawStatus || '(no status)';
+  const state = raw.toLowerCase() === observation.state ? '' : ` (${observation.state})`;
+  return `${raw}${state}${observation.progress ? `, ${observation.progress}` : ''}`;
+}
+
+/** What to do about the usual HTTP answers (product spec: Errors). */
+function hintFor(error: ApiError, platform: string): string | undefined {
+  switch (error.status) {
+    case 401:
+      return 'The API key was rejected: it is missing, wrong or revoked, or the user behind it was deactivated. Create a new key and update the secret';
+    case 403:
+      return error.phase === 'trigger'
+        ? "The key's user may read but not trigger: it needs Contributor (TimeXtender) or Editor (Qarion) access, or the trigger scope (Planasonix)"
+        : "The key's user has no access to this workspace or space (it needs at least Viewer), or the platform's API is disabled for the organization";
+    case 404:
+      return `Not found: the target does not exist on ${platform}, or it is not visible to the key's user. Check the names and ids, and the user's access`;
+    case 409:
+      return 'The target is already running. Use if-running: attach to follow that run, or queue to wait for it';
+    default:
+      return undefined;
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m}m ${s % 60}s` : `${m}m`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+}
+
+/**
+ * The GitHub post step: cancels the runs the main step left unfinished (it was killed before it could),
+ * from the state it saved. Does nothing when the main step ended normally.
+ */
+export async function cancelSavedRuns(settings: Settings, host: Host, options: Pick<EngineOptions, 'loadProvider' | 'http'>): Promise<number> {
+  const saved = parseSavedRuns(host.getState(STATE_RUNS)).filter((r) => !r.done);
+  if (saved.length === 0) return 0;
+  host.setSecret(settings.apiKey);
+  const module = await options.loadProvider(settings.platform);
+  const http = new HttpClient({
+    baseUrl: settings.baseUrl,
+    headers: module.authHeaders(settings.apiKey),
+    proxy: host.proxy,
+    secrets: [settings.apiKey],
+    log: (m) => host.debug(m),
+    requestTimeoutMs: 10_000,
+    retry: { maxAttempts: 3 },
+    ...options.http,
+  });
+  const provider = module.create({
+    http,
+    settings,
+    ciContext: host.ciContext,
+    clock: systemClock,
+    signal: host.signal,
+    log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
+  }) as AnyProvider;
+  let cancelled = 0;
+  try {
+    for (const run of saved) {
+      const spec = settings.targets[run.index];
+      if (!spec) continue;
+      if (!provider.cancel || !provider.handleFor) {
+        host.warning(`${spec.label}: the main step ended before run ${run.runId} did; ${settings.platform} offers no way to cancel it, so it keeps going on the server`);
+        continue;
+      }
+      try {
+        const target = await provider.resolve(spec);
+        const report = await provider.cancel(target, await provider.handleFor(target, run.runId));
+        host.info(`${spec.label}: ${report.note}`);
+        if (report.accepted) cancelled++;
+      } catch (error) {
+        host.warning(`${spec.label}: could not cancel run ${run.runId}: ${errorText(error)}`);
+      }
+    }
+  } finally {
+    await http.close();
+  }
+  return cancelled;
+}
+
+function parseSavedRuns(text: string): SavedRun[] {
+  if (!text) return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? (value as SavedRun[]).filter((r) => typeof r?.runId === 'string' && typeof r?.index === 'number') : [];
+  } catch {
+    return [];
+  }
+}

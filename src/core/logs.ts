@@ -1,0 +1,88 @@
+/**
+ * The step's log file: every log line of every failed task goes here in full, while only the last
+ * `log-lines` lines of each task are kept in memory for printing. Writes are synchronous and buffered so a
+ * 200,000-line log streams through in flat memory.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+
+/** Lines that look like errors become annotations (a few per task). */
+const ERROR_LINE = /\b(ERROR|FATAL|Exception)\b/;
+const MAX_ERROR_LINES_PER_TASK = 5;
+const FLUSH_BYTES = 64 * 1024;
+
+export interface TaskLogSummary {
+  excerpt: string[];
+  errorLines: string[];
+  count: number;
+}
+
+export interface TaskLog {
+  write(line: string): void;
+  finish(): TaskLogSummary;
+}
+
+export interface LogSink {
+  readonly path: string;
+  /** Starts a section of the file for one task's log. */
+  open(title: string): TaskLog;
+  /** A free line in the file (e.g. a note that a log could not be fetched). */
+  note(line: string): void;
+}
+
+export class LogFile implements LogSink {
+  private fd: number | undefined;
+  private buffer: string[] = [];
+  private bufferedBytes = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly tailLines: number,
+  ) {}
+
+  open(title: string): TaskLog {
+    this.append(`===== ${title} =====`);
+    const tail: string[] = [];
+    const errors: string[] = [];
+    let count = 0;
+    return {
+      write: (line: string) => {
+        count++;
+        this.append(line);
+        if (this.tailLines > 0) {
+          tail.push(line);
+          if (tail.length > this.tailLines) tail.shift();
+        }
+        if (errors.length < MAX_ERROR_LINES_PER_TASK && ERROR_LINE.test(line)) errors.push(line);
+      },
+      finish: () => {
+        this.flush();
+        return { excerpt: tail.slice(), errorLines: errors.slice(), count };
+      },
+    };
+  }
+
+  note(line: string): void {
+    this.append(line);
+    this.flush();
+  }
+
+  close(): void {
+    this.flush();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private append(line: string): void {
+    this.buffer.push(line, '\n');
+    this.bufferedBytes += line.length + 1;
+    if (this.bufferedBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buffer.length === 0) return;
+    this.fd ??= openSync(this.path, 'a', 0o600);
+    writeSync(this.fd, this.buffer.join(''));
+    this.buffer = [];
+    this.bufferedBytes = 0;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The Provider seam: what a platform gives the engine.
+ *
+ * The engine drives every platform through the same steps: resolve → (in-flight check) → baseline → trigger
+ * → find the run the trigger caused → observe until it ends → failures (logs) → optional cancel.
+ * Providers parse server JSON into typed objects once (in their api.ts) and keep their status words in one
+ * StatusTable; nothing outside a provider knows a platform's wire format.
+ */
+import type { Clock } from '../core/clock.js';
+import type { HttpClient } from '../core/http.js';
+import type { LogSink } from '../core/logs.js';
+import type { CancelReport, FailedTask, RunState, StatusTable } from '../core/outcome.js';
+import type { CiContext, Platform, Settings, TargetSpec } from '../core/settings.js';
+
+export interface ProviderLog {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+export interface ProviderDeps {
+  http: HttpClient;
+  settings: Settings;
+  ciContext: CiContext;
+  log: ProviderLog;
+  clock: Clock;
+  signal: AbortSignal;
+}
+
+/** A target after its names were resolved to ids. */
+export interface ResolvedTarget {
+  spec: TargetSpec;
+  /** Human label (the spec's label, possibly with the resolved name). */
+  label: string;
+}
+
+/** Identifies one run on the platform. */
+export interface RunHandle {
+  /** The platform's id of the run, as shown to users and passed between jobs. */
+  runId: string;
+}
+
+/** One status read of a run. */
+export interface Observation {
+  state: RunState;
+  rawStatus: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationSeconds?: number;
+  /** e.g. "backfill 40%", "3 of 5 tasks done": shown on status changes, never used as a status. */
+  progress?: string;
+}
+
+/** What the trigger request answered. */
+export type TriggerResult<H extends RunHandle> =
+  /** Accepted; `handle` when the answer carried the run's id (no correlation needed). */
+  | { kind: 'accepted'; handle?: H; note?: string }
+  /** Refused because a run is in flight (409); `handle` when the platform named that run. */
+  | { kind: 'already-running'; handle?: H; message: string };
+
+export type FindResult<H extends RunHandle> =
+  | {
+      kind: 'found';
+      handle: H;
+      /**
+       * Other runs that also started after the baseline (a schedule or another user). We cannot tell which
+       * one the trigger caused, so the engine follows them all and passes only if every one succeeds.
+       */
+      others?: H[];
+    }
+  | {
+      kind: 'pending';
+      /** Why nothing is found yet, e.g. "the task is still queued". */
+      reason?: string;
+      /** The platform shows the trigger was taken (e.g. the task is queued): wait past the start window. */
+      accepted?: boolean;
+    };
+
+export interface InFlight<H extends RunHandle> {
+  /** The run in flight, when it can be identified. */
+  handle?: H;
+  description: string;
+}
+
+/** The latest ended run of a target, for `mode: check`. */
+export interface LatestRun<H extends RunHandle> {
+  handle: H;
+  observation: Observation;
+  /** Age of the run's end in ms, measured on the platform's own clock; undefined when it cannot be told. */
+  ageMs?: number;
+}
+
+export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends RunHandle = RunHandle, B = unknown> {
+  readonly platform: Platform;
+  readonly statusTable: StatusTable;
+  /**
+   * `idempotent`: a trigger POST may be resent (the platform dedupes by key), so the HTTP layer retries it.
+   * `look-before-resend`: a resend could start a second run; after a lost answer the engine first looks for
+   * the run the first attempt may have started.
+   */
+  readonly triggerSafety: 'idempotent' | 'look-before-resend';
+  /** Note on the clock of the times this platform reports (e.g. "server local time, no offset"). */
+  readonly timeNote?: string;
+
+  resolve(spec: TargetSpec): Promise<T>;
+  /** The run currently in flight for the target, if any (for `if-running` and `mode: wait`). */
+  inFlight(target: T): Promise<InFlight<H> | undefined>;
+  baseline(target: T): Promise<B>;
+  trigger(target: T): Promise<TriggerResult<H>>;
+  /** One look for the run the trigger caused: a run that was not in the baseline. Never "the newest run". */
+  find(target: T, baseline: B): Promise<FindResult<H>>;
+  observe(target: T, handle: H): Promise<Observation>;
+  /** Failed tasks with their logs; the full logs go to `sink`. Called when the run did not succeed (or logs: always). */
+  failures(target: T, handle: H, observation: Observation, sink: LogSink, options: { fetchLogs: boolean }): Promise<FailedTask[]>;
+  /** Absent when the platform cannot cancel. */
+  cancel?(target: T, handle: H): Promise<CancelReport>;
+  /** Durations (seconds) of recent ended runs, for history-aware polling. */
+  history?(target: T): Promise<number[]>;
+  /** A handle for a run id given by the user (`mode: wait`). */
+  handleFor?(target: T, runId: string): Promise<H>;
+  /** The latest ended (or in-flight) run (`mode: check`). */
+  latest?(target: T): Promise<LatestRun<H> | undefined>;
+  /** Releases anything held (the engine closes the shared HTTP client itself). */
+  close?(): Promise<void>;
+}
+
+/** What a platform's module exports: how to authenticate, and how to build its provider. */
+export interface ProviderModule {
+  readonly platform: Platform;
+  /** Headers that carry the key (the HTTP client sends them to the API's origin only). */
+  authHeaders(apiKey: string): Record<string, string>;
+  create(deps: ProviderDeps): Provider;
+}
+
+/** How the engine obtains a provider; adapters pass the registry, so the core never imports a platform. */
+export type ProviderLoader = (platform: Platform) => Promise<ProviderModule>;

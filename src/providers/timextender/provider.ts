@@ -1,0 +1,517 @@
+/**
+ * TimeXtender Data Platform: trigger a task or a whole process map, find the execution the trigger caused,
+ * follow it, and read the logs of what failed.
+ *
+ * The trigger answers 202 with no body and no id, and execution ids are not ordered by time (the doc's own
+ * example: 98231 started before 97210). So the run we follow is an execution whose id was not in the
+ * baseline taken just before the trigger: never "the highest id", never "the newest start".
+ */
+import { ApiError } from '../../core/http.js';
+import type { LogSink } from '../../core/logs.js';
+import { normalizeStatus, type FailedTask, type RunState, type StatusTable } from '../../core/outcome.js';
+import type { TargetSpec, TimextenderProcessMapSpec, TimextenderTaskSpec } from '../../core/settings.js';
+import type {
+  FindResult,
+  InFlight,
+  LatestRun,
+  Observation,
+  Provider,
+  ProviderDeps,
+  ProviderModule,
+  ResolvedTarget,
+  RunHandle,
+  TriggerResult,
+} from '../provider.js';
+import { TimextenderApi, type Execution, type ProcessMap, type Task } from './api.js';
+
+/**
+ * TDP status words (apis.md §1.7). Only `Finished` is documented as success. A word we do not know (e.g.
+ * `Aborted`) is in progress while the execution has no end time, and a failure once it has one.
+ */
+export const TIMEXTENDER_STATUS: StatusTable = {
+  succeeded: ['Finished'],
+  failed: ['Failed'],
+  cancelled: ['Cancelled', 'Canceled', 'Stopped'],
+  queued: ['Queued'],
+  running: ['Running'],
+};
+
+/** Task types whose log endpoint always answers [] (doc). */
+const LOGLESS_TYPES = new Set(['Query', 'CompareQuery']);
+
+/** How much history to read per look; a run that fell off this page is looked for on the next pages. */
+const HISTORY_PAGE = 100;
+const MAX_HISTORY_PAGES = 5;
+
+interface TaskTarget extends ResolvedTarget {
+  kind: 'task';
+  workspace: string;
+  uat: string;
+  taskType: string;
+  taskId: number;
+  taskName: string;
+}
+
+interface MapMember {
+  taskType: string;
+  taskId: number;
+  taskName: string;
+}
+
+interface MapTarget extends ResolvedTarget {
+  kind: 'process-map';
+  workspace: string;
+  uat: string;
+  processMapId: number;
+  name: string;
+}
+
+type TdpTarget = TaskTarget | MapTarget;
+
+interface TaskHandle extends RunHandle {
+  kind: 'task';
+  executionId: number;
+}
+
+/**
+ * A process map has no execution id of its own; its run is named `<processMapId>@<start>` from the map's
+ * `lastExecutionDate` (server local time). Member executions of this run are those not in `knownIds`
+ * (taken before the trigger) or, when attaching to a run we did not start, those started at or after `since`.
+ */
+interface MapHandle extends RunHandle {
+  kind: 'process-map';
+  since: string | null;
+  knownIds?: Record<string, number[]>;
+}
+
+type TdpHandle = TaskHandle | MapHandle;
+
+interface TaskBaseline {
+  kind: 'task';
+  ids: Set<number>;
+}
+
+interface MapBaseline {
+  kind: 'process-map';
+  lastExecutionDate: string | null;
+  knownIds: Record<string, number[]>;
+}
+
+type TdpBaseline = TaskBaseline | MapBaseline;
+
+const memberKey = (m: { taskType: string; taskId: number }) => `${m.taskType}/${m.taskId}`;
+
+function isRunningWord(status: string | null): boolean {
+  const state = normalizeStatus(TIMEXTENDER_STATUS, status, false);
+  return state === 'queued' || state === 'running';
+}
+
+function executionState(e: Execution): RunState {
+  return normalizeStatus(TIMEXTENDER_STATUS, e.status, e.endTime !== null);
+}
+
+/** Local server times compared with local server times only: 'YYYY-MM-DDTHH:mm:ss' sorts as text. */
+function localTimeMs(text: string | null): number | undefined {
+  if (!text) return undefined;
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBaseline> {
+  readonly platform = 'timextender' as const;
+  readonly statusTable = TIMEXTENDER_STATUS;
+  readonly triggerSafety = 'look-before-resend' as const;
+  readonly timeNote = 'Times are the TimeXtender server’s local time (the API gives no offset).';
+  private readonly api: TimextenderApi;
+  /** Members of each map, read once per step. */
+  private readonly members = new Map<string, MapMember[]>();
+
+  constructor(deps: ProviderDeps) {
+    this.api = new TimextenderApi(deps.http);
+  }
+
+  // --- resolve ---------------------------------------------------------------------------------
+
+  async resolve(spec: TargetSpec): Promise<TdpTarget> {
+    if (spec.platform !== 'timextender') throw new Error(`not a TimeXtender target: ${spec.label}`);
+    return spec.kind === 'task' ? this.resolveTask(spec) : this.resolveMap(spec);
+  }
+
+  private async resolveTask(spec: TimextenderTaskSpec): Promise<TaskTarget> {
+    const base = { spec, kind: 'task' as const, workspace: spec.workspace, uat: spec.environment, taskType: spec.taskType };
+    if (/^\d+$/.test(spec.ref)) {
+      const task = await this.api.getTask(spec.workspace, spec.taskType, Number(spec.ref), spec.environment);
+      return { ...base, taskId: Number(spec.ref), taskName: task.taskName, label: spec.label };
+    }
+    const tasks = (await this.api.allTasks(spec.workspace, spec.environment)).filter((t) => t.taskType === spec.taskType);
+    const task = chooseByName(tasks, spec.ref, (t) => t.taskName, (t) => `${t.taskType}/${t.taskId}`, `${spec.taskType} task`, spec.workspace);
+    return { ...base, taskId: task.taskId, taskName: task.taskName, label: `${spec.label} (${task.taskType}/${task.taskId})` };
+  }
+
+  private async resolveMap(spec: TimextenderProcessMapSpec): Promise<MapTarget> {
+    const maps = await this.api.allProcessMaps(spec.workspace, spec.environment);
+    let map: ProcessMap | undefined;
+    if (/^\d+$/.test(spec.ref)) {
+      map = maps.find((m) => m.processMapId === Number(spec.ref));
+      if (!map) {
+        throw new ResolveError(
+          `process map ${spec.ref} is not in workspace '${spec.workspace}' (or not visible to this key). ` +
+            suggest(maps.map((m) => `${m.processMapId} (${m.name})`)),
+        );
+      }
+    } else {
+      map = chooseByName(maps, spec.ref, (m) => m.name, (m) => String(m.processMapId), 'process map', spec.workspace);
+    }
+    const label = /^\d+$/.test(spec.ref) ? `${spec.label} (${map.name})` : `${spec.label} (${map.processMapId})`;
+    return { spec, kind: 'process-map', workspace: spec.workspace, uat: spec.environment, processMapId: map.processMapId, name: map.name, label };
+  }
+
+  // --- task ------------------------------------------------------------------------------------
+
+  private readHistory(target: TaskTarget, phase: 'baseline' | 'find' | 'follow' | 'check', offset = 0): Promise<Execution[]> {
+    return this.api.taskExecutions(target.workspace, target.taskType, target.taskId, target.uat, { limit: HISTORY_PAGE, offset }, phase);
+  }
+
+  /** Finds an execution by id wherever it sits in the (unreliably ordered) history. */
+  private async executionById(target: TaskTarget, executionId: number): Promise<Execution | undefined> {
+    for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+      const items = await this.readHistory(target, 'follow', page * HISTORY_PAGE);
+      const hit = items.find((e) => e.executionId === executionId);
+      if (hit) return hit;
+      if (items.length < HISTORY_PAGE) return undefined;
+    }
+    return undefined;
+  }
+
+  private taskObservation(e: Execution): Observation {
+    return {
+      state: executionState(e),
+      rawStatus: e.status ?? '',
+      startedAt: e.startTime ?? undefined,
+      finishedAt: e.endTime ?? undefined,
+      durationSeconds: e.durationSeconds ?? undefined,
+    };
+  }
+
+  // --- process map -------------------------------------------------------------------------------
+
+  private async mapMembers(target: MapTarget, phase: 'baseline' | 'follow' = 'baseline'): Promise<MapMember[]> {
+    const key = `${target.workspace}/${target.processMapId}/${target.uat}`;
+    let members = this.members.get(key);
+    if (!members) {
+      const tasks = await this.api.processMapTasks(target.workspace, target.processMapId, target.uat, phase);
+      members = tasks.map((t) => ({ taskType: t.taskType, taskId: t.taskId, taskName: t.taskName }));
+      this.members.set(key, members);
+    }
+    return members;
+  }
+
+  private async readMap(target: MapTarget, phase: 'baseline' | 'find' | 'follow' | 'check'): Promise<ProcessMap> {
+    const maps = await this.api.allProcessMaps(target.workspace, target.uat, phase);
+    const map = maps.find((m) => m.processMapId === target.processMapId);
+    if (!map) throw new ResolveError(`process map ${target.processMapId} is no longer visible in workspace '${target.workspace}'`);
+    return map;
+  }
+
+  private memberHistory(target: MapTarget, member: MapMember, phase: 'baseline' | 'follow' | 'check'): Promise<Execution[]> {
+    return this.api.taskExecutions(target.workspace, member.taskType, member.taskId, target.uat, { limit: HISTORY_PAGE, offset: 0 }, phase);
+  }
+
+  /** The member executions that belong to this map run. */
+  private async runExecutions(target: MapTarget, handle: MapHandle, phase: 'follow' | 'check'): Promise<Array<{ member: MapMember; execution: Execution }>> {
+    const out: Array<{ member: MapMember; execution: Execution }> = [];
+    for (const member of await this.mapMembers(target, 'follow')) {
+      const known = new Set(handle.knownIds?.[memberKey(member)] ?? []);
+      const sinceMs = localTimeMs(handle.since);
+      for (const execution of await this.memberHistory(target, member, phase)) {
+        const isNew = handle.knownIds
+          ? !known.has(execution.executionId)
+          : sinceMs !== undefined && (localTimeMs(execution.startTime) ?? -Infinity) >= sinceMs;
+        if (isNew) out.push({ member, execution });
+      }
+    }
+    return out;
+  }
+
+  private mapObservation(map: ProcessMap, runs: Array<{ member: MapMember; execution: Execution }>): Observation {
+    const states = runs.map((r) => executionState(r.execution));
+    const busy = map.runningTasks + map.queuedTasks > 0 || states.some((s) => s === 'queued' || s === 'running' || s === 'unknown');
+    const ended = states.filter((s) => s === 'succeeded' || s === 'failed' || s === 'cancelled').length;
+    const progress = `${ended} task execution(s) ended, ${map.runningTasks} running, ${map.queuedTasks} queued`;
+    const starts = runs.map((r) => r.execution.startTime).filter((t): t is string => !!t).sort();
+    const ends = runs.map((r) => r.execution.endTime).filter((t): t is string => !!t).sort();
+    const startedAt = map.lastExecutionDate ?? starts[0];
+    let state: RunState;
+    let rawStatus: string;
+    if (busy) {
+      state = map.runningTasks > 0 || states.includes('running') ? 'running' : 'queued';
+      rawStatus = state === 'running' ? 'Running' : 'Queued';
+    } else if (states.some((s) => s === 'failed')) {
+      state = 'failed';
+      rawStatus = 'Failed';
+    } else if (states.some((s) => s === 'cancelled')) {
+      state = 'cancelled';
+      rawStatus = 'Cancelled';
+    } else {
+      // Ended with every member execution of this run Finished (members that did not run are not failures).
+      state = 'succeeded';
+      rawStatus = 'Finished';
+    }
+    const finishedAt = busy ? undefined : ends[ends.length - 1];
+    const startMs = localTimeMs(startedAt ?? null);
+    const endMs = localTimeMs(finishedAt ?? null);
+    return {
+      state,
+      rawStatus,
+      startedAt: startedAt ?? undefined,
+      finishedAt,
+      durationSeconds: startMs !== undefined && endMs !== undefined ? Math.max(0, Math.round((endMs - startMs) / 1000)) : undefined,
+      progress,
+    };
+  }
+
+  private mapHandle(target: MapTarget, since: string | null, knownIds?: Record<string, number[]>): MapHandle {
+    return { kind: 'process-map', runId: `${target.processMapId}@${since ?? 'unknown'}`, since, knownIds };
+  }
+
+  // --- the Provider steps ----------------------------------------------------------------------
+
+  async inFlight(target: TdpTarget): Promise<InFlight<TdpHandle> | undefined> {
+    if (target.kind === 'task') {
+      const task = await this.api.getTask(target.workspace, target.taskType, target.taskId, target.uat, 'baseline');
+      if (!isRunningWord(task.status)) return undefined;
+      const running = (await this.readHistory(target, 'baseline')).find((e) => e.endTime === null && isRunningWord(e.status));
+      return {
+        description: `task status ${task.status}${running ? `, execution ${running.executionId}` : ''}`,
+        handle: running ? { kind: 'task', runId: String(running.executionId), executionId: running.executionId } : undefined,
+      };
+    }
+    const map = await this.readMap(target, 'baseline');
+    if (map.runningTasks + map.queuedTasks === 0) return undefined;
+    return {
+      description: `${map.runningTasks} task(s) running, ${map.queuedTasks} queued since ${map.lastExecutionDate ?? 'an unknown time'}`,
+      handle: this.mapHandle(target, map.lastExecutionDate),
+    };
+  }
+
+  async baseline(target: TdpTarget): Promise<TdpBaseline> {
+    if (target.kind === 'task') {
+      const ids = new Set<number>();
+      for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+        const items = await this.readHistory(target, 'baseline', page * HISTORY_PAGE);
+        items.forEach((e) => ids.add(e.executionId));
+        if (items.length < HISTORY_PAGE) break;
+      }
+      return { kind: 'task', ids };
+    }
+    const map = await this.readMap(target, 'baseline');
+    const knownIds: Record<string, number[]> = {};
+    for (const member of await this.mapMembers(target)) {
+      knownIds[memberKey(member)] = (await this.memberHistory(target, member, 'baseline')).map((e) => e.executionId);
+    }
+    return { kind: 'process-map', lastExecutionDate: map.lastExecutionDate, knownIds };
+  }
+
+  async trigger(target: TdpTarget): Promise<TriggerResult<TdpHandle>> {
+    try {
+      if (target.kind === 'task') await this.api.triggerTask(target.workspace, target.taskType, target.taskId, target.uat);
+      else await this.api.triggerProcessMap(target.workspace, target.processMapId, target.uat);
+      return { kind: 'accepted' };
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) {
+        const what = target.kind === 'task' ? 'the task is already running or queued' : 'the process map is already running';
+        return { kind: 'already-running', message: `${what} (409${error.problem?.title ? `: ${error.problem.title}` : ''})` };
+      }
+      throw error;
+    }
+  }
+
+  async find(target: TdpTarget, baseline: TdpBaseline): Promise<FindResult<TdpHandle>> {
+    if (target.kind === 'task' && baseline.kind === 'task') {
+      const fresh = (await this.readHistory(target, 'find')).filter((e) => !baseline.ids.has(e.executionId));
+      if (fresh.length > 0) {
+        // Earliest start first: the trigger's own run is the likeliest first newcomer; the rest are reported.
+        fresh.sort((a, b) => (a.startTime ?? '').localeCompare(b.startTime ?? '') || a.executionId - b.executionId);
+        const [first, ...rest] = fresh.map((e): TaskHandle => ({ kind: 'task', runId: String(e.executionId), executionId: e.executionId }));
+        return { kind: 'found', handle: first!, others: rest };
+      }
+      const task = await this.api.getTask(target.workspace, target.taskType, target.taskId, target.uat, 'find');
+      return isRunningWord(task.status)
+        ? { kind: 'pending', accepted: true, reason: `the task is ${task.status} but no new execution is listed yet` }
+        : { kind: 'pending', reason: `the task status is ${task.status ?? 'empty'}` };
+    }
+    if (target.kind === 'process-map' && baseline.kind === 'process-map') {
+      const map = await this.readMap(target, 'find');
+      const started = map.lastExecutionDate !== baseline.lastExecutionDate || map.runningTasks + map.queuedTasks > 0;
+      if (started) return { kind: 'found', handle: this.mapHandle(target, map.lastExecutionDate, baseline.knownIds) };
+      return { kind: 'pending', reason: `the process map's last execution date is still ${map.lastExecutionDate ?? 'empty'}` };
+    }
+    throw new Error('baseline does not match the target');
+  }
+
+  async observe(target: TdpTarget, handle: TdpHandle): Promise<Observation> {
+    if (target.kind === 'task' && handle.kind === 'task') {
+      const execution = await this.executionById(target, handle.executionId);
+      if (!execution) {
+        return { state: 'unknown', rawStatus: '', progress: `execution ${handle.executionId} is not in the task's recent history` };
+      }
+      return this.taskObservation(execution);
+    }
+    if (target.kind === 'process-map' && handle.kind === 'process-map') {
+      const map = await this.readMap(target, 'follow');
+      return this.mapObservation(map, await this.runExecutions(target, handle, 'follow'));
+    }
+    throw new Error('handle does not match the target');
+  }
+
+  async failures(target: TdpTarget, handle: TdpHandle, _observation: Observation, sink: LogSink, options: { fetchLogs: boolean }): Promise<FailedTask[]> {
+    if (target.kind === 'task' && handle.kind === 'task') {
+      const execution = await this.executionById(target, handle.executionId);
+      if (!execution) return [];
+      return [await this.describeExecution(target.workspace, { taskType: target.taskType, taskId: target.taskId, taskName: target.taskName }, execution, sink, options)];
+    }
+    if (target.kind === 'process-map' && handle.kind === 'process-map') {
+      const runs = await this.runExecutions(target, handle, 'follow');
+      const failed = runs.filter((r) => executionState(r.execution) !== 'succeeded');
+      const wanted = _observation.state === 'succeeded' ? runs : failed;
+      const out: FailedTask[] = [];
+      for (const run of wanted) out.push(await this.describeExecution(target.workspace, run.member, run.execution, sink, options));
+      return out;
+    }
+    return [];
+  }
+
+  /** One execution as a FailedTask, its full log streamed to the sink. */
+  private async describeExecution(
+    workspace: string,
+    member: MapMember,
+    execution: Execution,
+    sink: LogSink,
+    options: { fetchLogs: boolean },
+  ): Promise<FailedTask> {
+    const task: FailedTask = {
+      name: member.taskName || memberKey(member),
+      type: member.taskType,
+      id: String(member.taskId),
+      status: execution.status ?? '(no status)',
+      startedAt: execution.startTime ?? undefined,
+      finishedAt: execution.endTime ?? undefined,
+      logExcerpt: [],
+      errorLines: [],
+    };
+    if (!options.fetchLogs) {
+      task.logNote = 'logs were not fetched (logs: never)';
+      return task;
+    }
+    if (LOGLESS_TYPES.has(member.taskType)) {
+      task.logNote = `${member.taskType} tasks keep no execution log in the API (it always answers an empty list); see the TimeXtender web application for the query result`;
+      return task;
+    }
+    const log = sink.open(`${workspace}/${memberKey(member)} (${member.taskName}) execution ${execution.executionId}: ${task.status}`);
+    let written = 0;
+    let lastError: unknown;
+    // A log cut off mid-way is fetched again from where it stopped, a few times at most.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        for await (const entry of this.api.executionLog(workspace, member.taskType, member.taskId, execution.executionId, written)) {
+          log.write(entry.logTime ? `${entry.logTime} ${entry.log}` : entry.log);
+          written++;
+        }
+        lastError = undefined;
+        break;
+      } catch (error) {
+        lastError = error;
+        if (error instanceof ApiError && error.status !== undefined && error.status < 500 && error.status !== 429) break;
+      }
+    }
+    const summary = log.finish();
+    task.logExcerpt = summary.excerpt;
+    task.errorLines = summary.errorLines;
+    task.logLineCount = summary.count;
+    if (lastError) {
+      const reason = lastError instanceof Error ? lastError.message : String(lastError);
+      task.logNote = summary.count > 0 ? `the log was cut off after ${summary.count} lines: ${reason}` : `the log could not be fetched: ${reason}`;
+      sink.note(`(${task.logNote})`);
+    } else if (summary.count === 0) {
+      task.logNote = 'the execution log is empty';
+    }
+    return task;
+  }
+
+  async history(target: TdpTarget): Promise<number[]> {
+    if (target.kind !== 'task') return [];
+    return (await this.readHistory(target, 'baseline'))
+      .filter((e) => executionState(e) === 'succeeded' && e.durationSeconds !== null)
+      .map((e) => e.durationSeconds!);
+  }
+
+  async handleFor(target: TdpTarget, runId: string): Promise<TdpHandle> {
+    if (target.kind === 'task') {
+      if (!/^\d+$/.test(runId)) throw new ResolveError(`run-id '${runId}' is not a TimeXtender execution id (digits, e.g. 97210)`);
+      return { kind: 'task', runId, executionId: Number(runId) };
+    }
+    const match = /^(\d+)@(.+)$/.exec(runId);
+    if (!match || Number(match[1]) !== target.processMapId) {
+      throw new ResolveError(`run-id '${runId}' is not a run of process map ${target.processMapId} (expected ${target.processMapId}@<start time>)`);
+    }
+    return this.mapHandle(target, match[2] === 'unknown' ? null : match[2]!);
+  }
+
+  async latest(target: TdpTarget): Promise<LatestRun<TdpHandle> | undefined> {
+    if (target.kind === 'task') {
+      const items = await this.readHistory(target, 'check');
+      if (items.length === 0) return undefined;
+      const newest = [...items].sort((a, b) => (b.startTime ?? '').localeCompare(a.startTime ?? ''))[0]!;
+      return { handle: { kind: 'task', runId: String(newest.executionId), executionId: newest.executionId }, observation: this.taskObservation(newest) };
+    }
+    const map = await this.readMap(target, 'check');
+    if (!map.lastExecutionDate) return undefined;
+    const handle = this.mapHandle(target, map.lastExecutionDate);
+    return { handle, observation: this.mapObservation(map, await this.runExecutions(target, handle, 'check')) };
+  }
+}
+
+class ResolveError extends Error {}
+
+/** Exactly one match by name (exact, then case-insensitive); otherwise an error listing close matches. */
+function chooseByName<T>(items: T[], wanted: string, nameOf: (t: T) => string, idOf: (t: T) => string, what: string, workspace: string): T {
+  let hits = items.filter((t) => nameOf(t) === wanted);
+  if (hits.length === 0) hits = items.filter((t) => nameOf(t).toLowerCase() === wanted.toLowerCase());
+  if (hits.length === 1) return hits[0]!;
+  if (hits.length > 1) {
+    throw new ResolveError(`${hits.length} ${what}s in workspace '${workspace}' are named '${wanted}' (${hits.map(idOf).join(', ')}): use the id instead`);
+  }
+  const close = items
+    .map((t) => ({ t, d: distance(nameOf(t).toLowerCase(), wanted.toLowerCase()) }))
+    .filter((x) => x.d <= Math.max(3, Math.floor(wanted.length / 3)) || nameOf(x.t).toLowerCase().includes(wanted.toLowerCase()))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 5)
+    .map((x) => `'${nameOf(x.t)}' (${idOf(x.t)})`);
+  throw new ResolveError(`no ${what} named '${wanted}' in workspace '${workspace}' (or not visible to this key). ${suggest(close)}`);
+}
+
+function suggest(candidates: string[]): string {
+  return candidates.length > 0 ? `Close matches: ${candidates.slice(0, 5).join(', ')}` : 'Nothing similar is visible to this key.';
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+export const timextenderModule: ProviderModule = {
+  platform: 'timextender',
+  authHeaders: (apiKey: string) => ({ 'X-API-Key': apiKey }),
+  create: (deps: ProviderDeps) => new TimextenderProvider(deps) as unknown as Provider,
+};
+
+export type { Task };
