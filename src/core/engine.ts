@@ -357,6 +357,7 @@ class TargetRun {
     if (mode === 'check') return this.checkMode(target);
 
     const handle = await this.startRun(target);
+    await this.announce(target);
     if (mode === 'trigger') {
       this.step.saveRun(this.index, handle.runId, true);
       return this.result({ status: 'triggered', message: `triggered run ${handle.runId}; not waiting (mode: trigger)` });
@@ -511,6 +512,17 @@ class TargetRun {
       if (!this.handles.some((h) => h.runId === handle.runId)) this.handles.push(handle);
     }
     this.step.saveRun(this.index, this.handles[0]!.runId, false);
+  }
+
+  /** Lets the provider mark the run as ours (e.g. a comment with the CI run link); only warns on failure. */
+  private async announce(target: ResolvedTarget): Promise<void> {
+    const handle = this.handles[0];
+    if (!handle || !this.provider.announce) return;
+    try {
+      await this.provider.announce(target, handle);
+    } catch (error) {
+      this.step.h.warning(`${this.label}: could not annotate run ${handle.runId} on ${this.spec.platform}: ${errorText(error)}`);
+    }
   }
 
   /** Follows every adopted run until all have ended, then fetches failure details. */
@@ -721,6 +733,7 @@ class TargetRun {
         const report = await this.provider.cancel(this.target, handle);
         accepted &&= report.accepted;
         notes.push(report.note);
+        if (report.accepted) notes.push(await this.finalStateAfterCancel(this.target, handle));
       } catch (error) {
         accepted = false;
         notes.push(`cancel of run ${handle.runId} failed: ${errorText(error)}`);
@@ -729,6 +742,27 @@ class TargetRun {
     const note = notes.join('; ');
     this.info(note);
     return { requested: true, accepted, note };
+  }
+
+  /**
+   * Cancellation is cooperative on some platforms: the run may finish its batch and even end `completed`.
+   * Read it until it ends (within the cancel budget) and report what really happened.
+   */
+  private async finalStateAfterCancel(target: ResolvedTarget, handle: RunHandle): Promise<string> {
+    const schedule = new PollSchedule({ maxDelayMs: Math.min(this.step.s.pollIntervalMs, 2000), firstDelayMs: 200 });
+    const until = Date.now() + (this.step.opts.cancelBudgetMs ?? 15_000) - 500;
+    let last: Observation | undefined;
+    try {
+      while (Date.now() < until) {
+        last = await this.provider.observe(target, handle);
+        this.last.set(handle.runId, last);
+        if (isTerminal(last.state)) return `run ${handle.runId} ended ${describe(last)} after the cancel`;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(schedule.next(), Math.max(0, until - Date.now()))));
+      }
+    } catch (error) {
+      return `the state of run ${handle.runId} after the cancel could not be read: ${errorText(error)}`;
+    }
+    return `run ${handle.runId} was still ${describe(last)} when the step stopped waiting for the cancel to finish`;
   }
 
   private timeLeft(): number {

@@ -112,6 +112,11 @@ export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends R
   observe(target: T, handle: H): Promise<Observation>;
   /** Failed tasks with their logs; the full logs go to `sink`. Called when the run did not succeed (or logs: always). */
   failures(target: T, handle: H, observation: Observation, sink: LogSink, options: { fetchLogs: boolean }): Promise<FailedTask[]>;
+  /**
+   * Called once when the run of this step is known (after the trigger, or when attaching), e.g. to leave a
+   * traceability comment on the run. A failure here only warns.
+   */
+  announce?(target: T, handle: H): Promise<void>;
   /** Absent when the platform cannot cancel. */
   cancel?(target: T, handle: H): Promise<CancelReport>;
   /** Durations (seconds) of recent ended runs, for history-aware polling. */
