@@ -151,8 +151,11 @@ export type ExecutionOrigin = 'history' | 'api' | 'foreign' | 'map';
 
 export interface ExecutionTruth {
   executionId: number;
+  /** The raw word the API shows now ('Queued', 'Running', 'Finished', …). */
   status: string;
+  /** Scheduled start (simulated ms); Infinity while it waits behind a run that never ends. */
   startMs: number;
+  /** Scheduled end; null when it never ends ('hang', 'unknown-running'). */
   endMs: number | null;
   origin: ExecutionOrigin;
   /** Whether the history endpoint lists it yet (rowDelayMs / rowOnlyWhenStarted). */
