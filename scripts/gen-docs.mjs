@@ -1,0 +1,34 @@
+// Writes the inputs table of README.md (between the inputs markers) from the one input table
+// (lib/core/inputs.js, built by `npm run build:lib`). `--check` exits 1 when README.md is out of date.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { INPUTS } = await import(join(root, 'lib/core/inputs.js'));
+
+export function inputsTable() {
+  const cell = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const rows = INPUTS.map((d) => {
+    const dflt = d.default !== undefined ? `\`${d.default}\`` : d.required ? 'required' : '—';
+    const scope = `${d.platforms ? d.platforms.join(', ') : 'all'}${d.modes ? ` (mode ${d.modes.join(', ')})` : ''}`;
+    return `| \`${d.name}\` | \`${d.azureName}\` | ${dflt} | ${scope} | ${cell(d.description)} |`;
+  });
+  return ['| GitHub / CLI | Azure | default | applies to | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+const readmePath = join(root, 'README.md');
+const readme = readFileSync(readmePath, 'utf8');
+const start = '<!-- inputs:start -->';
+const end = '<!-- inputs:end -->';
+const before = readme.slice(0, readme.indexOf(start) + start.length);
+const after = readme.slice(readme.indexOf(end));
+const next = `${before}\n${inputsTable()}\n${after}`;
+if (process.argv.includes('--check')) {
+  if (next !== readme) {
+    console.error('README.md inputs table is out of date: run node scripts/gen-docs.mjs');
+    process.exit(1);
+  }
+} else {
+  writeFileSync(readmePath, next);
+}
