@@ -1,0 +1,35 @@
+import { jsonArrayItems } from '../../src/core/json-stream.js';
+
+async function collect(chunks: string[]): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const item of jsonArrayItems((async function* () {
+    for (const c of chunks) yield Buffer.from(c);
+  })())) out.push(item);
+  return out;
+}
+
+test('items split across chunks at any point, strings with brackets, commas and escapes', async () => {
+  const value = [{ log: 'a, [b] {c}', t: 1 }, { log: 'quote \\" and \\\\', t: 2 }, [1, [2]], 'x', 3, null];
+  const text = JSON.stringify(value);
+  for (let size = 1; size <= 7; size++) {
+    const chunks = text.match(new RegExp(`[\\s\\S]{1,${size}}`, 'g'))!;
+    expect(await collect(chunks)).toEqual(value);
+  }
+});
+
+test('multi-byte characters split between chunks', async () => {
+  const bytes = Buffer.from(JSON.stringify([{ log: 'Zürich → 東京' }]));
+  const out: unknown[] = [];
+  for await (const item of jsonArrayItems((async function* () {
+    for (const b of bytes) yield Buffer.from([b]);
+  })())) out.push(item);
+  expect(out).toEqual([{ log: 'Zürich → 東京' }]);
+});
+
+test('an empty array, and errors for non-arrays, cut-off bodies and malformed items', async () => {
+  expect(await collect(['  [ ] '])).toEqual([]);
+  await expect(collect(['{"a":1}'])).rejects.toThrow(/expected a JSON array/);
+  await expect(collect(['[{"a":1},'])).rejects.toThrow(/cut off/);
+  await expect(collect(['[{"a":1},{b}]'])).rejects.toThrow(/malformed/);
+  await expect(collect([''])).rejects.toThrow(/empty body/);
+});

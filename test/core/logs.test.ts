@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LogFile } from '../../src/core/logs.js';
+
+test('the whole log goes to the file; only the tail and a few error lines stay in memory', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'logs-')), 'step.log');
+  const file = new LogFile(path, 3);
+  const log = file.open('finance/Package/1010 execution 97105: Failed');
+  for (let i = 1; i <= 10_000; i++) log.write(i % 2500 === 0 ? `ERROR: failure ${i}` : `line ${i}`);
+  const summary = log.finish();
+  file.close();
+  expect(summary.count).toBe(10_000);
+  expect(summary.excerpt).toEqual(['line 9998', 'line 9999', 'ERROR: failure 10000']);
+  expect(summary.errorLines).toEqual(['ERROR: failure 2500', 'ERROR: failure 5000', 'ERROR: failure 7500', 'ERROR: failure 10000']);
+  const text = readFileSync(path, 'utf8').split('\n');
+  expect(text[0]).toContain('===== finance/Package/1010');
+  expect(text).toHaveLength(10_002);
+});
