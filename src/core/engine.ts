@@ -186,7 +186,9 @@ class Step {
         const signal = AbortSignal.any([this.stepAbort.signal, controllers[index]!.signal]);
         const result = await this.runTarget(spec, index, signal);
         results[index] = result;
-        if (settings.failFast && !isGreen(result) && failFastBy === undefined && specs.length > 1) {
+        // Checks are a few reads each: every target's verdict is worth more than stopping early.
+        const failFast = settings.failFast && settings.mode !== 'check';
+        if (failFast && !isGreen(result) && failFastBy === undefined && specs.length > 1) {
           failFastBy = spec.label;
           controllers.forEach((c, i) => {
             if (i !== index) c.abort(new StopSignal('cancelled', `stopped: ${spec.label} did not succeed (fail-fast)`));
@@ -623,7 +625,8 @@ class TargetRun {
     this.phase = 'find';
     if (runId) {
       if (!this.provider.handleFor) throw new TargetFailure(`mode 'wait' with a run-id is not supported on ${this.spec.platform}`);
-      handle = await this.provider.handleFor(target, runId);
+      // One id per target, in target order (the run-id output of mode trigger).
+      handle = await this.provider.handleFor(target, runId.split(',')[this.index]!.trim());
     } else {
       const busy = await this.provider.inFlight(target);
       if (!busy) throw new TargetFailure('no run in flight to wait for (mode: wait without run-id); give run-id, or use mode: check');
@@ -658,7 +661,9 @@ class TargetRun {
         return this.result({
           status: 'failed',
           observation: obs,
-          message: `too old: the latest run ${latest.handle.runId} succeeded ${formatMs(latest.ageMs)} ago (max-age ${formatMs(maxAgeMs)})`,
+          message:
+            `too old: the latest run ${latest.handle.runId} succeeded ${formatMs(latest.ageMs)} ago (max-age ${formatMs(maxAgeMs)})` +
+            (latest.ageNote ? `; the age is ${latest.ageNote}` : ''),
         });
       }
     }

@@ -617,6 +617,15 @@ export class HttpClient {
   }
 
   /** The last rate-limit headers seen. */
+  /**
+   * The server's clock at its last answer (the `Date` header, UTC), corrected for the time since: the
+   * platform's own "now", for ages measured on the platform's clock (mode check).
+   */
+  serverNow(): number | undefined {
+    if (this.lastServerDate === undefined) return undefined;
+    return this.lastServerDate.serverMs + (this.clock.now() - this.lastServerDate.seenAtMs);
+  }
+
   get rateLimit(): RateLimitInfo | undefined {
     return this.limits ? { ...this.limits } : undefined;
   }
@@ -1032,7 +1041,11 @@ export class HttpClient {
   // -------------------------------------------------------------------------------------------------------
   // Rate limits
 
+  private lastServerDate: { serverMs: number; seenAtMs: number } | undefined;
+
   private noteRateLimit(headers: Record<string, string>): void {
+    const date = headers['date'] ? Date.parse(headers['date']) : NaN;
+    if (!Number.isNaN(date)) this.lastServerDate = { serverMs: date, seenAtMs: this.clock.now() };
     const read = (name: string): number | undefined => {
       const raw = headers[`x-ratelimit-${name}`] ?? headers[`ratelimit-${name}`];
       if (raw === undefined) return undefined;

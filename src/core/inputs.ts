@@ -251,7 +251,7 @@ export const INPUTS: readonly InputDef[] = [
     group: 'waiting',
     modes: ['wait'],
     description:
-      'For mode wait: the id of the run to follow. Empty: the run in flight, or else the latest run, of the target.',
+      'For mode wait: the id of the run to follow, as the run-id output of mode trigger gives it (several targets: comma-separated in target order). Empty: the run in flight of the target.',
     example: '97210',
   },
   {
@@ -261,6 +261,16 @@ export const INPUTS: readonly InputDef[] = [
     modes: ['check'],
     description: 'For mode check: the latest successful run must have ended within this time, e.g. 24h.',
     example: '24h',
+  },
+  {
+    name: 'server-time-zone',
+    azureName: 'serverTimeZone',
+    group: 'waiting',
+    platforms: ['timextender'],
+    modes: ['check'],
+    description:
+      "TimeXtender, mode check with max-age: the time zone of the server's local timestamps (IANA name like Europe/Copenhagen, or an offset like +01:00). Without it, the age is measured as if the server were in the zone furthest ahead (UTC+14), so a stale load never passes.",
+    example: 'Europe/Copenhagen',
   },
   {
     name: 'timeout',
@@ -509,9 +519,17 @@ function buildSettings(r: InputReader): Settings {
   const targets = readTargets(r, platform);
 
   const runId = r.value('run-id');
-  if (runId !== undefined && targets.length > 1) {
-    // One id cannot name a run on each of several targets; following the wrong one silently would be worse.
-    r.fail('run-id', `names one run, but the step has ${targets.length} targets; list one target with run-id`);
+  if (runId !== undefined && runId.split(',').length !== targets.length) {
+    // Each target needs its own id (the run-id output of mode trigger lists them in target order); following
+    // the wrong run silently would be worse than refusing.
+    r.fail(
+      'run-id',
+      `lists ${runId.split(',').length} run id(s), but the step has ${targets.length} target(s); give one id per target, comma-separated in target order`,
+    );
+  }
+  const serverTimeZone = r.value('server-time-zone');
+  if (serverTimeZone !== undefined && !isTimeZone(serverTimeZone)) {
+    r.fail('server-time-zone', `: ${quote(serverTimeZone)} is neither an IANA time zone nor a UTC offset`);
   }
   const maxAgeMs = r.optionalDuration('max-age');
 
@@ -549,11 +567,23 @@ function buildSettings(r: InputReader): Settings {
   };
   if (runId !== undefined) settings.runId = runId;
   if (maxAgeMs !== undefined) settings.maxAgeMs = maxAgeMs;
+  if (serverTimeZone !== undefined) settings.serverTimeZone = serverTimeZone;
   const idempotencyKey = readIdempotencyKey(r);
   if (idempotencyKey !== undefined) settings.idempotencyKey = idempotencyKey;
   const junitFile = r.value('junit-file');
   if (junitFile !== undefined) settings.junitFile = junitFile;
   return settings;
+}
+
+/** An IANA zone name the runtime knows, `UTC`/`Z`, or an offset like `+01:00` / `-0530`. */
+export function isTimeZone(text: string): boolean {
+  if (/^(Z|UTC|[+-]\d{2}:?\d{2})$/i.test(text)) return true;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: text });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // --- connection ------------------------------------------------------------------------------------------

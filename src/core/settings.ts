@@ -92,8 +92,11 @@ export interface Settings {
   baseUrl: string;
   mode: Mode;
   targets: TargetSpec[];
+  /** Mode wait: one id per target, comma-separated in target order. */
   runId?: string;
   maxAgeMs?: number;
+  /** TimeXtender, mode check: the zone of the server's local timestamps. */
+  serverTimeZone?: string;
   timeoutMs: number;
   pollIntervalMs: number;
   ifRunning: IfRunning;

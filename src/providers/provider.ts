@@ -88,6 +88,8 @@ export interface LatestRun<H extends RunHandle> {
   observation: Observation;
   /** Age of the run's end in ms, measured on the platform's own clock; undefined when it cannot be told. */
   ageMs?: number;
+  /** How the age was measured, when it is an estimate (shown with "too old"). */
+  ageNote?: string;
 }
 
 export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends RunHandle = RunHandle, B = unknown> {

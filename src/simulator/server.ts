@@ -99,6 +99,9 @@ export class SimServer {
     this.journal = options.journal ?? new Journal();
     this.faults = options.faults ?? new Faults();
     this.server = http.createServer((req, res) => {
+      // The Date header tells the simulated clock, as a real server's tells its own: clients measure ages with it.
+      res.sendDate = false;
+      res.setHeader('date', new Date(this.clock.now()).toUTCString());
       this.onRequest(req, res).catch((error: unknown) => this.onInternalError(res, error));
     });
     this.server.on('connection', (socket) => {

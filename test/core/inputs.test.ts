@@ -210,7 +210,9 @@ const CASES: ErrorCase[] = [
   { rule: 'idempotency-key ASCII', values: { ...PLANASONIX, 'idempotency-key': 'clé' }, input: 'idempotency-key', says: ['printable ASCII'] },
   // mode
   { rule: 'mode pick-list', values: { ...TDP, mode: 'follow' }, input: 'mode', says: ["unknown value 'follow'", 'run, trigger, wait, check'] },
-  { rule: 'run-id with several targets', values: { ...TDP, mode: 'wait', task: 'Package/1\nPackage/2', 'run-id': '5' }, input: 'run-id', says: ['2 targets'] },
+  { rule: 'run-id with fewer ids than targets', values: { ...TDP, mode: 'wait', task: 'Package/1\nPackage/2', 'run-id': '5' }, input: 'run-id', says: ['2 target(s)', 'one id per target'] },
+  { rule: 'server-time-zone that is no zone', values: { ...TDP, mode: 'check', 'server-time-zone': 'Mars/Olympus' }, input: 'server-time-zone', says: ['neither an IANA time zone nor a UTC offset'] },
+  { rule: 'server-time-zone outside mode check', values: { ...TDP, 'server-time-zone': 'UTC' }, input: 'server-time-zone', says: ['applies to mode check only'] },
   { rule: 'max-age is a duration', values: { ...TDP, mode: 'check', 'max-age': 'soon' }, input: 'max-age', says: ["'soon' is not a duration"] },
   // durations
   { rule: 'timeout garbage', values: { ...TDP, timeout: 'forever' }, input: 'timeout', says: ['not a duration', 'Example: 45m'] },
@@ -503,6 +505,9 @@ describe('parseSettings: the other inputs', () => {
 
   it('takes run-id in mode wait and max-age in mode check', () => {
     expect(parse({ ...TDP, mode: 'wait', 'run-id': '97210' }).settings).toMatchObject({ mode: 'wait', runId: '97210' });
+    expect(parse({ ...TDP, mode: 'wait', task: 'Package/1\nPackage/2', 'run-id': '5,6' }).settings.runId).toBe('5,6');
+    expect(parse({ ...TDP, mode: 'check', 'server-time-zone': 'Europe/Copenhagen' }).settings.serverTimeZone).toBe('Europe/Copenhagen');
+    expect(parse({ ...TDP, mode: 'check', 'server-time-zone': '+01:00' }).settings.serverTimeZone).toBe('+01:00');
     expect(parse({ ...TDP, mode: 'wait' }).settings.runId).toBeUndefined();
     expect(parse({ ...TDP, mode: 'check', 'max-age': '24h' }).settings).toMatchObject({ mode: 'check', maxAgeMs: 24 * 3_600_000 });
     expect(parse({ ...TDP, mode: 'check' }).settings.maxAgeMs).toBeUndefined();
@@ -585,7 +590,7 @@ describe('the input table', () => {
     expect(names).toEqual([
       'platform', 'api-key', 'base-url', 'tenant', 'workspace', 'task', 'process-map', 'environment', 'space', 'pipeline',
       'connection', 'sync-type', 'backfill-start', 'backfill-end', 'tables', 'parameters', 'priority', 'mode', 'run-id',
-      'max-age', 'timeout', 'poll-interval', 'if-running', 'cancel-on-timeout', 'logs', 'log-lines', 'junit-file',
+      'max-age', 'server-time-zone', 'timeout', 'poll-interval', 'if-running', 'cancel-on-timeout', 'logs', 'log-lines', 'junit-file',
       'max-concurrency', 'fail-fast', 'comment', 'idempotency-key', 'sync-before-poll',
     ]);
     expect(new Set(names).size).toBe(names.length);

@@ -126,7 +126,7 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
   /** Members of each map, read once per step. */
   private readonly members = new Map<string, MapMember[]>();
 
-  constructor(deps: ProviderDeps) {
+  constructor(private readonly deps: ProviderDeps) {
     this.api = new TimextenderApi(deps.http);
   }
 
@@ -458,20 +458,70 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
   }
 
   async latest(target: TdpTarget): Promise<LatestRun<TdpHandle> | undefined> {
+    let handle: TdpHandle;
+    let observation: Observation;
     if (target.kind === 'task') {
       const items = await this.readHistory(target, 'check');
       if (items.length === 0) return undefined;
+      // The latest run is the one that started last (server times compared with server times).
       const newest = [...items].sort((a, b) => (b.startTime ?? '').localeCompare(a.startTime ?? ''))[0]!;
-      return { handle: { kind: 'task', runId: String(newest.executionId), executionId: newest.executionId }, observation: this.taskObservation(newest) };
+      handle = { kind: 'task', runId: String(newest.executionId), executionId: newest.executionId };
+      observation = this.taskObservation(newest);
+    } else {
+      const map = await this.readMap(target, 'check');
+      if (!map.lastExecutionDate) return undefined;
+      handle = this.mapHandle(target, map.lastExecutionDate);
+      observation = this.mapObservation(map, await this.runExecutions(target, handle, 'check'));
     }
-    const map = await this.readMap(target, 'check');
-    if (!map.lastExecutionDate) return undefined;
-    const handle = this.mapHandle(target, map.lastExecutionDate);
-    return { handle, observation: this.mapObservation(map, await this.runExecutions(target, handle, 'check')) };
+    const age = this.ageOf(observation.finishedAt);
+    return { handle, observation, ...age };
+  }
+
+  /**
+   * How long ago a server-local time was, on the platform's clock. "Now" is the server's `Date` header (UTC);
+   * the local time is turned into UTC with `server-time-zone`. Without it the zone is unknown, and the age is
+   * taken as if the server were at UTC+14, the zone furthest ahead: the longest the age can be, so a stale
+   * load never passes max-age (a fresh one may fail; setting server-time-zone makes it exact).
+   */
+  private ageOf(localEnd: string | undefined): { ageMs?: number; ageNote?: string } {
+    const endAsUtc = localTimeMs(localEnd ?? null);
+    if (endAsUtc === undefined) return {};
+    const now = this.deps.http.serverNow() ?? this.deps.clock.now();
+    const zone = this.deps.settings.serverTimeZone;
+    if (!zone) {
+      return {
+        ageMs: now - (endAsUtc - 14 * 3_600_000),
+        ageNote: 'measured as if the server were at UTC+14, the zone furthest ahead, because its local times carry no offset; set server-time-zone for the exact age',
+      };
+    }
+    // Two rounds find the offset in force at the end itself (it may differ from today's across a DST change).
+    let offset = zoneOffsetMs(zone, endAsUtc);
+    offset = zoneOffsetMs(zone, endAsUtc - offset);
+    return { ageMs: now - (endAsUtc - offset) };
   }
 }
 
 class ResolveError extends Error {}
+
+/** The offset of a zone (IANA name or `+01:00`) from UTC at an instant, in ms. */
+export function zoneOffsetMs(zone: string, utcMs: number): number {
+  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+  if (fixed) return (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3])) * 60_000;
+  if (/^(Z|UTC)$/i.test(zone)) return 0;
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(utcMs));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return wall - Math.floor(utcMs / 1000) * 1000;
+}
 
 /** Exactly one match by name (exact, then case-insensitive); otherwise an error listing close matches. */
 function chooseByName<T>(items: T[], wanted: string, nameOf: (t: T) => string, idOf: (t: T) => string, what: string, workspace: string): T {
