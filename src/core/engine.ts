@@ -117,6 +117,7 @@ class Step {
     this.logFile = new LogFile(
       join(host.tempDir, `orchestration-run-${stamp}-${randomBytes(3).toString('hex')}.log`),
       settings.logLines,
+      [settings.apiKey],
     );
     const onHostAbort = () => this.stepAbort.abort(new StopSignal('cancelled', 'the CI job was cancelled'));
     if (host.signal.aborted) onHostAbort();

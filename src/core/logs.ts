@@ -4,6 +4,7 @@
  * 200,000-line log streams through in flat memory.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { secretMasker } from './untrusted.js';
 
 /** Lines that look like errors become annotations (a few per task). */
 const ERROR_LINE = /\b(ERROR|FATAL|Exception)\b/;
@@ -34,10 +35,16 @@ export class LogFile implements LogSink {
   private buffer: string[] = [];
   private bufferedBytes = 0;
 
+  /** Masks the key in everything written: a server may echo it in a log line. */
+  private readonly mask: (line: string) => string;
+
   constructor(
     readonly path: string,
     private readonly tailLines: number,
-  ) {}
+    secrets: readonly string[] = [],
+  ) {
+    this.mask = secretMasker(secrets);
+  }
 
   open(title: string): TaskLog {
     this.append(`===== ${title} =====`);
@@ -45,7 +52,8 @@ export class LogFile implements LogSink {
     const errors: string[] = [];
     let count = 0;
     return {
-      write: (line: string) => {
+      write: (raw: string) => {
+        const line = this.mask(raw);
         count++;
         this.append(line);
         if (this.tailLines > 0) {
@@ -62,7 +70,7 @@ export class LogFile implements LogSink {
   }
 
   note(line: string): void {
-    this.append(line);
+    this.append(this.mask(line));
     this.flush();
   }
 

@@ -1,0 +1,38 @@
+// Writes azure-task/OrchestrationRunV1/task.json from the input table (lib/core/inputs.js, through
+// lib/adapters/azure/task-metadata.js) and the extension's version (azure-task/vss-extension.json), so the
+// task's inputs and version never drift from the code and the extension; and fills the input and output
+// tables of docs/azure.md (between their <!-- azure-…-table:start/end --> markers).
+// Needs the compiled lib/: `npm run build:lib && node scripts/gen-task.mjs`. With --check, writes nothing and
+// exits 1 when the committed file differs.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const metadataModule = join(root, 'lib', 'adapters', 'azure', 'task-metadata.js');
+if (!existsSync(metadataModule)) {
+  console.error(`gen-task: ${metadataModule} is missing; run npm run build:lib first`);
+  process.exit(1);
+}
+const { renderTaskJson, fillAzureTableBlocks, TASK_FOLDER } = await import(pathToFileURL(metadataModule).href);
+const manifest = JSON.parse(readFileSync(join(root, 'azure-task', 'vss-extension.json'), 'utf8'));
+const docs = join(root, 'docs', 'azure.md');
+const outputs = [[join(root, 'azure-task', TASK_FOLDER, 'task.json'), () => renderTaskJson(manifest.version)]];
+if (existsSync(docs)) outputs.push([docs, () => fillAzureTableBlocks(readFileSync(docs, 'utf8'))]);
+
+const check = process.argv.includes('--check');
+let stale = 0;
+for (const [target, render] of outputs) {
+  const text = render();
+  const current = existsSync(target) ? readFileSync(target, 'utf8') : '';
+  if (current === text) continue;
+  if (check) {
+    console.error(`gen-task: ${target} is out of date; run npm run build:lib && node scripts/gen-task.mjs`);
+    stale++;
+  } else {
+    writeFileSync(target, text);
+    console.log(`gen-task: wrote ${target}`);
+  }
+}
+if (check && stale > 0) process.exit(1);
+console.log(`gen-task: task.json (version ${manifest.version}) and the docs/azure.md tables are up to date`);

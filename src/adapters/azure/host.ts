@@ -1,0 +1,327 @@
+/**
+ * The Azure DevOps host: the Host seam implemented with azure-pipelines-task-lib's logging commands.
+ *
+ * Everything the task prints goes through one AgentConsole:
+ * - plain lines (progress, log excerpts) are neutralized by the host, so server text can never hold a live
+ *   `##vso[` or `##[`, and masked against every registered secret;
+ * - task-lib's own `##vso[...]` commands (issues, variables, debug, result) reach stdout through
+ *   `tl.setStdStream`, masked too; task-lib prints the value of every input it reads in a debug line
+ *   (`apiKey=…`), so until the key is known and registered the console holds all output back.
+ *
+ * Only the `task.setsecret` command carries a secret in clear, since the agent needs it to mask.
+ * The module imports task-lib's types only; main.ts hands in the loaded library.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as TaskLibModule from 'azure-pipelines-task-lib/task.js';
+import type { Annotation, Host, OutputName } from '../../core/host.js';
+import type { CiContext, ProxySettings } from '../../core/settings.js';
+import { maskSecrets, neutralize, neutralizeLine, splitLines } from '../../core/untrusted.js';
+import { outputVariableName } from './task-metadata.js';
+
+/** The part of azure-pipelines-task-lib the task uses (tests may pass the real module or a stand-in). */
+export type TaskLib = Pick<
+  typeof TaskLibModule,
+  | 'getInput'
+  | 'getEndpointUrl'
+  | 'getEndpointAuthorizationParameter'
+  | 'getHttpProxyConfiguration'
+  | 'setSecret'
+  | 'setVariable'
+  | 'setResult'
+  | 'logIssue'
+  | 'debug'
+  | 'uploadSummary'
+  | 'setStdStream'
+  | 'TaskResult'
+  | 'IssueType'
+>;
+
+export type Env = Record<string, string | undefined>;
+
+/** Error issues the host raises; the task's result line (setResult) is one more, so the step shows at most 10. */
+export const MAX_ERROR_ISSUES = 9;
+/** Warning issues beyond this go to the log only. */
+export const MAX_WARNING_ISSUES = 10;
+
+const SETSECRET_COMMAND = '##vso[task.setsecret]';
+
+/**
+ * The first `#` of `##[`, `## [` or `##vso` (any case), as in untrusted.ts; used where neutralizeLine's
+ * per-line length limit and line handling must not apply: output values and task-lib command messages.
+ */
+const EMBEDDED_COMMAND = /#(?=#(?:\s*\[|vso))/giu;
+/** The character untrusted.ts puts between the two `#`, taken from neutralizeLine so the two never differ. */
+const BREAKER = neutralizeLine('##vso[').slice(1, -'#vso['.length) || '\u00B7';
+
+/** Breaks every `##vso[`/`##[` in a text of any length the way neutralizeLine does, without cutting it. */
+export function breakCommands(text: string): string {
+  return text.replace(EMBEDDED_COMMAND, `#${BREAKER}`);
+}
+
+/** task-lib's escaping of command messages: a secret with `%` or a line break appears in this form. */
+function commandEscaped(value: string): string {
+  return value.replace(/%/g, '%AZP25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** The one writer to stdout: holds output until the secrets are registered, masks it, keeps commands inert. */
+export class AgentConsole {
+  private readonly secrets: string[] = [];
+  private held: string[] | undefined;
+
+  /** task-lib writes its commands here (tl.setStdStream). */
+  readonly stream = { write: (text: string): boolean => this.fromTaskLib(text) };
+
+  constructor(private readonly sink: (text: string) => void) {}
+
+  /** Holds everything back (except task.setsecret) until release(). */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Prints what was held, masked with the secrets known now. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const text of held) this.emit(text);
+  }
+
+  addSecret(value: string): void {
+    if (value === '') return;
+    for (const form of [value, commandEscaped(value)]) if (!this.secrets.includes(form)) this.secrets.push(form);
+  }
+
+  /** One line the host composed; any server text in it was neutralized by the host. */
+  line(text: string): void {
+    this.write(`${text}\n`);
+  }
+
+  private fromTaskLib(text: string): boolean {
+    if (text.startsWith(SETSECRET_COMMAND)) {
+      this.sink(text); // the agent masks with this value; it never shows the line
+      return true;
+    }
+    this.write(text);
+    return true;
+  }
+
+  private write(text: string): void {
+    if (this.held) this.held.push(text);
+    else this.emit(text);
+  }
+
+  private emit(text: string): void {
+    this.sink(this.mask(text));
+  }
+
+  /**
+   * A `##vso[...]` command keeps its name and properties (a 4-character secret must not turn `task` into
+   * `***`); its message is masked and any embedded command broken. Other text is masked whole.
+   */
+  private mask(text: string): string {
+    const command = /^##vso\[[^\]]*\]/.exec(text);
+    if (!command) return maskSecrets(text, this.secrets);
+    const message = text.slice(command[0].length);
+    return command[0] + breakCommands(maskSecrets(message, this.secrets));
+  }
+}
+
+export interface AzureHostOptions {
+  tl: TaskLib;
+  console: AgentConsole;
+  env: Env;
+  signal: AbortSignal;
+  proxy?: ProxySettings;
+}
+
+export class AzureHost implements Host {
+  readonly name = 'azure' as const;
+  readonly tempDir: string;
+  readonly ciContext: CiContext;
+  readonly signal: AbortSignal;
+  /** Set once the base URL is known (the agent's bypass list is matched against it). */
+  proxy: ProxySettings | undefined;
+  /** Summary files written, newest last (tests and diagnostics). */
+  readonly summaryFiles: string[] = [];
+  private readonly tl: TaskLib;
+  private readonly console: AgentConsole;
+  private readonly secrets: string[] = [];
+  private readonly state = new Map<string, string>();
+  private errorIssues = 0;
+  private warningIssues = 0;
+  private groupDepth = 0;
+
+  constructor(options: AzureHostOptions) {
+    this.tl = options.tl;
+    this.console = options.console;
+    this.signal = options.signal;
+    this.proxy = options.proxy;
+    this.tempDir = options.env.AGENT_TEMPDIRECTORY || tmpdir();
+    this.ciContext = ciContextFromAzureEnv(options.env);
+  }
+
+  /** Masked and neutralized, one entry per printed line. */
+  lines(text: string): string[] {
+    return neutralize(maskSecrets(text, this.secrets)).split('\n');
+  }
+
+  /** Masked and neutralized on one line, for titles and issue messages. */
+  oneLine(text: string): string {
+    return neutralizeLine(maskSecrets(text, this.secrets));
+  }
+
+  info(message: string): void {
+    for (const line of this.lines(message)) this.console.line(line);
+  }
+
+  warning(message: string, annotation?: Annotation): void {
+    if (annotation && this.warningIssues < MAX_WARNING_ISSUES) {
+      this.warningIssues++;
+      this.tl.logIssue(this.tl.IssueType.Warning, this.issueText(message, annotation));
+      return;
+    }
+    for (const line of this.lines(message)) this.console.line(`##[warning]${line}`);
+  }
+
+  error(message: string, annotation?: Annotation): void {
+    if (annotation && this.errorIssues < MAX_ERROR_ISSUES) {
+      this.errorIssues++;
+      this.tl.logIssue(this.tl.IssueType.Error, this.issueText(message, annotation));
+      return;
+    }
+    for (const line of this.lines(message)) this.console.line(`##[error]${line}`);
+  }
+
+  debug(message: string): void {
+    for (const line of this.lines(message)) this.tl.debug(line);
+  }
+
+  /** Azure log groups do not nest: an inner group is a plain line inside the outer one. */
+  async group<T>(title: string, fn: () => Promise<T>): Promise<T> {
+    if (this.groupDepth > 0) {
+      this.info(title);
+      return fn();
+    }
+    this.groupDepth++;
+    this.console.line(`##[group]${this.oneLine(title)}`);
+    try {
+      return await fn();
+    } finally {
+      this.console.line('##[endgroup]');
+      this.groupDepth--;
+    }
+  }
+
+  /**
+   * An output variable (camelCase, isOutput=true). Values hold server text, and a later step may echo one
+   * into its log: no value may carry a live command. In the `result` JSON every `#` becomes `\u0023`, which
+   * parses back to the same string; other values are short and get the zero-width break.
+   */
+  setOutput(name: OutputName, value: string): void {
+    const masked = maskSecrets(value, this.secrets);
+    const safe = name === 'result' ? masked.replace(/#/g, '\\u0023') : breakCommands(masked);
+    this.tl.setVariable(outputVariableName(name), safe, false, true);
+  }
+
+  setSecret(value: string): void {
+    if (!value || this.secrets.includes(value)) return;
+    this.secrets.push(value);
+    registerSecret(this.tl, this.console, value);
+  }
+
+  /** Written to its own folder under the agent's temp directory, then attached as a build summary section. */
+  async writeSummary(markdown: string): Promise<void> {
+    const dir = await mkdtemp(join(this.tempDir, 'orchestration-run-summary-'));
+    const file = join(dir, 'Orchestration run.md');
+    await writeFile(file, maskSecrets(markdown, this.secrets), 'utf8');
+    this.summaryFiles.push(file);
+    this.tl.uploadSummary(file);
+  }
+
+  saveState(key: string, value: string): void {
+    this.state.set(key, value);
+  }
+
+  getState(key: string): string {
+    return this.state.get(key) ?? '';
+  }
+
+  private issueText(message: string, annotation: Annotation): string {
+    const text = annotation.title ? `${annotation.title}: ${message}` : message;
+    return splitLines(maskSecrets(text, this.secrets)).map(neutralizeLine).join(' ').trim();
+  }
+}
+
+/**
+ * Registers a secret with the agent (task.setsecret) and with the console. task-lib refuses a multi-line
+ * secret; each of its lines is registered instead, which is how it would be printed anyway.
+ */
+export function registerSecret(tl: Pick<TaskLib, 'setSecret'>, console: AgentConsole, value: string): void {
+  if (!value) return;
+  console.addSecret(value);
+  const parts = /[\r\n]/.test(value) ? splitLines(value).filter((line) => line.trim() !== '') : [value];
+  for (const part of parts) {
+    console.addSecret(part);
+    try {
+      tl.setSecret(part);
+    } catch {
+      // Not expected after the split; the console still masks it.
+    }
+  }
+}
+
+/** Traceability from the agent's predefined variables. */
+export function ciContextFromAzureEnv(env: Env): CiContext {
+  const value = (name: string) => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : undefined);
+  const collection = value('SYSTEM_COLLECTIONURI');
+  const project = value('SYSTEM_TEAMPROJECT');
+  const buildId = value('BUILD_BUILDID');
+  const runUrl =
+    collection && project && buildId
+      ? `${collection.endsWith('/') ? collection : `${collection}/`}${encodeURIComponent(project)}/_build/results?buildId=${encodeURIComponent(buildId)}`
+      : undefined;
+  const context: CiContext = { system: 'azure' };
+  const set = <K extends keyof CiContext>(key: K, v: CiContext[K] | undefined) => {
+    if (v !== undefined) context[key] = v;
+  };
+  set('runUrl', runUrl);
+  set('runId', buildId);
+  set('attempt', value('SYSTEM_JOBATTEMPT'));
+  set('commit', value('BUILD_SOURCEVERSION'));
+  set('actor', value('BUILD_REQUESTEDFOR'));
+  set('workflow', value('BUILD_DEFINITIONNAME'));
+  set('repository', value('BUILD_REPOSITORY_NAME'));
+  return context;
+}
+
+/**
+ * The agent's proxy (Agent.ProxyUrl, credentials, bypass list) as ProxySettings for the HTTP client.
+ * The agent's bypass entries are regular expressions matched against the request URL; the client only ever
+ * talks to the API root, so task-lib matches them against it and a match becomes a bypass of that host.
+ * Credentials go into the URL percent-encoded (task-lib's own formatted URL does not encode them).
+ */
+export function agentProxy(tl: Pick<TaskLib, 'getHttpProxyConfiguration'>, baseUrl: string | undefined): ProxySettings | undefined {
+  const config = tl.getHttpProxyConfiguration();
+  if (!config || !config.proxyUrl) return undefined;
+  let url: string;
+  try {
+    const parsed = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(config.proxyUrl) ? config.proxyUrl : `http://${config.proxyUrl}`);
+    if (config.proxyUsername) {
+      parsed.username = encodeURIComponent(config.proxyUsername);
+      parsed.password = encodeURIComponent(config.proxyPassword ?? '');
+    }
+    url = parsed.toString().replace(/\/$/, '');
+  } catch {
+    url = config.proxyUrl; // the HTTP client reports an unusable proxy with its own message
+  }
+  const bypass: string[] = [];
+  if (baseUrl) {
+    try {
+      if (tl.getHttpProxyConfiguration(baseUrl) === null) bypass.push(new URL(baseUrl).host);
+    } catch {
+      // An invalid regular expression in the agent's bypass list: use the proxy.
+    }
+  }
+  return { url, bypass };
+}

@@ -1,0 +1,180 @@
+/**
+ * The Azure DevOps task from inputs to result: read the inputs and the chosen service connection, register
+ * the key before anything is printed, validate, run the engine, publish outputs and summary, set the result.
+ * Platform-specific only through the TaskLib handed in by main.ts (or a test).
+ */
+import { runStep, type EngineOptions } from '../../core/engine.js';
+import { EXIT } from '../../core/outcome.js';
+import { INPUTS, InputError, parseSettings } from '../../core/inputs.js';
+import { PLATFORMS } from '../../core/settings.js';
+import type { ProviderLoader } from '../../providers/provider.js';
+import { AgentConsole, AzureHost, agentProxy, type Env, type TaskLib } from './host.js';
+import { connectionInputName } from './task-metadata.js';
+
+export interface TaskRunOptions {
+  tl: TaskLib;
+  console: AgentConsole;
+  env: Env;
+  signal: AbortSignal;
+  loadProvider: ProviderLoader;
+  /** Engine overrides (tests). */
+  engine?: Partial<EngineOptions>;
+}
+
+/** Makes sure the task's result is set once, whoever gets there first (the run, or the signal backstop). */
+export class TaskCompletion {
+  private done = false;
+
+  constructor(private readonly tl: Pick<TaskLib, 'setResult' | 'TaskResult'>) {}
+
+  get isSet(): boolean {
+    return this.done;
+  }
+
+  succeeded(message: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.tl.setResult(this.tl.TaskResult.Succeeded, message);
+  }
+
+  failed(message: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.tl.setResult(this.tl.TaskResult.Failed, message);
+  }
+}
+
+interface ConnectionValues {
+  apiKeyFallback?: string;
+  baseUrlFallback?: string;
+  /** Problems with the connection inputs, raised as warnings once output is released. */
+  warnings: string[];
+}
+
+/**
+ * The service connection of the chosen platform: its URL and token feed the fallbacks of baseUrl and apiKey.
+ * A connection set for another platform is reported, not used.
+ */
+function readConnection(tl: TaskLib, raw: Map<string, string | undefined>): ConnectionValues {
+  const result: ConnectionValues = { warnings: [] };
+  const platform = PLATFORMS.find((p) => p === raw.get('platform')?.trim().toLowerCase());
+  for (const other of PLATFORMS) {
+    const input = connectionInputName(other);
+    const id = tl.getInput(input)?.trim();
+    if (!id) continue;
+    if (other !== platform) {
+      // An unknown platform fails validation with its own message; no need to add to it.
+      if (platform) result.warnings.push(`Input '${input}' is ignored: platform is ${platform}, not ${other}`);
+      continue;
+    }
+    result.baseUrlFallback = tl.getEndpointUrl(id, true)?.trim() || undefined;
+    const token = tl.getEndpointAuthorizationParameter(id, 'apitoken', true);
+    if (token) result.apiKeyFallback = token;
+    else result.warnings.push(`The service connection in '${input}' has no API token; edit the service connection and enter the API key`);
+  }
+  return result;
+}
+
+/** Runs the task and returns the process exit code; the result is set through `completion`. */
+export async function runTask(options: TaskRunOptions, completion: TaskCompletion): Promise<number> {
+  const { tl, console: out, env, signal } = options;
+  // Nothing reaches stdout until the key is registered: task-lib prints every input it reads.
+  out.hold();
+  tl.setStdStream(out.stream);
+  const host = new AzureHost({ tl, console: out, env, signal });
+  let released = false;
+  try {
+    const raw = new Map<string, string | undefined>();
+    for (const def of INPUTS) raw.set(def.name, tl.getInput(def.azureName));
+    const connection = readConnection(tl, raw);
+    for (const secret of [raw.get('api-key'), connection.apiKeyFallback]) if (secret) host.setSecret(secret);
+    const agentProxyPassword = tl.getHttpProxyConfiguration()?.proxyPassword;
+    if (agentProxyPassword) host.setSecret(agentProxyPassword);
+    out.release();
+    released = true;
+
+    for (const warning of connection.warnings) host.warning(warning, { title: 'orchestration-run' });
+    if (raw.get('api-key')?.trim() && connection.apiKeyFallback) {
+      host.warning("Both 'apiKey' and a service connection are set: using 'apiKey'", { title: 'orchestration-run' });
+    }
+
+    let parsed;
+    try {
+      parsed = parseSettings((name) => raw.get(name), {
+        nameStyle: 'azure',
+        apiKeyFallback: connection.apiKeyFallback,
+        baseUrlFallback: connection.baseUrlFallback,
+      });
+    } catch (error) {
+      if (error instanceof InputError) {
+        completion.failed(host.oneLine(error.message));
+        return EXIT.badInput;
+      }
+      throw error;
+    }
+    const { settings } = parsed;
+    host.proxy = agentProxy(tl, settings.baseUrl);
+    for (const warning of parsed.warnings) host.warning(warning, { title: 'orchestration-run' });
+
+    const outcome = await runStep(settings, host, { loadProvider: options.loadProvider, ...options.engine });
+    if (outcome.exitCode === EXIT.succeeded) {
+      completion.succeeded(host.oneLine(`${outcome.status}: ${describeTargets(outcome.results.length)} (${settings.platform}, mode ${settings.mode})`));
+    } else {
+      completion.failed(host.oneLine(outcome.failureLine ?? outcome.status));
+    }
+    return outcome.exitCode;
+  } catch (error) {
+    if (!released) out.release();
+    // Never a stack trace, never a pass on an unexpected fault.
+    const message = error instanceof Error ? error.message : String(error);
+    completion.failed(host.oneLine(`orchestration-run: internal error: ${message}`));
+    return EXIT.failed;
+  }
+}
+
+function describeTargets(count: number): string {
+  return count === 1 ? '1 target' : `${count} targets`;
+}
+
+/** How long a cancelled task may take to cancel remote runs and write its summary before it exits anyway. */
+export const CANCEL_GRACE_MS = 5000;
+
+export interface CancellationOptions {
+  console: AgentConsole;
+  completion: TaskCompletion;
+  controller: AbortController;
+  /** process.exit, or a stand-in in tests. */
+  exit: (code: number) => void;
+  graceMs?: number;
+}
+
+/**
+ * The agent cancels a job with SIGINT, then SIGTERM about 7.5 s later, then kills. The first signal aborts
+ * the host signal: the engine cancels the remote runs the platform can cancel and writes the summary. A hard
+ * timer makes sure the task exits non-zero within `graceMs`, before the agent's kill; a second signal exits
+ * at once.
+ */
+export function cancellationHandler(options: CancellationOptions): (signal: string) => void {
+  const { console: out, completion, controller, exit } = options;
+  const graceMs = options.graceMs ?? CANCEL_GRACE_MS;
+  let received = 0;
+  const stopNow = (why: string) => {
+    out.release();
+    out.line(`orchestration-run: ${why}; exiting now`);
+    completion.failed(`cancelled: the job was cancelled (${why})`);
+    exit(EXIT.failed);
+  };
+  return (signal: string) => {
+    received++;
+    if (received > 1) {
+      stopNow(`${signal} received while stopping`);
+      return;
+    }
+    out.line(
+      `orchestration-run: ${signal} received, the job is being cancelled: stopping, cancelling remote runs where the platform can, writing the summary`,
+    );
+    controller.abort();
+    const backstop = setTimeout(() => stopNow(`did not stop within ${Math.round(graceMs / 1000)}s of ${signal}`), graceMs);
+    backstop.unref();
+  };
+}
