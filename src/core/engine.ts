@@ -9,6 +9,7 @@ import { systemClock } from './clock.js';
 import type { Host } from './host.js';
 import { ApiError, HttpClient, requestScope, type HttpClientOptions, type Phase } from './http.js';
 import { LogFile } from './logs.js';
+import { secretMasker } from './untrusted.js';
 import {
   exitCodeFor,
   isTerminal,
@@ -19,7 +20,7 @@ import {
   type StepStatus,
   type TargetResult,
 } from './outcome.js';
-import { DeadlineError, PollSchedule } from './poll.js';
+import { DeadlineError, expectedFromHistory, PollSchedule, type ExpectedDuration } from './poll.js';
 import { renderJUnit, renderSummaryMarkdown, renderTextSummary, resultJson } from './report.js';
 import type { Settings, TargetSpec } from './settings.js';
 import type {
@@ -47,6 +48,19 @@ export interface EngineOptions {
   cancelBudgetMs?: number;
   /** Write the summary, outputs and JUnit (default true; the post step turns it off). */
   report?: boolean;
+  /** How runs are followed. The defaults are the product's; benchmarks compare the alternatives. */
+  polling?: PollingOptions;
+}
+
+export interface PollingOptions {
+  /** 'adaptive' (default): quick reads, then by history or a ramp to poll-interval. 'fixed': a read every poll-interval, as peer actions do. */
+  strategy?: 'adaptive' | 'fixed';
+  /** Place reads by the target's run history, where the provider offers it (default true). */
+  history?: boolean;
+  /** With history, early gaps may exceed poll-interval while the history rules out an end (default 'history'; see poll.ts). */
+  earlyGaps?: 'history' | 'poll-interval';
+  /** Read the runs a step follows together, where the provider can (default true). */
+  batch?: boolean;
 }
 
 export interface StepOutcome {
@@ -101,6 +115,7 @@ class Step {
   private provider: AnyProvider | undefined;
   private annotations = 0;
   private readonly savedRuns = new Map<number, SavedRun>();
+  private reads: FollowReads | undefined;
   /** Fires at the deadline or on CI cancellation; every wait and request listens to it. */
   private readonly stepAbort = new AbortController();
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -137,6 +152,22 @@ class Step {
   }
 
   async run(): Promise<StepOutcome> {
+    try {
+      await this.loadProvider();
+    } catch (error) {
+      // No target can start; every one is reported failed, and the summary and outputs are still written.
+      const message = `could not start the ${this.settings.platform} provider: ${errorText(error)}`;
+      this.host.debug(error instanceof Error && error.stack ? error.stack : String(error));
+      return this.finish(this.settings.targets.map((spec) => ({ target: spec.label, platform: spec.platform, status: 'failed', failedTasks: [], message })));
+    }
+    this.host.info(
+      `orchestration-run: ${this.settings.platform}, mode ${this.settings.mode}, ${this.settings.targets.length} target(s), timeout ${formatMs(this.settings.timeoutMs)}`,
+    );
+    const results = await this.runAll();
+    return this.finish(results);
+  }
+
+  private async loadProvider(): Promise<void> {
     const { settings, host } = this;
     const module = await this.options.loadProvider(settings.platform);
     // One client (one keep-alive pool) for every target of the step; the key goes to the API origin only.
@@ -158,12 +189,8 @@ class Step {
       signal: this.stepAbort.signal,
       log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
     }) as AnyProvider;
-
-    host.info(
-      `orchestration-run: ${settings.platform}, mode ${settings.mode}, ${settings.targets.length} target(s), timeout ${formatMs(settings.timeoutMs)}`,
-    );
-    const results = await this.runAll();
-    return this.finish(results);
+    const batching = (this.options.polling?.batch ?? true) && !!this.provider.observeMany && settings.targets.length > 1 && settings.maxConcurrency > 1;
+    this.reads = new FollowReads(this.provider, this.clock, settings.pollIntervalMs, this.stepAbort.signal, batching);
   }
 
   /** Runs every target, at most `max-concurrency` at once; with fail-fast, one failure stops the rest. */
@@ -225,6 +252,12 @@ class Step {
     return this.provider;
   }
 
+  /** Status reads while following, shared by the step's targets. */
+  get followReads(): FollowReads {
+    if (!this.reads) throw new Error('provider not loaded');
+    return this.reads;
+  }
+
   get s(): Settings {
     return this.settings;
   }
@@ -267,8 +300,10 @@ class Step {
     }
   }
 
-  private async finish(results: TargetResult[]): Promise<StepOutcome> {
+  private async finish(unmasked: TargetResult[]): Promise<StepOutcome> {
     const { settings, host } = this;
+    // Server text may echo the key: mask it in the results before any rendering (escaping would split it).
+    const results = maskResults(unmasked, secretMasker([settings.apiKey]));
     const status = overallStatus(results);
     for (const line of renderTextSummary(results)) host.info(line);
 
@@ -321,6 +356,17 @@ class Step {
   }
 }
 
+/** Every string of the results through `mask` (names, messages, log excerpts may all hold server text). */
+function maskResults(results: TargetResult[], mask: (text: string) => string): TargetResult[] {
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return mask(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  return results.map((r) => walk(r) as TargetResult);
+}
+
 function isGreen(result: TargetResult): boolean {
   return result.status === 'succeeded' || result.status === 'triggered' || result.status === 'running';
 }
@@ -334,6 +380,10 @@ class TargetRun {
   private readonly notes: string[] = [];
   private readonly provider: AnyProvider;
   private readonly label: string;
+  /** Set when the run followed may not be the one this step started (a lost trigger answer): never green. */
+  private uncertainOrigin: string | undefined;
+  /** Clock time just before this target's trigger was sent: the start of the run, for history-aware polling. */
+  private triggeredAt: number | undefined;
 
   constructor(
     private readonly step: Step,
@@ -392,6 +442,7 @@ class TargetRun {
       this.phase = 'baseline';
       const baseline = await this.provider.baseline(target);
       this.phase = 'trigger';
+      this.triggeredAt = this.step.c.now();
       const answer = await this.triggerSafely(target, baseline);
       if (answer.kind === 'already-running') {
         // Someone started it between our check and our trigger: apply if-running to that run.
@@ -425,24 +476,36 @@ class TargetRun {
     try {
       return await this.provider.trigger(target);
     } catch (error) {
-      if (!(error instanceof ApiError) || !error.mayHaveApplied || this.provider.triggerSafety === 'idempotent') {
-        throw error;
-      }
-      this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending again`);
+      if (!(error instanceof ApiError) || !error.mayHaveApplied) throw error;
       const window = Math.min(this.step.opts.confirmWindowMs ?? 30_000, this.timeLeft());
-      const found = await this.lookForRun(target, baseline, window);
-      if (found) {
+      if (this.provider.triggerSafety === 'idempotent') {
+        // The HTTP client already re-sent it with the same key. It may still have been applied: a run carrying
+        // our key is ours, so look for it before giving up (and before a re-run of the step starts another).
+        this.info(`the trigger failed (${error.message}); looking for a run it may have started`);
+        const found = await this.lookForRun(target, baseline, window);
+        if (!found) throw error;
         this.adopt([found.handle, ...(found.others ?? [])]);
         return { kind: 'accepted', handle: found.handle, note: `found run ${found.handle.runId}, started by the trigger whose answer was lost` };
       }
+      this.phase = 'trigger';
+      this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending again`);
+      const found = await this.lookForRun(target, baseline, window);
+      if (found) {
+        this.uncertainOrigin = `it appeared after the trigger's answer was lost (${error.message})`;
+        this.adopt([found.handle, ...(found.others ?? [])]);
+        return { kind: 'accepted', handle: found.handle, note: `found run ${found.handle.runId} after the trigger's answer was lost` };
+      }
       const busy = await this.provider.inFlight(target);
       if (busy) {
+        this.uncertainOrigin = `the trigger's answer was lost and the target was then busy (${busy.description})`;
         return { kind: 'accepted', note: `the target is busy (${busy.description}): the lost trigger most likely landed; not sending it again` };
       }
       this.info('no run appeared and the target is idle: sending the trigger again');
+      this.phase = 'trigger';
       const again = await this.provider.trigger(target);
       if (again.kind === 'already-running') {
-        return { kind: 'accepted', note: 'the second trigger answered "already running": the first one landed; not sending again' };
+        this.uncertainOrigin = `the trigger's answer was lost and a second trigger answered "already running"`;
+        return { kind: 'accepted', note: 'the second trigger answered "already running": the first one most likely landed; not sending again' };
       }
       return again;
     }
@@ -536,10 +599,16 @@ class TargetRun {
     const observation = this.last.get(primary.runId)!;
     this.step.saveRun(this.index, primary.runId, true);
     const failedRuns = this.handles.filter((h) => this.last.get(h.runId)!.state !== 'succeeded');
-    const status: StepStatus = failedRuns.length === 0 ? 'succeeded' : stepStatusOf(this.last.get(failedRuns[0]!.runId)!.state);
+    let status: StepStatus = failedRuns.length === 0 ? 'succeeded' : stepStatusOf(this.last.get(failedRuns[0]!.runId)!.state);
     const failedTasks = await this.collectFailures(target, failedRuns);
     let message: string | undefined;
-    if (status !== 'succeeded') {
+    if (status === 'succeeded' && this.uncertainOrigin) {
+      status = 'failed';
+      message =
+        `run ${primary.runId} ended ${observation.rawStatus}, but it cannot be proven to be the run this step started: ${this.uncertainOrigin}. ` +
+        `${this.spec.platform}'s trigger answer carries no run id, so a schedule or another user may have started it; not counted as green. ` +
+        'Run the step again, or gate on it with mode: check';
+    } else if (status !== 'succeeded') {
       const run = failedRuns[0]!;
       const obs = this.last.get(run.runId)!;
       message = `run ${run.runId} ended ${obs.rawStatus || 'without a status'} (${obs.state})`;
@@ -548,32 +617,99 @@ class TargetRun {
     return this.result({ status, message, failedTasks, observation });
   }
 
+  /**
+   * Reads every open run of this target until all have ended. The reads are spaced by a follow schedule
+   * (poll.ts): quick reads, then by the target's run history when this step started the run and the
+   * provider has one, else a ramp to poll-interval on a grid shared by the step's targets. The reads
+   * themselves go through the step's FollowReads, which batches them across targets where it can.
+   */
   private async follow(target: ResolvedTarget): Promise<void> {
+    const clock = this.step.c;
     const heartbeatMs = this.step.opts.heartbeatMs ?? 5 * 60_000;
-    const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs });
-    let lastLine = this.step.c.now();
-    for (;;) {
-      const open = this.handles.filter((h) => !isTerminal(this.last.get(h.runId)?.state ?? 'unknown'));
-      if (open.length === 0) return;
-      for (const handle of open) {
-        const observation = await this.provider.observe(target, handle);
-        const previous = this.last.get(handle.runId);
-        this.last.set(handle.runId, observation);
-        if (!previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state) {
-          this.info(`run ${handle.runId} is ${describe(observation)}`);
-          lastLine = this.step.c.now();
-        } else if (observation.progress && observation.progress !== previous.progress) {
-          this.info(`run ${handle.runId}: ${observation.progress}`);
-          lastLine = this.step.c.now();
+    const polling = this.step.opts.polling ?? {};
+    const interval = this.step.s.pollIntervalMs;
+    const expected = await this.expectedDuration(target);
+    // The schedule's time scale: since the trigger when this step started the run, else since following began.
+    let origin = this.triggeredAt ?? clock.now();
+    const makeSchedule = (withHistory: boolean): PollSchedule =>
+      polling.strategy === 'fixed'
+        ? new PollSchedule({ maxDelayMs: interval, firstDelayMs: interval, factor: 1 })
+        : new PollSchedule({
+            maxDelayMs: interval,
+            follow: {
+              elapsedMs: clock.now() - origin,
+              expected: withHistory ? expected : undefined,
+              gridPhaseMs: this.step.startedAtMs - origin,
+              earlyGaps: polling.earlyGaps,
+            },
+          });
+    let schedule: PollSchedule | undefined;
+    let waitingForStart = false;
+    let lastGap = 0;
+    let lastLine = clock.now();
+    const reads = this.step.followReads;
+    const leave = reads.join();
+    try {
+      for (;;) {
+        const open = this.handles.filter((h) => !isTerminal(this.last.get(h.runId)?.state ?? 'unknown'));
+        if (open.length === 0) return;
+        const observations = await Promise.all(open.map((handle) => reads.observe(target, handle, this.signal)));
+        open.forEach((handle, i) => {
+          const observation = observations[i]!;
+          const previous = this.last.get(handle.runId);
+          this.last.set(handle.runId, observation);
+          if (!previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state) {
+            this.info(`run ${handle.runId} is ${describe(observation)}`);
+            lastLine = clock.now();
+          } else if (observation.progress && observation.progress !== previous.progress) {
+            this.info(`run ${handle.runId}: ${observation.progress}`);
+            lastLine = clock.now();
+          }
+        });
+        if (this.handles.every((h) => isTerminal(this.last.get(h.runId)!.state))) return;
+        const state = this.last.get(this.handles[0]!.runId)!.state;
+        if (!schedule) {
+          // The history counts from the run's start: a run still queued gets it once it runs.
+          waitingForStart = expected !== undefined && state === 'queued';
+          schedule = makeSchedule(!waitingForStart);
+        } else if (waitingForStart && state !== 'queued') {
+          waitingForStart = false;
+          origin = clock.now() - lastGap / 2;
+          schedule = makeSchedule(true);
         }
+        if (clock.now() - lastLine >= heartbeatMs) {
+          const elapsed = formatMs(clock.now() - this.step.startedAtMs);
+          this.info(`still ${describe(this.last.get(this.handles[0]!.runId)!)} after ${elapsed}`);
+          lastLine = clock.now();
+        }
+        lastGap = schedule.next(clock.now() - origin);
+        await this.sleep(lastGap);
       }
-      if (this.handles.every((h) => isTerminal(this.last.get(h.runId)!.state))) return;
-      if (this.step.c.now() - lastLine >= heartbeatMs) {
-        const elapsed = formatMs(this.step.c.now() - this.step.startedAtMs);
-        this.info(`still ${describe(this.last.get(this.handles[0]!.runId)!)} after ${elapsed}`);
-        lastLine = this.step.c.now();
+    } finally {
+      leave();
+    }
+  }
+
+  /**
+   * The target's expected duration from its run history, when this step started the run (so its start is
+   * known). Not when the step's reads are batched: one list read serves every target, so all read together on
+   * the step's poll-interval grid; a schedule per run would each need reads of its own.
+   */
+  private async expectedDuration(target: ResolvedTarget): Promise<ExpectedDuration | undefined> {
+    const polling = this.step.opts.polling ?? {};
+    if (this.triggeredAt === undefined || polling.history === false || polling.strategy === 'fixed' || !this.provider.history) return undefined;
+    if (this.step.followReads.batching) return undefined;
+    try {
+      const expected = expectedFromHistory(await this.provider.history(target));
+      if (expected) {
+        this.step.h.debug(
+          `${this.label}: recent runs took about ${formatMs(expected.medianMs)} (spread ${Math.round(expected.spread * 100)}%); status reads follow that history`,
+        );
       }
-      await this.sleep(schedule.next());
+      return expected;
+    } catch (error) {
+      this.step.h.debug(`${this.label}: no run history for polling (${errorText(error)}); reading on the plain schedule`);
+      return undefined;
     }
   }
 
@@ -777,6 +913,105 @@ class TargetRun {
 
   private sleep(ms: number): Promise<void> {
     return this.step.c.sleep(ms, this.signal);
+  }
+}
+
+/** Longest wait for other targets' reads to join a batch. */
+const GATHER_MS = 250;
+
+interface WaitingRead {
+  target: ResolvedTarget;
+  handle: RunHandle;
+  resolve(observation: Observation): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The status reads of the runs a step follows. With a provider that can read many runs at once
+ * (`observeMany`, e.g. one list request per page for all tasks of a workspace) and more than one target
+ * following, reads that come within a short window go out as one batch; the follow schedules put their
+ * `poll-interval` grid at the same instants for every target of the step, so their reads meet. Otherwise
+ * each run is read on its own.
+ */
+class FollowReads {
+  private followers = 0;
+  private batch: WaitingRead[] | undefined;
+  private readonly gatherMs: number;
+
+  constructor(
+    private readonly provider: AnyProvider,
+    private readonly clock: Clock,
+    pollIntervalMs: number,
+    private readonly stepSignal: AbortSignal,
+    /** The step has several targets and the provider reads many runs at once. */
+    readonly batching: boolean,
+  ) {
+    this.gatherMs = Math.max(1, Math.min(GATHER_MS, Math.floor(pollIntervalMs / 4)));
+  }
+
+  /** A target starts following; call the returned function when it stops. */
+  join(): () => void {
+    this.followers++;
+    let left = false;
+    return () => {
+      if (!left) this.followers--;
+      left = true;
+    };
+  }
+
+  observe(target: ResolvedTarget, handle: RunHandle, signal: AbortSignal): Promise<Observation> {
+    if (!this.batching || !this.provider.observeMany || this.followers < 2) return this.provider.observe(target, handle);
+    signal.throwIfAborted();
+    return new Promise<Observation>((resolve, reject) => {
+      // The batch belongs to the step: a target stopped (fail-fast) stops waiting, not the others' reads.
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const waiting: WaitingRead = {
+        target,
+        handle,
+        resolve: (observation) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(observation);
+        },
+        reject: (error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      if (this.batch) {
+        this.batch.push(waiting);
+      } else {
+        this.batch = [waiting];
+        void this.flushSoon();
+      }
+    });
+  }
+
+  private async flushSoon(): Promise<void> {
+    try {
+      await this.clock.sleep(this.gatherMs, this.stepSignal);
+    } catch {
+      // The step stopped: the reads below fail at once with its reason.
+    }
+    const batch = this.batch ?? [];
+    this.batch = undefined;
+    await requestScope.run({ signal: this.stepSignal }, async () => {
+      try {
+        if (batch.length === 1) {
+          batch[0]!.resolve(await this.provider.observe(batch[0]!.target, batch[0]!.handle));
+          return;
+        }
+        const results = await this.provider.observeMany!(batch.map(({ target, handle }) => ({ target, handle })));
+        batch.forEach((waiting, i) => {
+          const result = results[i];
+          if (result === undefined) waiting.reject(new Error(`no status was read for run ${waiting.handle.runId}`));
+          else if (result instanceof Error) waiting.reject(result);
+          else waiting.resolve(result);
+        });
+      } catch (error) {
+        for (const waiting of batch) waiting.reject(error);
+      }
+    });
   }
 }
 

@@ -892,7 +892,10 @@ export class HttpClient {
   }
 
   private abortedError(call: Call, attempts: number, mayHaveApplied: boolean, duringAttempt: boolean): ApiError {
-    const what = attempts === 0 ? 'was cancelled before it was sent' : duringAttempt ? 'was cancelled' : 'was cancelled while waiting to retry';
+    // Say why it stopped when the signal says (e.g. "the step timed out"), not just "cancelled".
+    const reason = call.signal.reason instanceof Error && call.signal.reason.name !== 'AbortError' ? call.signal.reason.message : '';
+    const stopped = reason ? `was stopped (${reason})` : 'was cancelled';
+    const what = attempts === 0 ? `${stopped} before it was sent` : duringAttempt ? stopped : `${stopped} while waiting to retry`;
     return this.toError(call, { kind: 'aborted', what, brief: what, retryable: false, mayHaveApplied }, attempts, mayHaveApplied);
   }
 

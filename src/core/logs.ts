@@ -47,24 +47,24 @@ export class LogFile implements LogSink {
   }
 
   open(title: string): TaskLog {
-    this.append(`===== ${title} =====`);
-    const tail: string[] = [];
+    this.append(this.mask(`===== ${title} =====`));
+    // The last `tailLines` lines in a ring: constant work per line, however long the log.
+    const tail: string[] = new Array<string>(Math.max(0, this.tailLines));
     const errors: string[] = [];
     let count = 0;
     return {
       write: (raw: string) => {
         const line = this.mask(raw);
+        if (this.tailLines > 0) tail[count % this.tailLines] = line;
         count++;
         this.append(line);
-        if (this.tailLines > 0) {
-          tail.push(line);
-          if (tail.length > this.tailLines) tail.shift();
-        }
         if (errors.length < MAX_ERROR_LINES_PER_TASK && ERROR_LINE.test(line)) errors.push(line);
       },
       finish: () => {
         this.flush();
-        return { excerpt: tail.slice(), errorLines: errors.slice(), count };
+        const kept = Math.min(count, this.tailLines);
+        const excerpt = Array.from({ length: kept }, (_, i) => tail[(count - kept + i) % this.tailLines]!);
+        return { excerpt, errorLines: errors.slice(), count };
       },
     };
   }

@@ -2,33 +2,109 @@
  * When to read next. Waiting is data, as in the AWS SDK waiters: a schedule of gaps, a deadline and an
  * abort signal; what a status means lives in the providers' status tables.
  *
- * The default schedule starts with a short first read (a run that ends within seconds is noticed within
- * about two seconds) and grows the gap geometrically up to `poll-interval`, the longest gap ever allowed.
+ * Two shapes of schedule:
+ *
+ * - The plain schedule (no `follow` option; used while looking for a run, waiting for a target to be idle,
+ *   confirming a cancel): the gap starts short and grows geometrically up to `maxDelayMs`.
+ *
+ * - The follow schedule (`follow` option; used while following a run until it ends):
+ *   1. quick reads every 2 s for the first 4 s, so a run that ends within seconds is noticed within 2 s;
+ *   2. then, without history, each gap equals the time followed so far (reads at 4, 8, 16 s…) until it
+ *      reaches `poll-interval`, and from there reads fall on a grid of `poll-interval` steps (shared by all
+ *      runs of a step, so their reads coincide and can be served by one list request);
+ *   3. with history (`follow.expected`: median and spread of the target's recent durations), reads are
+ *      placed by the chance that the run ends in each moment: read density ∝ √hazard, which minimises the
+ *      mean detection lag for a given number of reads, scaled so that the expected number of reads is no
+ *      more than fixed polling at `poll-interval` would need for the same run (see `historyReads`).
+ *
+ * `poll-interval` and history: the spec calls `poll-interval` "the longest gap between two reads; the poller
+ * may read sooner". Any schedule whose gaps never exceed `poll-interval` needs at least as many reads as
+ * fixed polling (which reads exactly every `poll-interval`), so denser reads near the expected end can only
+ * be paid for by sparser reads early. The follow schedule therefore lets a gap exceed `poll-interval` only
+ * while the history says the run is very unlikely (≤ 1 %) to have ended before the next read, and never by
+ * more than 4× (`MAX_EARLY_GAP_FACTOR`), which bounds how late an early failure (which the history of
+ * successful durations does not predict) can be noticed. `earlyGaps: 'poll-interval'` keeps the hard cap
+ * instead: the same lag, at the cost of more reads than fixed polling (measured in bench/polling.mjs).
+ * Once the run outlives the history (past its 99th percentile), the schedule falls back to step 2's ramp.
  */
 import type { Clock } from './clock.js';
 
-export interface PollScheduleOptions {
-  /** `poll-interval`: the longest gap between two reads. */
-  maxDelayMs: number;
-  /** The first gap (default 1 s, never more than maxDelayMs). */
-  firstDelayMs?: number;
-  /** Growth of the gap per read (default 1.5). */
-  factor?: number;
+/** What the target's run history says about the next run's duration (a log-normal model). */
+export interface ExpectedDuration {
+  /** Median of the recent durations, ms. */
+  medianMs: number;
+  /** Standard deviation of ln(duration): 0.2 means most runs within about ±20 % of the median. */
+  spread: number;
 }
+
+export interface FollowScheduleOptions {
+  /** How long the run has been going when following starts (ms; default 0). */
+  elapsedMs?: number;
+  /** From the target's history; without it the schedule ramps up to `poll-interval` and stays there. */
+  expected?: ExpectedDuration;
+  /**
+   * Where the `poll-interval` grid falls, on the same time scale as `elapsedMs` (default 0): reads at
+   * `gridPhaseMs + k × poll-interval`. The runs of one step share it, so their reads coincide.
+   */
+  gridPhaseMs?: number;
+  /** 'history' (default): early gaps may exceed poll-interval while the history rules out an end; 'poll-interval': never. */
+  earlyGaps?: 'history' | 'poll-interval';
+}
+
+export interface PollScheduleOptions {
+  /** `poll-interval`: the longest gap between two reads (see the module note for the history exception). */
+  maxDelayMs: number;
+  /** The first gap of the plain schedule (default 1 s, never more than maxDelayMs). */
+  firstDelayMs?: number;
+  /** Growth of the plain schedule's gap per read (default 1.5). */
+  factor?: number;
+  /** Following a run: quick reads, then the ramp and grid, or the history-aware reads. */
+  follow?: FollowScheduleOptions;
+}
+
+/** Quick reads while following: every QUICK_GAP_MS for the first QUICK_WINDOW_MS. */
+export const QUICK_GAP_MS = 2000;
+export const QUICK_WINDOW_MS = 4000;
+/** An early gap (history says the run cannot have ended yet) is at most this many poll-intervals. */
+export const MAX_EARLY_GAP_FACTOR = 4;
+/** "Cannot have ended yet": the history gives the run at most this chance of having ended by the next read. */
+const EARLY_END_CHANCE = 0.01;
+/** Past this quantile of the history the run is an outlier: back to the plain ramp. */
+const LATE_QUANTILE_Z = 2.326; // 99 %
+/** The densest reads the history may ask for. */
+const MIN_GAP_MS = 1000;
+/** Fewer durations than this, or a wider spread, and the history is not used. */
+export const MIN_HISTORY_SAMPLES = 3;
+const MAX_SPREAD = 0.8;
+const MIN_SPREAD = 0.1;
+/** Runs shorter than this are covered by the quick reads; history adds nothing. */
+const MIN_HISTORY_MEDIAN_MS = 10_000;
 
 export class PollSchedule {
   private gap: number;
   private readonly max: number;
   private readonly factor: number;
+  private readonly follow: FollowPlan | undefined;
 
   constructor(options: PollScheduleOptions) {
     this.max = Math.max(1, options.maxDelayMs);
     this.gap = Math.min(options.firstDelayMs ?? 1000, this.max);
     this.factor = options.factor ?? 1.5;
+    this.follow = options.follow ? new FollowPlan(this.max, options.follow) : undefined;
   }
 
-  /** The gap before the next read; each call moves the schedule on. */
-  next(): number {
+  /** Whether this schedule places its reads by the target's history. */
+  get historyAware(): boolean {
+    return this.follow?.historyAware ?? false;
+  }
+
+  /**
+   * The gap before the next read; each call moves the schedule on. A follow schedule may be told the time
+   * since the run started (same scale as `follow.elapsedMs`), so time spent in requests does not shift its
+   * reads; without it, the schedule assumes the previous gap was slept exactly.
+   */
+  next(elapsedMs?: number): number {
+    if (this.follow) return this.follow.next(elapsedMs);
     const current = this.gap;
     this.gap = Math.min(this.max, Math.ceil(this.gap * this.factor));
     return current;
@@ -39,6 +115,209 @@ export class PollSchedule {
     this.gap = Math.min(firstDelayMs, this.max);
   }
 }
+
+/** The follow schedule: read times planned on the run's elapsed-time scale. */
+class FollowPlan {
+  private readonly startMs: number;
+  private readonly gridPhase: number;
+  private readonly quickUntil: number;
+  /** Planned reads by history (elapsed ms, ascending); empty without history. */
+  private readonly planned: number[];
+  /** Where the history stops applying: after it, the plain ramp. */
+  private readonly historyUntil: number;
+  private elapsed: number;
+  private lastGap = QUICK_GAP_MS;
+  readonly historyAware: boolean;
+
+  constructor(
+    private readonly interval: number,
+    options: FollowScheduleOptions,
+  ) {
+    this.startMs = Math.max(0, options.elapsedMs ?? 0);
+    this.elapsed = this.startMs;
+    this.gridPhase = options.gridPhaseMs ?? 0;
+    this.quickUntil = this.startMs + QUICK_WINDOW_MS;
+    const plan = options.expected ? historyReads(interval, options.expected, this.startMs, options.earlyGaps ?? 'history') : undefined;
+    this.planned = plan?.reads ?? [];
+    this.historyUntil = plan?.until ?? this.startMs;
+    this.historyAware = plan !== undefined;
+  }
+
+  next(elapsedMs?: number): number {
+    const now = Math.max(elapsedMs ?? this.elapsed, this.elapsed);
+    const at = this.nextReadAfter(now);
+    const gap = Math.max(1, Math.round(at - now));
+    this.elapsed = now + gap;
+    this.lastGap = gap;
+    return gap;
+  }
+
+  private nextReadAfter(now: number): number {
+    const soonest = now + Math.min(MIN_GAP_MS, this.interval) / 4;
+    // 1. quick reads
+    if (now < this.quickUntil) {
+      const k = Math.floor((now - this.startMs) / QUICK_GAP_MS) + 1;
+      const at = this.startMs + k * QUICK_GAP_MS;
+      if (at <= this.quickUntil) return Math.min(at, now + this.interval);
+    }
+    // 3. history, while it applies
+    if (now < this.historyUntil) {
+      const at = this.planned.find((t) => t >= soonest);
+      if (at !== undefined) return at;
+    }
+    // 2. the ramp: each gap as long as the time followed so far (or, once the run outlived its history,
+    //    twice the last gap), up to poll-interval; reads snap to the shared grid when it comes first.
+    const ramp = Math.max(QUICK_GAP_MS, this.historyAware ? this.lastGap * 2 : now - this.startMs);
+    return Math.min(now + ramp, this.nextGridPoint(now));
+  }
+
+  /** The first grid point at least MIN_GAP_MS after now (never more than one interval ahead). */
+  private nextGridPoint(now: number): number {
+    const k = Math.floor((now - this.gridPhase) / this.interval) + 1;
+    let at = this.gridPhase + k * this.interval;
+    if (at - now < Math.min(MIN_GAP_MS, this.interval)) at += this.interval;
+    return Math.min(at, now + this.interval);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// History
+
+/**
+ * The expected duration of the next run from the durations (seconds) of recent successful runs, or
+ * undefined when they are too few, too short to matter, or too scattered to say anything.
+ */
+export function expectedFromHistory(durationsSeconds: readonly number[]): ExpectedDuration | undefined {
+  const ms = durationsSeconds.filter((d) => Number.isFinite(d) && d >= 0).map((d) => Math.max(500, d * 1000));
+  if (ms.length < MIN_HISTORY_SAMPLES) return undefined;
+  const sorted = [...ms].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const medianMs = sorted.length % 2 ? sorted[mid]! : Math.sqrt(sorted[mid - 1]! * sorted[mid]!);
+  if (medianMs < MIN_HISTORY_MEDIAN_MS) return undefined;
+  const logs = ms.map((d) => Math.log(d));
+  const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+  const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (logs.length - 1));
+  // A handful of samples underestimates the spread: widen it a little (√(1 + 2/n)), and never trust it below 10 %.
+  const spread = Math.max(MIN_SPREAD, sd * Math.sqrt(1 + 2 / logs.length));
+  if (spread > MAX_SPREAD) return undefined;
+  return { medianMs, spread };
+}
+
+interface HistoryPlan {
+  /** Read times (elapsed ms), after the quick reads. */
+  reads: number[];
+  /** Elapsed ms after which the history no longer applies. */
+  until: number;
+}
+
+/**
+ * Read times for a run expected to take `expected` (log-normal), starting `startMs` into the run.
+ *
+ * Gaps are c/√hazard(t), clamped to [MIN_GAP_MS, limit(t)] where limit is `poll-interval`, or more (up to
+ * MAX_EARLY_GAP_FACTOR × poll-interval) while the chance that the run ends before the next read is at most
+ * EARLY_END_CHANCE. The constant c is the smallest for which the expected number of reads (given that the
+ * run is going at `startMs`) is no more than fixed polling's at `poll-interval` — or, for runs so short
+ * that the quick reads alone cost more than that, no more than two reads beyond the quick ones.
+ */
+export function historyReads(interval: number, expected: ExpectedDuration, startMs: number, earlyGaps: 'history' | 'poll-interval' = 'history'): HistoryPlan | undefined {
+  const model = logNormal(expected.medianMs, expected.spread);
+  const until = model.quantile(LATE_QUANTILE_Z);
+  const s0 = model.survival(startMs);
+  if (!(s0 > 1e-6) || until <= startMs + QUICK_WINDOW_MS) return undefined;
+  const survival = (t: number) => model.survival(t) / s0;
+  const earlyEnd = model.quantile(inverseNormal(EARLY_END_CHANCE));
+  const quick = [startMs + QUICK_GAP_MS, startMs + QUICK_WINDOW_MS];
+
+  const plan = (c: number, sparse: boolean): number[] => {
+    const reads = [...quick];
+    let t = reads[reads.length - 1]!;
+    while (t < until && reads.length < 10_000) {
+      const h = model.hazard(t);
+      let gap = h > 0 ? c / Math.sqrt(h) : Infinity;
+      let limit = interval;
+      if (sparse && t + interval <= earlyEnd) limit = Math.max(interval, Math.min(MAX_EARLY_GAP_FACTOR * interval, earlyEnd - t));
+      gap = Math.max(Math.min(MIN_GAP_MS, interval), Math.min(gap, limit));
+      t += gap;
+      reads.push(t);
+    }
+    return reads;
+  };
+  /** Expected reads after the first one at startMs: read i happens if the run was still going at read i-1. */
+  const cost = (reads: number[]): number => {
+    let n = 1;
+    let previous = startMs;
+    for (const at of reads) {
+      n += survival(previous);
+      previous = at;
+    }
+    return n;
+  };
+  let fixed = 1;
+  for (let k = 0; k < 100_000; k++) {
+    const s = survival(startMs + k * interval);
+    fixed += s;
+    if (s < 1e-9) break;
+  }
+  const budget = Math.max(fixed, cost(quick) + 2);
+  // cost(plan(c)) falls as c grows; find the smallest c within budget (log-scale bisection).
+  // cost(plan(c)) falls as c grows: find the smallest c within budget (bisection on a log scale). With the
+  // hard cap no c meets the budget; the capped plan keeps the density near the end that the sparse plan
+  // affords, and pays for it with more reads than fixed polling.
+  let low = 1e-3;
+  let high = 1e6;
+  if (cost(plan(high, true)) <= budget) {
+    for (let i = 0; i < 60; i++) {
+      const mid = Math.sqrt(low * high);
+      if (cost(plan(mid, true)) > budget) low = mid;
+      else high = mid;
+    }
+  }
+  return { reads: plan(high, earlyGaps === 'history'), until };
+}
+
+/** Log-normal duration model (ms). */
+function logNormal(medianMs: number, spread: number) {
+  const mu = Math.log(medianMs);
+  const z = (t: number) => (Math.log(Math.max(t, 1e-9)) - mu) / spread;
+  return {
+    survival: (t: number): number => (t <= 0 ? 1 : 1 - normalCdf(z(t))),
+    hazard: (t: number): number => {
+      if (t <= 0) return 0;
+      const zt = z(t);
+      const s = 1 - normalCdf(zt);
+      const density = Math.exp(-0.5 * zt * zt) / (Math.sqrt(2 * Math.PI) * t * spread);
+      return s > 1e-12 ? density / s : density / 1e-12;
+    },
+    quantile: (zq: number): number => medianMs * Math.exp(spread * zq),
+  };
+}
+
+/** Φ(x), from the complementary error function (Numerical Recipes erfcc, |error| < 1.2e-7). */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * z);
+  const erfc =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+
+function inverseNormal(p: number): number {
+  let low = -10;
+  let high = 10;
+  for (let i = 0; i < 80; i++) {
+    const mid = (low + high) / 2;
+    if (normalCdf(mid) < p) low = mid;
+    else high = mid;
+  }
+  return (low + high) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 
 export class DeadlineError extends Error {
   constructor(message = 'deadline reached') {

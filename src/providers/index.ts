@@ -9,6 +9,8 @@ export async function loadProvider(platform: Platform): Promise<ProviderModule> 
   switch (platform) {
     case 'timextender':
       return (await import('./timextender/provider.js')).timextenderModule;
+    case 'planasonix': return (await import('./planasonix/provider.js')).planasonixModule;
+    case 'qarion': return (await import('./qarion/provider.js')).qarionModule;
     default:
       throw new Error(`platform '${platform}' is not available in this build yet`);
   }

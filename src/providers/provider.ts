@@ -112,6 +112,13 @@ export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends R
   /** One look for the run the trigger caused: a run that was not in the baseline. Never "the newest run". */
   find(target: T, baseline: B): Promise<FindResult<H>>;
   observe(target: T, handle: H): Promise<Observation>;
+  /**
+   * One status read for several runs at once, for a step that follows many targets (e.g. one list request
+   * per page for all tasks of a workspace, instead of one request per task). Results are in the order of
+   * `items`; an item that could not be read is an Error. A terminal state must be as certain as `observe`'s:
+   * where a batch view may lag, the provider confirms the end of the run itself before reporting it.
+   */
+  observeMany?(items: Array<{ target: T; handle: H }>): Promise<Array<Observation | Error>>;
   /** Failed tasks with their logs; the full logs go to `sink`. Called when the run did not succeed (or logs: always). */
   failures(target: T, handle: H, observation: Observation, sink: LogSink, options: { fetchLogs: boolean }): Promise<FailedTask[]>;
   /**

@@ -18,3 +18,20 @@ test('the whole log goes to the file; only the tail and a few error lines stay i
   expect(text[0]).toContain('===== finance/Package/1010');
   expect(text).toHaveLength(10_002);
 });
+
+test('the tail keeps its order: a log shorter than log-lines keeps every line, log-lines 0 keeps none', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+  const short = new LogFile(join(dir, 'a.log'), 5);
+  const a = short.open('a');
+  for (const line of ['one', 'two', 'three']) a.write(line);
+  expect(a.finish().excerpt).toEqual(['one', 'two', 'three']);
+  const exact = short.open('b');
+  for (let i = 1; i <= 12; i++) exact.write(`line ${i}`);
+  expect(exact.finish().excerpt).toEqual(['line 8', 'line 9', 'line 10', 'line 11', 'line 12']);
+  short.close();
+  const none = new LogFile(join(dir, 'b.log'), 0);
+  const b = none.open('c');
+  b.write('ERROR: x');
+  expect(b.finish()).toMatchObject({ excerpt: [], errorLines: ['ERROR: x'], count: 1 });
+  none.close();
+});

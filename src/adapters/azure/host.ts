@@ -220,7 +220,8 @@ export class AzureHost implements Host {
    */
   setOutput(name: OutputName, value: string): void {
     const masked = maskSecrets(value, this.secrets);
-    const safe = name === 'result' ? masked.replace(/#/g, '\\u0023') : breakCommands(masked);
+    // In the `result` JSON, `#` and the characters some readers take as line breaks become JSON escapes.
+    const safe = name === 'result' ? masked.replace(/[#\u2028\u2029\u0085]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : breakCommands(masked);
     this.tl.setVariable(outputVariableName(name), safe, false, true);
   }
 

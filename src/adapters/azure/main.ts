@@ -1,32 +1,38 @@
 /**
  * Entry point of the Azure DevOps task OrchestrationRun@1 (bundled to azure-task/OrchestrationRunV1/dist/index.js,
- * started by the agent's Node24 or Node20_1 handler). With host.ts and run.ts, the only code that knows
- * azure-pipelines-task-lib.
+ * started by the agent's Node24 or Node20_1 handler).
+ *
+ * The exit code is a failure until the task has completed: a throw while task-lib loads must never look like
+ * success. An unexpected exception or rejection completes the task once, as failed, with one line (no stack
+ * trace, no key) and exits.
  */
-// First: task-lib prints while it loads (see early-output.ts).
-import { releaseEarlyOutput } from './early-output.js';
-import * as tl from 'azure-pipelines-task-lib/task.js';
-import { loadProvider } from '../../providers/index.js';
-import { AgentConsole } from './host.js';
-import { cancellationHandler, runTask, TaskCompletion } from './run.js';
+import { writeSync } from 'node:fs';
+import type { TaskCompletion } from './run.js';
 
-/** After the result is set, a handle left open (a socket, a timer) must not keep the agent's job waiting. */
-const LINGER_MS = 3000;
+process.exitCode = 1;
+const ref: { completion?: TaskCompletion } = {};
 
-async function main(): Promise<void> {
-  const early = releaseEarlyOutput();
-  const out = new AgentConsole((text) => void process.stdout.write(text));
-  // What task-lib printed while loading waits with the rest until the secrets are registered.
-  out.hold();
-  for (const text of early) out.stream.write(text);
-  const completion = new TaskCompletion(tl);
-  const controller = new AbortController();
-  const onSignal = cancellationHandler({ console: out, completion, controller, exit: (code) => process.exit(code) });
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-
-  process.exitCode = await runTask({ tl, console: out, env: process.env, signal: controller.signal, loadProvider }, completion);
-  setTimeout(() => process.exit(), LINGER_MS).unref();
+function crash(error: unknown): void {
+  const key = process.env.INPUT_APIKEY;
+  let message = (error instanceof Error ? error.message : String(error)).replace(/[\r\n]+/g, ' ');
+  if (key) message = message.split(key).join('***');
+  // Break any command prefix in the message; task.complete's own message is escaped by the agent's format.
+  message = `internal error: ${message.replace(/#(?=#)/g, '#\u00b7').replace(/;/g, ',').replace(/]/g, ')')}`;
+  if (ref.completion && !ref.completion.isSet) ref.completion.failed(message);
+  else if (!ref.completion) {
+    // task-lib did not load: speak the agent's logging commands directly (an error issue, then the result),
+    // straight to the descriptor: early-output.ts may be holding process.stdout back.
+    writeSync(1, `##vso[task.logissue type=error;]${message}\n##vso[task.complete result=Failed;]${message}\n`);
+  }
+  process.exit(1);
 }
 
-void main();
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
+try {
+  const task = await import('./task.js');
+  await task.main(ref);
+} catch (error) {
+  crash(error);
+}

@@ -150,6 +150,15 @@ export async function runAsProcess(): Promise<void> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // Never a stack trace, never the key, never exit 0 on an unexpected fault.
+  const key = process.env.ORCHESTRATION_RUN_API_KEY;
+  const crash = (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`orchestration-run: internal error: ${neutralize(maskSecrets(message, key ? [key] : []))}\n`);
+    process.exit(EXIT.failed);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   const write = (stream: NodeJS.WriteStream) => (line: string) => void stream.write(`${line}\n`);
   try {
     process.exitCode = await main(process.argv.slice(2), {
@@ -159,10 +168,6 @@ export async function runAsProcess(): Promise<void> {
       signal: controller.signal,
     });
   } catch (error) {
-    // Never a stack trace, never exit 0 on an unexpected fault.
-    const key = process.env.ORCHESTRATION_RUN_API_KEY;
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`orchestration-run: internal error: ${neutralize(maskSecrets(message, key ? [key] : []))}\n`);
-    process.exitCode = EXIT.failed;
+    crash(error);
   }
 }

@@ -8,7 +8,7 @@
  */
 import { ApiError } from '../../core/http.js';
 import type { LogSink } from '../../core/logs.js';
-import { normalizeStatus, type FailedTask, type RunState, type StatusTable } from '../../core/outcome.js';
+import { isTerminal, normalizeStatus, type FailedTask, type RunState, type StatusTable } from '../../core/outcome.js';
 import type { TargetSpec, TimextenderProcessMapSpec, TimextenderTaskSpec } from '../../core/settings.js';
 import type {
   FindResult,
@@ -22,7 +22,7 @@ import type {
   RunHandle,
   TriggerResult,
 } from '../provider.js';
-import { TimextenderApi, type Execution, type ProcessMap, type Task } from './api.js';
+import { LIST_PAGE_SIZE, TimextenderApi, type Execution, type ExecutionSummary, type ProcessMap, type Task } from './api.js';
 
 /**
  * TDP status words (apis.md §1.7). Only `Finished` is documented as success. A word we do not know (e.g.
@@ -42,6 +42,17 @@ const LOGLESS_TYPES = new Set(['Query', 'CompareQuery']);
 /** How much history to read per look; a run that fell off this page is looked for on the next pages. */
 const HISTORY_PAGE = 100;
 const MAX_HISTORY_PAGES = 5;
+/** Safety stop for paging the dashboard (GET /{workspace}/executions) in one batched read. */
+const MAX_DASHBOARD_PAGES = 50;
+/**
+ * A dashboard entry that still shows an execution older than ours (the dashboard lags the history) is
+ * trusted as "no news" for this long; then the run is read from its history directly, and again after as long.
+ */
+const DASHBOARD_STALE_MS = 60_000;
+/** History reads sent at once when a batch must confirm several runs. */
+const CONFIRM_CONCURRENCY = 8;
+/** Two server-local times within this are the same start (the API shows whole seconds). */
+const SAME_START_MS = 1000;
 
 interface TaskTarget extends ResolvedTarget {
   kind: 'task';
@@ -106,8 +117,13 @@ function isRunningWord(status: string | null): boolean {
   return state === 'queued' || state === 'running';
 }
 
+/**
+ * An execution has ended only when it has an end time AND a terminal status (apis.md §1.10 step 8): a
+ * `Finished` without an end time is still in progress, never green.
+ */
 function executionState(e: Execution): RunState {
-  return normalizeStatus(TIMEXTENDER_STATUS, e.status, e.endTime !== null);
+  const state = normalizeStatus(TIMEXTENDER_STATUS, e.status, e.endTime !== null);
+  return e.endTime === null && isTerminal(state) ? 'running' : state;
 }
 
 /** Local server times compared with local server times only: 'YYYY-MM-DDTHH:mm:ss' sorts as text. */
@@ -125,6 +141,10 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
   private readonly api: TimextenderApi;
   /** Members of each map, read once per step. */
   private readonly members = new Map<string, MapMember[]>();
+  /** The latest history page read for each task target (the baseline's), reused by `history`. */
+  private readonly recentHistory = new Map<string, Execution[]>();
+  /** What the history last said about each followed task execution, for reading the dashboard safely. */
+  private readonly known = new Map<string, KnownRun>();
 
   constructor(private readonly deps: ProviderDeps) {
     this.api = new TimextenderApi(deps.http);
@@ -299,6 +319,7 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       const ids = new Set<number>();
       for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
         const items = await this.readHistory(target, 'baseline', page * HISTORY_PAGE);
+        if (page === 0) this.recentHistory.set(taskKeyOf(target), items);
         items.forEach((e) => ids.add(e.executionId));
         if (items.length < HISTORY_PAGE) break;
       }
@@ -332,6 +353,7 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       if (fresh.length > 0) {
         // Earliest start first: the trigger's own run is the likeliest first newcomer; the rest are reported.
         fresh.sort((a, b) => (a.startTime ?? '').localeCompare(b.startTime ?? '') || a.executionId - b.executionId);
+        for (const e of fresh) this.remember(target, e);
         const [first, ...rest] = fresh.map((e): TaskHandle => ({ kind: 'task', runId: String(e.executionId), executionId: e.executionId }));
         return { kind: 'found', handle: first!, others: rest };
       }
@@ -355,13 +377,111 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       if (!execution) {
         return { state: 'unknown', rawStatus: '', progress: `execution ${handle.executionId} is not in the task's recent history` };
       }
-      return this.taskObservation(execution);
+      return this.remember(target, execution).observation;
     }
     if (target.kind === 'process-map' && handle.kind === 'process-map') {
       const map = await this.readMap(target, 'follow');
       return this.mapObservation(map, await this.runExecutions(target, handle, 'follow'));
     }
     throw new Error('handle does not match the target');
+  }
+
+  /**
+   * Several runs at once. Task runs of one workspace and environment are read from the dashboard
+   * (GET /{workspace}/executions: one entry per task, its latest state; one request per page for all of
+   * them). The dashboard has no execution ids and may lag the history (apis.md §1.11), so it is only
+   * trusted to say "still going": an entry that shows an end, a later start than ours, or nothing, is
+   * confirmed by reading our execution id from the task's history, and only that read ends a run. An entry
+   * still showing an older execution is "no news" for up to DASHBOARD_STALE_MS, then the history is read.
+   * Process maps, and a lone task of a workspace, are read one by one.
+   */
+  async observeMany(items: Array<{ target: TdpTarget; handle: TdpHandle }>): Promise<Array<Observation | Error>> {
+    const results: Array<Observation | Error | undefined> = new Array(items.length);
+    const groups = new Map<string, number[]>();
+    const direct: number[] = [];
+    items.forEach(({ target, handle }, i) => {
+      if (target.kind === 'task' && handle.kind === 'task') {
+        const key = `${target.workspace}\u0000${target.uat}`;
+        groups.set(key, [...(groups.get(key) ?? []), i]);
+      } else {
+        direct.push(i);
+      }
+    });
+    for (const indices of groups.values()) {
+      if (indices.length < 2) {
+        direct.push(...indices);
+        continue;
+      }
+      try {
+        const confirm = await this.readDashboard(items, indices, results);
+        direct.push(...confirm);
+      } catch (error) {
+        // The dashboard could not be read: read each run from its history instead (correctness first).
+        this.deps.log.debug(`dashboard read failed (${error instanceof Error ? error.message : String(error)}); reading ${indices.length} runs one by one`);
+        direct.push(...indices);
+      }
+    }
+    await eachLimited(direct, CONFIRM_CONCURRENCY, async (i) => {
+      try {
+        results[i] = await this.observe(items[i]!.target, items[i]!.handle);
+      } catch (error) {
+        results[i] = error instanceof Error ? error : new Error(String(error));
+      }
+    });
+    return results.map((r) => r ?? new Error('no status was read'));
+  }
+
+  /**
+   * Fills `results` for the task runs at `indices` (one workspace and environment) from the dashboard, and
+   * returns the indices whose state must be read from the history instead.
+   */
+  private async readDashboard(
+    items: Array<{ target: TdpTarget; handle: TdpHandle }>,
+    indices: number[],
+    results: Array<Observation | Error | undefined>,
+  ): Promise<number[]> {
+    const first = items[indices[0]!]!.target as TaskTarget;
+    const wanted = new Set(indices.map((i) => taskKeyOf(items[i]!.target as TaskTarget)));
+    const entries = new Map<string, ExecutionSummary>();
+    const seen = new Set<string>();
+    for (let page = 0; page < MAX_DASHBOARD_PAGES; page++) {
+      const list = await this.api.listExecutionSummaries(first.workspace, first.uat, { limit: LIST_PAGE_SIZE, offset: page * LIST_PAGE_SIZE }, 'follow');
+      let added = 0;
+      for (const entry of list) {
+        if (entry.taskId === null) continue;
+        const key = taskKeyOf({ workspace: first.workspace, uat: first.uat, taskType: entry.taskType, taskId: entry.taskId });
+        if (!seen.has(key)) added++;
+        seen.add(key);
+        if (wanted.has(key)) entries.set(key, entry);
+      }
+      // Stop at the last page, at a page that adds nothing (a server ignoring offset), or once every run is found.
+      if (list.length < LIST_PAGE_SIZE || added === 0 || entries.size === wanted.size) break;
+    }
+    const confirm: number[] = [];
+    const now = this.deps.clock.now();
+    for (const i of indices) {
+      const target = items[i]!.target as TaskTarget;
+      const handle = items[i]!.handle as TaskHandle;
+      const known = this.known.get(runKeyOf(target, handle.executionId));
+      const verdict = dashboardVerdict(entries.get(taskKeyOf(target)), known, now);
+      if (verdict.kind === 'confirm') {
+        confirm.push(i);
+      } else if (verdict.kind === 'running') {
+        if (known) known.staleSince = undefined;
+        results[i] = verdict.observation;
+      } else {
+        known!.staleSince ??= now;
+        results[i] = known!.observation;
+      }
+    }
+    return confirm;
+  }
+
+  /** Notes what the history says about one of our executions (its start and state), and returns it. */
+  private remember(target: TaskTarget, e: Execution): KnownRun {
+    const run: KnownRun = { startMs: localTimeMs(e.startTime), observation: this.taskObservation(e) };
+    this.known.set(runKeyOf(target, e.executionId), run);
+    return run;
   }
 
   async failures(target: TdpTarget, handle: TdpHandle, _observation: Observation, sink: LogSink, options: { fetchLogs: boolean }): Promise<FailedTask[]> {
@@ -410,8 +530,10 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
     const log = sink.open(`${workspace}/${memberKey(member)} (${member.taskName}) execution ${execution.executionId}: ${task.status}`);
     let written = 0;
     let lastError: unknown;
-    // A log cut off mid-way is fetched again from where it stopped, a few times at most.
+    // A log cut off mid-way (or garbled) is fetched again from where it stopped: three times at most, and only
+    // once more after an attempt that read nothing (the HTTP client has already retried the request itself).
     for (let attempt = 0; attempt < 3; attempt++) {
+      const before = written;
       try {
         for await (const entry of this.api.executionLog(workspace, member.taskType, member.taskId, execution.executionId, written)) {
           log.write(entry.logTime ? `${entry.logTime} ${entry.log}` : entry.log);
@@ -421,7 +543,7 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
         break;
       } catch (error) {
         lastError = error;
-        if (error instanceof ApiError && error.status !== undefined && error.status < 500 && error.status !== 429) break;
+        if (written === before && attempt > 0) break;
       }
     }
     const summary = log.finish();
@@ -438,11 +560,11 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
     return task;
   }
 
+  /** Durations of the task's recent successful executions: the baseline's page when there was one, else one read. */
   async history(target: TdpTarget): Promise<number[]> {
     if (target.kind !== 'task') return [];
-    return (await this.readHistory(target, 'baseline'))
-      .filter((e) => executionState(e) === 'succeeded' && e.durationSeconds !== null)
-      .map((e) => e.durationSeconds!);
+    const items = this.recentHistory.get(taskKeyOf(target)) ?? (await this.readHistory(target, 'baseline'));
+    return items.filter((e) => executionState(e) === 'succeeded' && e.durationSeconds !== null).map((e) => e.durationSeconds!);
   }
 
   async handleFor(target: TdpTarget, runId: string): Promise<TdpHandle> {
@@ -499,6 +621,59 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
     offset = zoneOffsetMs(zone, endAsUtc - offset);
     return { ageMs: now - (endAsUtc - offset) };
   }
+}
+
+/** What the history last said about a followed execution. */
+interface KnownRun {
+  /** Its start, server-local time read as if UTC (compared only with other server times). */
+  startMs: number | undefined;
+  observation: Observation;
+  /** Since when (clock ms) the dashboard has shown an older execution than this one. */
+  staleSince?: number;
+}
+
+type DashboardVerdict =
+  | { kind: 'running'; observation: Observation }
+  | { kind: 'no-news' }
+  | { kind: 'confirm' };
+
+/**
+ * What a dashboard entry says about our execution. Never "ended": an end is always confirmed from the history.
+ * - no entry, or nothing known about our run: confirm;
+ * - an entry started after ours: ours has ended (or was superseded): confirm;
+ * - our start: in progress (queued, running, an unknown word without an end) is still going; an end: confirm;
+ * - an older start, or none: the dashboard has not caught up with our run (it lags the history): no news,
+ *   until it has lagged DASHBOARD_STALE_MS, then confirm.
+ */
+function dashboardVerdict(entry: ExecutionSummary | undefined, known: KnownRun | undefined, now: number): DashboardVerdict {
+  if (!entry || !known || known.startMs === undefined || isTerminal(known.observation.state)) return { kind: 'confirm' };
+  const shown = localTimeMs(entry.lastStartTime);
+  const ours = known.startMs;
+  if (shown !== undefined && shown > ours + SAME_START_MS) return { kind: 'confirm' };
+  if (shown !== undefined && Math.abs(shown - ours) <= SAME_START_MS) {
+    const state = normalizeStatus(TIMEXTENDER_STATUS, entry.status, entry.lastEndTime !== null);
+    if (isTerminal(state)) return { kind: 'confirm' };
+    return { kind: 'running', observation: { ...known.observation, state, rawStatus: entry.status ?? '' } };
+  }
+  const lagging = known.staleSince === undefined ? 0 : now - known.staleSince;
+  return lagging >= DASHBOARD_STALE_MS ? { kind: 'confirm' } : { kind: 'no-news' };
+}
+
+function taskKeyOf(t: { workspace: string; uat: string; taskType: string; taskId: number }): string {
+  return `${t.workspace}\u0000${t.uat}\u0000${t.taskType}/${t.taskId}`;
+}
+
+function runKeyOf(target: TaskTarget, executionId: number): string {
+  return `${taskKeyOf(target)}#${executionId}`;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 class ResolveError extends Error {}

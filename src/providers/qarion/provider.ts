@@ -1,0 +1,785 @@
+/**
+ * Qarion: trigger an Airflow-backed pipeline, find the run the trigger caused, follow it, and report the task
+ * runs that did not succeed (apis.md §2).
+ *
+ * What makes Qarion awkward (apis.md §2.7): the trigger's answer is undocumented (empty, a Qarion run, an
+ * Airflow DAG run, or just an id); runs reach Qarion through a connector sync, so they may show up late or
+ * only after a sync; there is no idempotency, no cancel and no log endpoint. So:
+ * - an id in the answer is looked up (as a Qarion run id, then as Airflow's id in the runs list);
+ * - otherwise the run followed is one that was not in the baseline taken just before the trigger, never
+ *   "the newest run"; several newcomers are all followed;
+ * - with `sync-before-poll`, a connector sync is requested once when nothing shows up;
+ * - after a trigger whose answer was lost, the pipeline counts as busy (so the engine does not send it again)
+ *   until a finished connector sync shows nothing: without one, a run that Airflow did start may simply not
+ *   be listed yet, and a second load is worse than a red step;
+ * - an API trigger makes a `manual` DAG run: a scheduled (backfill, dataset) newcomer is never followed alone
+ *   as ours, only alongside ours;
+ * - failures list the task runs that are not ok, and say where the logs are (the Airflow UI).
+ */
+import { ApiError } from '../../core/http.js';
+import type { LogSink } from '../../core/logs.js';
+import { normalizeStatus, type FailedTask, type RunState, type StatusTable } from '../../core/outcome.js';
+import type { QarionPipelineSpec, TargetSpec } from '../../core/settings.js';
+import type {
+  FindResult,
+  InFlight,
+  LatestRun,
+  Observation,
+  Provider,
+  ProviderDeps,
+  ProviderModule,
+  ResolvedTarget,
+  RunHandle,
+  TriggerResult,
+} from '../provider.js';
+import { QarionApi, type Pipeline, type RunDetail, type RunSummary, type TaskRun, type TriggerAnswer } from './api.js';
+
+/**
+ * Run and task-run words (apis.md §2.3). Runs mirror Airflow; Qarion may use its own words, so both are
+ * here. A word not listed (e.g. `removed`) is in progress while the run has no end time and a failure once
+ * it has one. `upstream_failed` is task-only but harmless for runs.
+ */
+export const QARION_STATUS: StatusTable = {
+  succeeded: ['success', 'succeeded', 'completed', 'complete'],
+  failed: ['failed', 'failure', 'error', 'upstream_failed'],
+  cancelled: ['cancelled', 'canceled'],
+  queued: ['queued', 'scheduled', 'pending', 'none', 'null'],
+  running: ['running', 'up_for_retry', 'up_for_reschedule', 'deferred', 'restarting'],
+};
+
+/** Task-run words that are neither success nor failure: a skipped task is fine (a run is never skipped). */
+export const QARION_TASK_NOT_A_FAILURE: readonly string[] = ['skipped'];
+
+/** The baseline and the look for new runs list runs started since "now" minus this (clock skew). */
+const SKEW_MARGIN_MS = 10 * 60_000;
+/** With sync-before-poll: the sync is requested after this many looks, or this long after the trigger. */
+const SYNC_AFTER_LOOKS = 3;
+const SYNC_AFTER_MS = 10_000;
+/**
+ * After a lost trigger answer, a resend needs a connector sync first: one that answered 200 (done), or one
+ * that was accepted (202/204: it may run in the background) at least this long ago.
+ */
+const RESEND_AFTER_SYNC_MS = 10_000;
+/** Looks spent waiting for the id the trigger answered before following every new run instead. */
+const ANSWER_ID_PATIENCE = 3;
+/** Run-list `status` filters for runs in flight (raw words; the server's own words are unknown). */
+const IN_FLIGHT_FILTERS = ['running', 'queued'];
+const QUEUED_FILTER = 'queued';
+/**
+ * Run types an API trigger cannot produce (it makes a `manual` DAG run). A newcomer of these types is never
+ * followed alone as "the run the trigger started"; it is followed alongside ours once ours shows up.
+ */
+const NOT_FROM_A_TRIGGER = ['scheduled', 'backfill', 'dataset_triggered', 'asset_triggered'];
+const DAY = 86_400_000;
+/** `mode: check` looks for the latest run in these windows, then without a window (capped pages). */
+const LATEST_WINDOWS_MS = [2 * DAY, 14 * DAY, 90 * DAY];
+const UNWINDOWED_MAX_PAGES = 20;
+/** Run history for polling: successful runs of the last 30 days, a few pages at most. */
+const HISTORY_WINDOW_MS = 30 * DAY;
+const HISTORY_MAX_PAGES = 3;
+
+interface QarionTarget extends ResolvedTarget {
+  spec: QarionPipelineSpec;
+  space: string;
+  pipelineId: string;
+  name: string;
+  dagId?: string;
+  connectorId?: string;
+  airflowUrl?: string;
+}
+
+interface QarionHandle extends RunHandle {
+  /** Airflow's dag_run_id, when known. */
+  providerRunId?: string;
+}
+
+interface QarionBaseline {
+  /** Ids of the runs listed just before the trigger. */
+  ids: Set<string>;
+  /** `started_from` of the baseline, used again when looking for the new run. */
+  from: string;
+}
+
+/** What the provider knows about the latest trigger of a target (reset by `baseline`). */
+interface TriggerState {
+  triggeredAtMs?: number;
+  answer?: TriggerAnswer;
+  looks: number;
+  /** Message of a trigger error after which the trigger may still have started a run. */
+  lost?: string;
+  sync: 'not-yet' | 'done' | 'failed' | 'no-connector';
+  /** When the sync was requested, and whether it answered 200 (finished rather than queued). */
+  syncAtMs?: number;
+  syncFinished?: boolean;
+  syncNote?: string;
+  mismatchWarned?: boolean;
+  /** New runs seen so far that the trigger cannot have started (scheduled, backfill, …). */
+  othersSeen?: string[];
+}
+
+function runState(run: Pick<RunSummary, 'status' | 'endedAt'>): RunState {
+  return normalizeStatus(QARION_STATUS, run.status, run.endedAt !== undefined);
+}
+
+/** A task run's state: a missing word before it is scheduled means queued (Airflow's "no status"). */
+function taskState(task: TaskRun): RunState {
+  return normalizeStatus(QARION_STATUS, task.status ?? 'none', task.endedAt !== undefined);
+}
+
+function taskIsOk(task: TaskRun): boolean {
+  const raw = (task.status ?? '').trim().toLowerCase();
+  return taskState(task) === 'succeeded' || QARION_TASK_NOT_A_FAILURE.includes(raw);
+}
+
+/** Epoch ms of an ISO time; a time without an offset is read as UTC (the format is unknown, apis.md §5 #14). */
+function timeMs(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(text) || !/T\d/.test(text) ? text : `${text}Z`;
+  const ms = Date.parse(withZone);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function runStartMs(run: RunSummary): number {
+  return timeMs(run.startedAt) ?? timeMs(run.queuedAt) ?? Number.POSITIVE_INFINITY;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The message of an ApiError without its "phase: " prefix (the engine adds the phase again). */
+function withoutPhase(error: ApiError): string {
+  return error.message.startsWith(`${error.phase}: `) ? error.message.slice(error.phase.length + 2) : error.message;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof ApiError ? error.kind === 'aborted' : error instanceof Error && error.name === 'AbortError';
+}
+
+export class QarionProvider implements Provider<QarionTarget, QarionHandle, QarionBaseline> {
+  readonly platform = 'qarion' as const;
+  readonly statusTable = QARION_STATUS;
+  readonly triggerSafety = 'look-before-resend' as const;
+  readonly timeNote = 'Times are as Qarion sends them (ISO 8601); a time without an offset is read as UTC.';
+  private readonly api: QarionApi;
+  private readonly states = new Map<string, TriggerState>();
+  /** Runs found after a trigger of this step (the comment says "triggered" rather than "followed"). */
+  private readonly ours = new Set<string>();
+  /** Runs already commented on by this step: never twice. */
+  private readonly announced = new Set<string>();
+  /** Server clock minus client clock, from the last `Date` header seen. */
+  private serverOffsetMs: number | undefined;
+
+  constructor(private readonly deps: ProviderDeps) {
+    this.api = new QarionApi(deps.http, deps.settings.baseUrl);
+  }
+
+  // --- resolve -------------------------------------------------------------------------------------
+
+  async resolve(spec: TargetSpec): Promise<QarionTarget> {
+    if (spec.platform !== 'qarion') throw new Error(`not a Qarion target: ${spec.label}`);
+    const ref = spec.ref.trim();
+    // An id first; 404 (no such id) or 422 (not an id at all) means the ref is a name.
+    let pipeline = await this.api.getPipeline(spec.space, ref, 'resolve', true);
+    const byId = pipeline !== undefined;
+    pipeline ??= await this.pipelineByName(spec.space, ref);
+    const target: QarionTarget = {
+      spec,
+      space: spec.space,
+      pipelineId: pipeline.id,
+      name: pipeline.name,
+      label: byId ? (pipeline.name !== ref ? `${spec.label} (${pipeline.name})` : spec.label) : `${spec.label} (${pipeline.id})`,
+      ...(pipeline.dagId !== undefined && { dagId: pipeline.dagId }),
+      ...(pipeline.connectorId !== undefined && { connectorId: pipeline.connectorId }),
+      ...(pipeline.airflowUrl !== undefined && { airflowUrl: pipeline.airflowUrl }),
+    };
+    this.warnAbout(target, pipeline);
+    return target;
+  }
+
+  private warnAbout(target: QarionTarget, pipeline: Pipeline): void {
+    const { log, settings } = this.deps;
+    if (pipeline.provider && pipeline.provider.toLowerCase() !== 'airflow') {
+      log.warn(`${target.label}: the pipeline's provider is '${pipeline.provider}'; Qarion triggers Airflow-backed pipelines only, so the trigger will probably be refused`);
+    }
+    if (pipeline.paused && settings.mode !== 'check') {
+      log.warn(`${target.label}: the DAG${target.dagId ? ` ${target.dagId}` : ''} is paused in Airflow: a triggered run may stay queued until the timeout`);
+    }
+    if (settings.syncBeforePoll && !pipeline.connectorId && (settings.mode === 'run' || settings.mode === 'trigger')) {
+      log.warn(`${target.label}: sync-before-poll is set, but the pipeline names no connector to sync`);
+    }
+  }
+
+  private async pipelineByName(space: string, ref: string): Promise<Pipeline> {
+    const hits = (await this.api.allPipelines(space, { q: ref }, 'resolve')).items;
+    let exact = hits.filter((p) => p.name === ref);
+    if (exact.length === 0) exact = hits.filter((p) => p.name.toLowerCase() === ref.toLowerCase());
+    if (exact.length === 0) exact = hits.filter((p) => p.dagId !== undefined && p.dagId.toLowerCase() === ref.toLowerCase());
+    if (exact.length === 1) return exact[0]!;
+    if (exact.length > 1) {
+      throw new ResolveError(
+        `${exact.length} pipelines in space '${space}' are named '${ref}' (${exact.map((p) => p.id).join(', ')}): use the pipeline id instead`,
+      );
+    }
+    // Close matches: what the text search found, or else the whole list by edit distance.
+    const pool = hits.length > 0 ? hits : (await this.api.allPipelines(space, {}, 'resolve')).items;
+    const wanted = ref.toLowerCase();
+    const close = pool
+      .map((p) => ({ p, d: distance(p.name.toLowerCase(), wanted) }))
+      .filter((x) => x.d <= Math.max(3, Math.floor(wanted.length / 3)) || x.p.name.toLowerCase().includes(wanted) || wanted.includes(x.p.name.toLowerCase()))
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 5)
+      .map((x) => `'${x.p.name}' (${x.p.id})`);
+    throw new ResolveError(
+      `no pipeline with the id or name '${ref}' in space '${space}' (or not visible to this key). ` +
+        (close.length > 0 ? `Close matches: ${close.join(', ')}` : 'Nothing similar is visible to this key.'),
+    );
+  }
+
+  // --- runs in flight, baseline -------------------------------------------------------------------
+
+  private noteServerDate(serverDateMs: number | undefined): void {
+    if (serverDateMs !== undefined) this.serverOffsetMs = serverDateMs - this.deps.clock.now();
+  }
+
+  /** The server's clock when known (from its `Date` header), else ours. */
+  private serverNow(): number {
+    return this.deps.clock.now() + (this.serverOffsetMs ?? 0);
+  }
+
+  private async inFlightRuns(target: QarionTarget, phase: 'baseline' | 'find'): Promise<RunSummary[]> {
+    const byId = new Map<string, RunSummary>();
+    for (const status of IN_FLIGHT_FILTERS) {
+      const listing = await this.api.allRuns(target.space, target.pipelineId, { status }, phase);
+      this.noteServerDate(listing.serverDateMs);
+      for (const run of listing.items) byId.set(run.id, run);
+    }
+    // A server ignoring the filter must not make ended runs look busy.
+    return [...byId.values()].filter((r) => {
+      const state = runState(r);
+      return state === 'queued' || state === 'running' || state === 'unknown';
+    });
+  }
+
+  /**
+   * Runs started since `from`, plus queued runs (a queued run may have no start yet, and a `started_from`
+   * filter may leave it out). The baseline and every look use the same queries, so they compare.
+   */
+  private async recentRuns(target: QarionTarget, from: string, phase: 'baseline' | 'find'): Promise<RunSummary[]> {
+    const byId = new Map<string, RunSummary>();
+    const started = await this.api.allRuns(target.space, target.pipelineId, { started_from: from }, phase);
+    this.noteServerDate(started.serverDateMs);
+    for (const run of started.items) byId.set(run.id, run);
+    const queued = await this.api.allRuns(target.space, target.pipelineId, { status: QUEUED_FILTER }, phase);
+    for (const run of queued.items) byId.set(run.id, run);
+    return [...byId.values()];
+  }
+
+  async inFlight(target: QarionTarget): Promise<InFlight<QarionHandle> | undefined> {
+    const runs = await this.inFlightRuns(target, 'baseline');
+    if (runs.length === 0) {
+      // After a lost trigger answer, "nothing listed" does not mean idle until a finished sync says so: the run
+      // may exist in Airflow unsynced. Saying busy keeps the engine from sending a second trigger.
+      const state = this.states.get(target.spec.label);
+      if (state?.lost !== undefined && !this.syncedSince(state)) {
+        return {
+          description:
+            "the trigger's answer was lost, and Qarion may list the run it started only after a connector sync, so the pipeline " +
+            `cannot be shown to be idle${this.deps.settings.syncBeforePoll ? ' (no sync has surely finished since)' : ' (sync-before-poll is off)'}`,
+        };
+      }
+      return undefined;
+    }
+    runs.sort((a, b) => runStartMs(a) - runStartMs(b) || a.id.localeCompare(b.id));
+    const first = runs[0]!;
+    return {
+      handle: handleOf(first),
+      description: `run ${first.id} is ${first.status ?? 'without a status'}${runs.length > 1 ? `; ${runs.length} runs are in flight` : ''}`,
+    };
+  }
+
+  private state(target: QarionTarget): TriggerState {
+    let state = this.states.get(target.spec.label);
+    if (!state) {
+      state = { looks: 0, sync: 'not-yet' };
+      this.states.set(target.spec.label, state);
+    }
+    return state;
+  }
+
+  async baseline(target: QarionTarget): Promise<QarionBaseline> {
+    this.states.set(target.spec.label, { looks: 0, sync: 'not-yet' });
+    const from = iso(this.serverNow() - SKEW_MARGIN_MS);
+    const runs = await this.recentRuns(target, from, 'baseline');
+    return { ids: new Set(runs.map((r) => r.id)), from };
+  }
+
+  // --- trigger ---------------------------------------------------------------------------------------
+
+  async trigger(target: QarionTarget): Promise<TriggerResult<QarionHandle>> {
+    const state = this.state(target);
+    if (state.lost !== undefined && !this.syncedSince(state)) {
+      // Defence in depth: `inFlight` already reports such a pipeline busy, so the engine does not resend. Should
+      // it try anyway, fail closed: a second load is worse than a red step.
+      throw new Error(
+        `not sending the trigger again: its first answer was lost (${state.lost}), and Qarion may list the run it started ` +
+          'only after a connector sync' +
+          (this.deps.settings.syncBeforePoll ? ', and no sync has surely finished since' : ' (set sync-before-poll: true to let the step sync and check)'),
+      );
+    }
+    state.triggeredAtMs = this.deps.clock.now();
+    state.looks = 0;
+    delete state.answer;
+    try {
+      const answer = await this.api.triggerPipeline(target.space, target.pipelineId);
+      state.answer = answer;
+      delete state.lost;
+      return { kind: 'accepted', note: describeAnswer(answer) };
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      if (error.status === 409) return this.conflict(target, error);
+      if (error.mayHaveApplied) {
+        state.lost = withoutPhase(error);
+        throw error;
+      }
+      if (error.status === 401) {
+        // The same key just read the pipeline: the 401 most likely comes from Airflow, passed through (apis.md §2.4).
+        throw new Error(
+          `${withoutPhase(error)}. The API key worked for reading a moment ago, so this 401 most likely comes from Airflow ` +
+            "(Qarion passes the provider's answers through): Qarion's own Airflow credentials were refused. Ask the space's admin to check the Airflow connector",
+        );
+      }
+      if (error.status === 403) {
+        throw new ApiError(
+          `${error.message} (if the key's user is an Editor or Admin of space '${target.space}', this 403 may come from Airflow, passed through by Qarion)`,
+          {
+            kind: error.kind,
+            phase: error.phase,
+            method: error.method,
+            path: error.path,
+            status: 403,
+            mayHaveApplied: error.mayHaveApplied,
+            attempts: error.attempts,
+            ...(error.problem !== undefined && { problem: error.problem }),
+            ...(error.bodyText !== undefined && { bodyText: error.bodyText }),
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** A connector sync has surely listed whatever Airflow had when it ran. */
+  private syncedSince(state: TriggerState): boolean {
+    if (state.sync !== 'done' || state.syncAtMs === undefined) return false;
+    return state.syncFinished === true || this.deps.clock.now() - state.syncAtMs >= RESEND_AFTER_SYNC_MS;
+  }
+
+  /**
+   * A 409 is Airflow's answer passed through: "already running" only when a run is in flight; otherwise
+   * (e.g. a dag_run_id conflict) it is quoted as an error, so `if-running: queue` cannot loop on it.
+   */
+  private async conflict(target: QarionTarget, error: ApiError): Promise<TriggerResult<QarionHandle>> {
+    const busy = await this.inFlight(target);
+    const said = error.problem?.detail ?? error.problem?.title ?? '409';
+    if (busy) return { kind: 'already-running', ...(busy.handle && { handle: busy.handle }), message: `Qarion answered 409 (${said}); ${busy.description}` };
+    throw new Error(
+      `${withoutPhase(error)}. No run of the pipeline is queued or running, so this conflict is not "already running": ` +
+        'Qarion passes Airflow\'s answer through; check the DAG in Airflow',
+    );
+  }
+
+  // --- find ------------------------------------------------------------------------------------------
+
+  async find(target: QarionTarget, baseline: QarionBaseline): Promise<FindResult<QarionHandle>> {
+    const state = this.state(target);
+    state.looks++;
+    const ids = [state.answer?.runId, state.answer?.providerRunId].filter((id): id is string => id !== undefined && id !== '');
+    if (state.answer?.runId) {
+      // The id may be Qarion's (found here) or Airflow's (404/422 here; matched in the list below).
+      const run = await this.api.getRun(target.space, state.answer.runId, 'find', true);
+      if (run && (run.pipelineId === undefined || run.pipelineId === target.pipelineId)) return this.found([run]);
+    }
+    let result = this.pick(target, state, baseline, await this.recentRuns(target, baseline.from, 'find'), ids);
+    if (result) return result;
+    if (this.shouldSync(state) && (await this.sync(target, state))) {
+      result = this.pick(target, state, baseline, await this.recentRuns(target, baseline.from, 'find'), ids);
+      if (result) return result;
+    }
+    return { kind: 'pending', reason: this.pendingReason(target, state) };
+  }
+
+  private pick(
+    target: QarionTarget,
+    state: TriggerState,
+    baseline: QarionBaseline,
+    candidates: RunSummary[],
+    ids: string[],
+  ): FindResult<QarionHandle> | undefined {
+    // Normally one match; should two runs carry the answered id, both are followed rather than one guessed.
+    const matches = candidates.filter((r) => ids.includes(r.id) || (r.providerRunId !== undefined && ids.includes(r.providerRunId)));
+    if (matches.length > 0) return this.found(matches);
+    const fresh = candidates.filter((r) => !baseline.ids.has(r.id));
+    if (fresh.length === 0) return undefined;
+    // Only scheduled (or backfill, dataset) runs so far: none of them is ours; wait for one that can be.
+    const couldBeOurs = fresh.filter((r) => !NOT_FROM_A_TRIGGER.includes(r.runType?.trim().toLowerCase() ?? ''));
+    if (couldBeOurs.length === 0) {
+      state.othersSeen = fresh.map((r) => `${r.id} (${r.runType})`);
+      return undefined;
+    }
+    if (ids.length > 0) {
+      // The answer named a run we cannot see yet: give it a few looks before following every newcomer.
+      if (state.looks < ANSWER_ID_PATIENCE) return undefined;
+      if (!state.mismatchWarned) {
+        state.mismatchWarned = true;
+        this.deps.log.warn(
+          `${target.label}: the trigger answered run id ${ids.join(' / ')}, which matches no listed run; following every run that started since the trigger instead`,
+        );
+      }
+    }
+    // Manual runs first (an API trigger makes a manual DAG run), then by start. Never "the newest" alone:
+    // every newcomer is returned and followed.
+    fresh.sort(
+      (a, b) =>
+        Number(b.runType?.toLowerCase() === 'manual') - Number(a.runType?.toLowerCase() === 'manual') ||
+        runStartMs(a) - runStartMs(b) ||
+        a.id.localeCompare(b.id),
+    );
+    return this.found(fresh);
+  }
+
+  private found(runs: RunSummary[]): FindResult<QarionHandle> {
+    const [first, ...rest] = runs.map(handleOf);
+    this.ours.add(first!.runId);
+    return { kind: 'found', handle: first!, ...(rest.length > 0 && { others: rest }) };
+  }
+
+  private shouldSync(state: TriggerState): boolean {
+    if (!this.deps.settings.syncBeforePoll || state.sync !== 'not-yet') return false;
+    if (state.lost !== undefined) return true;
+    const since = state.triggeredAtMs === undefined ? 0 : this.deps.clock.now() - state.triggeredAtMs;
+    return state.looks >= SYNC_AFTER_LOOKS || since >= SYNC_AFTER_MS;
+  }
+
+  /** Requests the connector sync once; a refusal only warns (it needs edit rights on the connector). */
+  private async sync(target: QarionTarget, state: TriggerState): Promise<boolean> {
+    const { log } = this.deps;
+    if (!target.connectorId) {
+      state.sync = 'no-connector';
+      log.warn(`${target.label}: no run showed up, and the pipeline names no connector to sync`);
+      return false;
+    }
+    try {
+      const answer = await this.api.syncConnector(target.space, target.connectorId, 'find');
+      state.sync = 'done';
+      state.syncAtMs = this.deps.clock.now();
+      state.syncFinished = answer.httpStatus === 200;
+      log.info(`${target.label}: no run showed up yet: requested a sync of connector ${target.connectorId} (sync-before-poll)`);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ApiError) || isAbort(error)) throw error;
+      state.sync = 'failed';
+      state.syncNote =
+        error.status === 403
+          ? `refused (403): the key's user needs edit rights on connector ${target.connectorId}`
+          : withoutPhase(error);
+      log.warn(`${target.label}: the connector sync (sync-before-poll) failed: ${state.syncNote}`);
+      return false;
+    }
+  }
+
+  private pendingReason(target: QarionTarget, state: TriggerState): string {
+    const parts: string[] = [];
+    if (state.lost !== undefined) parts.push(`the trigger's answer was lost (${state.lost}) and it was not sent again, so as not to start a second run`);
+    const answered = [state.answer?.runId, state.answer?.providerRunId].filter(Boolean);
+    parts.push(
+      answered.length > 0
+        ? `the trigger answered run ${answered.join(' / ')}, which Qarion does not list yet`
+        : `no new run of pipeline '${target.name}' is listed`,
+    );
+    if (state.othersSeen?.length) {
+      parts.push(`only runs a trigger cannot have started appeared: ${state.othersSeen.join(', ')}`);
+    }
+    parts.push(`the run may exist in Airflow${target.dagId ? ` (DAG ${target.dagId})` : ''} but not be synced to Qarion yet`);
+    switch (state.sync) {
+      case 'not-yet':
+        parts.push(
+          this.deps.settings.syncBeforePoll
+            ? 'a connector sync will be requested (sync-before-poll)'
+            : "set sync-before-poll: true to let the step request a connector sync (the key's user needs edit rights on the connector)",
+        );
+        break;
+      case 'done':
+        parts.push('a connector sync was requested (sync-before-poll), but the run is still not listed');
+        break;
+      case 'failed':
+        parts.push(`the connector sync (sync-before-poll) failed: ${state.syncNote}`);
+        break;
+      case 'no-connector':
+        parts.push('sync-before-poll is set, but the pipeline names no connector to sync');
+        break;
+    }
+    return parts.join('; ');
+  }
+
+  // --- observe, failures -----------------------------------------------------------------------------
+
+  async observe(target: QarionTarget, handle: QarionHandle): Promise<Observation> {
+    const run = await this.api.getRun(target.space, handle.runId, 'follow', true);
+    if (!run) return { state: 'unknown', rawStatus: '', progress: `run ${handle.runId} is not listed (404)` };
+    return observationOf(run);
+  }
+
+  async failures(target: QarionTarget, handle: QarionHandle, observation: Observation, sink: LogSink): Promise<FailedTask[]> {
+    const run = await this.api.getRun(target.space, handle.runId, 'logs', true);
+    if (!run) {
+      const note = `the run can no longer be read (404); see ${logsWhere(target, handle.providerRunId, undefined)}`;
+      sink.note(`${target.label} run ${handle.runId}: ${note}`);
+      return [{ name: `run ${handle.runId}`, type: 'run', id: handle.runId, status: observation.rawStatus || '(no status)', logExcerpt: [], errorLines: [], logNote: note }];
+    }
+    const where = logsWhere(target, run.providerRunId ?? handle.providerRunId, run.dagId);
+    const succeeded = observation.state === 'succeeded';
+    const started = (t: TaskRun) => t.startedAt !== undefined || t.endedAt !== undefined;
+    // Not ok: failed, cancelled or unknown words; a task still queued or running in an ended run only if it started.
+    const notOk = run.taskRuns.filter((t) => !taskIsOk(t) && (!['queued', 'running'].includes(taskState(t)) || started(t)));
+    const neverRan = run.taskRuns.filter((t) => !taskIsOk(t) && !notOk.includes(t));
+    const wanted = succeeded ? run.taskRuns : notOk;
+
+    this.writeRun(target, run, where, neverRan, sink);
+    const out: FailedTask[] = wanted.map((task) => this.describeTask(task, where));
+    if (run.errorText && !succeeded) {
+      const lines = run.errorText.split(/\r?\n/).filter((l) => l.trim());
+      out.push({
+        name: 'run',
+        type: 'run',
+        id: run.id,
+        status: run.status ?? '(no status)',
+        ...(run.startedAt !== undefined && { startedAt: run.startedAt }),
+        ...(run.endedAt !== undefined && { finishedAt: run.endedAt }),
+        logExcerpt: lines,
+        errorLines: lines.slice(0, 3),
+        logNote: `error text of the run; see ${where}`,
+      });
+    }
+    if (out.length === 0 && !succeeded) {
+      out.push({
+        name: `run ${run.id}`,
+        type: 'run',
+        id: run.id,
+        status: run.status ?? observation.rawStatus ?? '(no status)',
+        logExcerpt: [],
+        errorLines: [],
+        logNote: `Qarion lists no task run that failed${run.taskRuns.length === 0 ? ' (no task details)' : ''}; see ${where}`,
+      });
+    }
+    return out;
+  }
+
+  private describeTask(task: TaskRun, where: string): FailedTask {
+    const tries = task.tryNumber !== undefined && task.tryNumber > 1 ? ` (try ${task.tryNumber})` : '';
+    const lines = task.errorText ? task.errorText.split(/\r?\n/).filter((l) => l.trim()) : [];
+    return {
+      name: `${task.taskId}${tries}`,
+      type: 'task',
+      id: task.id ?? task.taskId,
+      status: task.status ?? 'none',
+      ...(task.startedAt !== undefined && { startedAt: task.startedAt }),
+      ...(task.endedAt !== undefined && { finishedAt: task.endedAt }),
+      logExcerpt: lines,
+      errorLines: lines.slice(0, 3),
+      logNote: `Qarion has no log endpoint: the task log is in ${where}, task ${task.taskId}${task.tryNumber ? `, try ${task.tryNumber}` : ''}`,
+    };
+  }
+
+  /** Everything known about the run goes to the log file: run facts and every task run. */
+  private writeRun(target: QarionTarget, run: RunDetail, where: string, neverRan: TaskRun[], sink: LogSink): void {
+    const log = sink.open(`${target.label} run ${run.id}${run.providerRunId ? ` (Airflow ${run.providerRunId})` : ''}: ${run.status ?? '(no status)'}`);
+    log.write(`status: ${run.status ?? '(none)'}${run.runType ? `, run type ${run.runType}` : ''}`);
+    log.write(`started: ${run.startedAt ?? '-'}, ended: ${run.endedAt ?? '-'}${run.durationSeconds !== undefined ? `, ${run.durationSeconds}s` : ''}`);
+    if (run.errorText) for (const line of run.errorText.split(/\r?\n/)) log.write(`error: ${line}`);
+    log.write(`task runs (${run.taskRuns.length}):`);
+    for (const t of run.taskRuns) {
+      log.write(
+        `  ${t.taskId}: ${t.status ?? 'none'}${t.tryNumber !== undefined ? `, try ${t.tryNumber}` : ''}, ${t.startedAt ?? '-'} → ${t.endedAt ?? '-'}` +
+          (t.errorText ? `: ${t.errorText.replace(/\s*\r?\n\s*/g, ' ')}` : ''),
+      );
+    }
+    if (neverRan.length > 0) log.write(`never ran: ${neverRan.map((t) => t.taskId).join(', ')}`);
+    log.write(`Qarion has no log endpoint; the task logs are in ${where}`);
+    log.finish();
+  }
+
+  // --- traceability ----------------------------------------------------------------------------------
+
+  /** A run comment linking the CI run (settings.comment); once per run; a failure only warns (engine). */
+  async announce(target: QarionTarget, handle: QarionHandle): Promise<void> {
+    if (!this.deps.settings.comment || this.announced.has(handle.runId)) return;
+    this.announced.add(handle.runId);
+    const content = this.commentText(handle);
+    // The same CI run (and attempt) never comments twice on a run, even from two steps (run, then wait).
+    const ciLine = content.split('\n').find((line) => line.startsWith('CI run'));
+    const already = (text: string) =>
+      ciLine !== undefined ? text.split(/\r?\n/).some((line) => line.trim() === ciLine) : text.trim() === content.trim();
+    try {
+      const existing = await this.api.listRunComments(target.space, handle.runId);
+      if (existing.some((c) => c.content !== undefined && already(c.content))) {
+        this.deps.log.debug(`${target.label}: run ${handle.runId} already carries this CI run's comment`);
+        return;
+      }
+    } catch (error) {
+      if (isAbort(error)) throw error;
+      this.deps.log.debug(`${target.label}: could not list the comments of run ${handle.runId}: ${errorText(error)}`);
+    }
+    await this.api.createRunComment(target.space, handle.runId, content);
+    this.deps.log.info(`${target.label}: commented on run ${handle.runId} with a link to this CI run`);
+  }
+
+  private commentText(handle: QarionHandle): string {
+    const ci = this.deps.ciContext;
+    const system = ci.system === 'github' ? 'GitHub Actions' : ci.system === 'azure' ? 'Azure Pipelines' : 'the command line';
+    const lines = [`${this.ours.has(handle.runId) ? 'Triggered' : 'Followed'} from ${system} by orchestration-run.`];
+    if (ci.runUrl) lines.push(`CI run: ${ci.runUrl}${ci.attempt && ci.attempt !== '1' ? ` (attempt ${ci.attempt})` : ''}`);
+    else if (ci.runId) lines.push(`CI run id: ${ci.runId}${ci.attempt && ci.attempt !== '1' ? ` (attempt ${ci.attempt})` : ''}`);
+    if (ci.workflow) lines.push(`Workflow: ${ci.workflow}`);
+    if (ci.repository) lines.push(`Repository: ${ci.repository}`);
+    if (ci.commit) lines.push(`Commit: ${ci.commit}`);
+    if (ci.actor) lines.push(`Actor: ${ci.actor}`);
+    return lines.join('\n');
+  }
+
+  // --- modes wait and check ------------------------------------------------------------------------
+
+  /** Durations of recent successful runs, for history-aware polling (fewer reads within the rate budget). */
+  async history(target: QarionTarget): Promise<number[]> {
+    const filters = { started_from: iso(this.serverNow() - HISTORY_WINDOW_MS) };
+    const listing = await this.api.allRuns(target.space, target.pipelineId, filters, 'baseline', HISTORY_MAX_PAGES);
+    this.noteServerDate(listing.serverDateMs);
+    return listing.items
+      .filter((r) => runState(r) === 'succeeded')
+      .map((r) => observationOf(r).durationSeconds)
+      .filter((d): d is number => d !== undefined);
+  }
+
+  /** A Qarion run id, or an Airflow dag_run_id of this pipeline. */
+  async handleFor(target: QarionTarget, runId: string): Promise<QarionHandle> {
+    const wanted = runId.trim();
+    const run = await this.api.getRun(target.space, wanted, 'find', true);
+    if (run) {
+      if (run.pipelineId !== undefined && run.pipelineId !== target.pipelineId) {
+        throw new ResolveError(`run ${wanted} belongs to another pipeline (${run.pipelineId}), not to ${target.label}`);
+      }
+      return handleOf(run);
+    }
+    const listing = await this.api.allRuns(target.space, target.pipelineId, {}, 'find', UNWINDOWED_MAX_PAGES);
+    const hit = listing.items.find((r) => r.id === wanted || r.providerRunId === wanted);
+    if (hit) return handleOf(hit);
+    throw new ResolveError(
+      `run-id '${wanted}' is not a run of pipeline '${target.name}' in space '${target.space}' (neither a Qarion run id nor an Airflow dag_run_id listed for it)`,
+    );
+  }
+
+  /**
+   * The run with the newest start. Its age is measured against the server's clock (the `Date` header of the
+   * list answer) when the server sends one, else against this machine's clock.
+   */
+  async latest(target: QarionTarget): Promise<LatestRun<QarionHandle> | undefined> {
+    for (const windowMs of [...LATEST_WINDOWS_MS, undefined]) {
+      const filters = windowMs === undefined ? {} : { started_from: iso(this.serverNow() - windowMs) };
+      const listing = await this.api.allRuns(target.space, target.pipelineId, filters, 'check', windowMs === undefined ? UNWINDOWED_MAX_PAGES : undefined);
+      this.noteServerDate(listing.serverDateMs);
+      if (listing.items.length === 0) continue;
+      const newest = [...listing.items].sort((a, b) => runStartMs(b) - runStartMs(a) || b.id.localeCompare(a.id))[0]!;
+      const endMs = timeMs(newest.endedAt);
+      const serverMs = listing.serverDateMs;
+      return {
+        handle: handleOf(newest),
+        observation: observationOf(newest),
+        ...(endMs !== undefined && { ageMs: Math.max(0, (serverMs ?? this.deps.clock.now()) - endMs) }),
+        ...(endMs !== undefined && serverMs === undefined && { ageNote: "measured on this machine's clock (Qarion sent no Date header)" }),
+      };
+    }
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+class ResolveError extends Error {}
+
+function handleOf(run: RunSummary): QarionHandle {
+  return { runId: run.id, ...(run.providerRunId !== undefined && { providerRunId: run.providerRunId }) };
+}
+
+function observationOf(run: RunSummary | RunDetail): Observation {
+  const startMs = timeMs(run.startedAt);
+  const endMs = timeMs(run.endedAt);
+  const duration = run.durationSeconds ?? (startMs !== undefined && endMs !== undefined ? Math.max(0, Math.round((endMs - startMs) / 1000)) : undefined);
+  const observation: Observation = { state: runState(run), rawStatus: run.status ?? '' };
+  if (run.startedAt !== undefined) observation.startedAt = run.startedAt;
+  if (run.endedAt !== undefined) observation.finishedAt = run.endedAt;
+  if (duration !== undefined) observation.durationSeconds = duration;
+  if ('taskRuns' in run && run.taskRuns.length > 0) observation.progress = taskProgress(run.taskRuns);
+  return observation;
+}
+
+/** e.g. "3 of 5 task runs ended (1 failed), 1 running": explicit words only, no end-time rule (display only). */
+function taskProgress(tasks: TaskRun[]): string {
+  let ended = 0;
+  let failed = 0;
+  let running = 0;
+  for (const task of tasks) {
+    const explicit = normalizeStatus(QARION_STATUS, task.status ?? 'none', false);
+    const skipped = QARION_TASK_NOT_A_FAILURE.includes((task.status ?? '').trim().toLowerCase());
+    if (explicit === 'running') running++;
+    else if (explicit === 'failed' || explicit === 'cancelled') {
+      ended++;
+      failed++;
+    } else if (explicit === 'succeeded' || skipped || task.endedAt !== undefined) ended++;
+  }
+  return `${ended} of ${tasks.length} task runs ended${failed > 0 ? ` (${failed} failed)` : ''}${running > 0 ? `, ${running} running` : ''}`;
+}
+
+/** Where the logs are: Qarion has no log endpoint (apis.md §2.5). */
+function logsWhere(target: QarionTarget, providerRunId: string | undefined, dagId: string | undefined): string {
+  const dag = dagId ?? target.dagId;
+  const facts = [dag ? `DAG ${dag}` : undefined, providerRunId ? `run ${providerRunId}` : undefined].filter(Boolean);
+  let where = `the Airflow UI${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`;
+  if (target.airflowUrl && dag) {
+    const base = target.airflowUrl.replace(/\/+$/, '');
+    where += `: ${base}/dags/${encodeURIComponent(dag)}/grid${providerRunId ? `?dag_run_id=${encodeURIComponent(providerRunId)}` : ''}`;
+  }
+  return where;
+}
+
+function describeAnswer(answer: TriggerAnswer): string {
+  const ids = [
+    answer.runId !== undefined ? `run id ${answer.runId}` : undefined,
+    answer.providerRunId !== undefined ? `Airflow run ${answer.providerRunId}` : undefined,
+  ].filter(Boolean);
+  if (ids.length > 0) return `the trigger answered ${answer.httpStatus} with ${ids.join(' and ')}${answer.status ? ` (${answer.status})` : ''}`;
+  return `the trigger answered ${answer.httpStatus}${answer.body === 'empty' ? ' with no body' : ' without a run id'}`;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+export const qarionModule: ProviderModule = {
+  platform: 'qarion',
+  authHeaders: (apiKey: string) => ({ Authorization: `Bearer ${apiKey}` }),
+  create: (deps: ProviderDeps) => new QarionProvider(deps) as unknown as Provider,
+};
