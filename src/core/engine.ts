@@ -453,7 +453,9 @@ class TargetRun {
           this.adopt([handle]);
           return handle;
         }
-        continue; // queue: wait for it, then trigger again
+        // queue: wait for it, then trigger again (a pause first, in case the platform does not show it in flight)
+        await this.sleep(this.step.s.pollIntervalMs);
+        continue;
       }
       if (answer.note) this.info(answer.note);
       if (answer.handle) {
@@ -875,7 +877,9 @@ class TargetRun {
         const report = await this.provider.cancel(this.target, handle);
         accepted &&= report.accepted;
         notes.push(report.note);
-        if (report.accepted) notes.push(await this.finalStateAfterCancel(this.target, handle));
+        // Refused or accepted, the run's real final state is what the user needs (a refused cancel usually
+        // means it had just ended).
+        notes.push(await this.finalStateAfterCancel(this.target, handle, status));
       } catch (error) {
         accepted = false;
         notes.push(`cancel of run ${handle.runId} failed: ${errorText(error)}`);
@@ -890,7 +894,7 @@ class TargetRun {
    * Cancellation is cooperative on some platforms: the run may finish its batch and even end `completed`.
    * Read it until it ends (within the cancel budget) and report what really happened.
    */
-  private async finalStateAfterCancel(target: ResolvedTarget, handle: RunHandle): Promise<string> {
+  private async finalStateAfterCancel(target: ResolvedTarget, handle: RunHandle, status: 'cancelled' | 'timed-out'): Promise<string> {
     const schedule = new PollSchedule({ maxDelayMs: Math.min(this.step.s.pollIntervalMs, 2000), firstDelayMs: 200 });
     const until = Date.now() + (this.step.opts.cancelBudgetMs ?? 15_000) - 500;
     let last: Observation | undefined;
@@ -898,7 +902,10 @@ class TargetRun {
       while (Date.now() < until) {
         last = await this.provider.observe(target, handle);
         this.last.set(handle.runId, last);
-        if (isTerminal(last.state)) return `run ${handle.runId} ended ${describe(last)} after the cancel`;
+        if (isTerminal(last.state)) {
+          const stays = last.state === 'succeeded' ? `; the step stays ${status}: the run did not end within the step` : '';
+          return `run ${handle.runId} ended ${describe(last)} after the cancel${stays}`;
+        }
         await new Promise((resolve) => setTimeout(resolve, Math.min(schedule.next(), Math.max(0, until - Date.now()))));
       }
     } catch (error) {
@@ -1045,7 +1052,7 @@ function hintFor(error: ApiError, platform: string): string | undefined {
     case 403:
       return error.phase === 'trigger'
         ? "The key's user may read but not trigger: it needs Contributor (TimeXtender) or Editor (Qarion) access, or the trigger scope (Planasonix)"
-        : "The key's user has no access to this workspace or space (it needs at least Viewer), or the platform's API is disabled for the organization";
+        : "The key's user has no access to this workspace or space (it needs at least Viewer, or a read scope on Planasonix), or the platform's API is disabled for the organization";
     case 404:
       return `Not found: the target does not exist on ${platform}, or it is not visible to the key's user. Check the names and ids, and the user's access`;
     case 409:
