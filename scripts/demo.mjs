@@ -16,12 +16,12 @@ function say(text) {
   process.stdout.write(`\n\x1b[1m${text}\x1b[0m\n`);
 }
 
-function runCli(args) {
+function runCli(args, key = world.tdpKey) {
   say(`$ orchestration-run ${args.join(' ')}`);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], {
       stdio: 'inherit',
-      env: { ...process.env, ORCHESTRATION_RUN_API_KEY: world.tdpKey },
+      env: { ...process.env, ORCHESTRATION_RUN_API_KEY: key },
     });
     child.on('exit', (code) => {
       say(`→ exit code ${code}`);
@@ -36,4 +36,8 @@ say('1. A task that succeeds:');
 await runCli([...common, '--task', 'Package/1005']);
 say('2. A whole process map in which one task fails (its log lines are shown, then the summary):');
 await runCli([...common, '--process-map', 'Daily Finance Load', '--log-lines', '20']);
+say('3. A Qarion (Airflow-backed) pipeline whose run fails in one task:');
+await runCli(['--platform', 'qarion', '--base-url', sim.url, '--space', world.qarionSpace, '--pipeline', world.qarionPipeline, '--poll-interval', '2s'], world.qarionKey);
+say('4. A Planasonix sync job that succeeds, and a pipeline run that fails in one node:');
+await runCli(['--platform', 'planasonix', '--base-url', sim.url, '--connection', world.planasonixConnection, '--pipeline', world.planasonixPipeline, '--poll-interval', '2s', '--fail-fast', 'false'], world.planasonixKey);
 await sim.close();

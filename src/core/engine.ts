@@ -59,6 +59,8 @@ export interface PollingOptions {
   history?: boolean;
   /** With history, early gaps may exceed poll-interval while the history rules out an end (default 'history'; see poll.ts). */
   earlyGaps?: 'history' | 'poll-interval';
+  /** The longest such early gap, in poll-intervals (default 4; see poll.ts). */
+  earlyGapFactor?: number;
   /** Read the runs a step follows together, where the provider can (default true). */
   batch?: boolean;
 }
@@ -552,7 +554,7 @@ class TargetRun {
       // A trigger the platform shows as taken (queued) may wait past the start window: the timeout bounds it.
       if (now >= windowEnd && !result.accepted) {
         throw new TargetFailure(
-          `the trigger was accepted, but no new run appeared within ${formatMs(windowMs)}` +
+          `${this.uncertainOrigin ? "the trigger was sent (its answer was lost)" : 'the trigger was accepted'}, but no new run appeared within ${formatMs(windowMs)}` +
             (lastPending.reason ? ` (${lastPending.reason})` : ''),
         );
       }
@@ -643,6 +645,7 @@ class TargetRun {
               expected: withHistory ? expected : undefined,
               gridPhaseMs: this.step.startedAtMs - origin,
               earlyGaps: polling.earlyGaps,
+              earlyGapFactor: polling.earlyGapFactor,
             },
           });
     let schedule: PollSchedule | undefined;
@@ -1051,7 +1054,7 @@ function hintFor(error: ApiError, platform: string): string | undefined {
       return 'The API key was rejected: it is missing, wrong or revoked, or the user behind it was deactivated. Create a new key and update the secret';
     case 403:
       return error.phase === 'trigger'
-        ? "The key's user may read but not trigger: it needs Contributor (TimeXtender) or Editor (Qarion) access, or the trigger scope (Planasonix)"
+        ? "The key's user may read but not trigger: it needs Contributor (TimeXtender), Editor or Admin (Qarion; Qarion also passes Airflow's own 403 through), or the trigger scope (Planasonix)"
         : "The key's user has no access to this workspace or space (it needs at least Viewer, or a read scope on Planasonix), or the platform's API is disabled for the organization";
     case 404:
       return `Not found: the target does not exist on ${platform}, or it is not visible to the key's user. Check the names and ids, and the user's access`;

@@ -23,6 +23,67 @@ export interface DemoWorld {
   workspace: string;
   viewerKey: string;
   otherWorkspace: string;
+  qarionKey: string;
+  qarionSpace: string;
+  /** A Qarion pipeline whose next run fails in one task (after a retry). */
+  qarionPipeline: string;
+  planasonixKey: string;
+  /** A Planasonix connection whose next sync job succeeds. */
+  planasonixConnection: string;
+  /** A Planasonix pipeline whose next run fails in one node, with logs. */
+  planasonixPipeline: string;
+}
+
+export const DEMO_QARION_KEY = 'qrn_DemoFinanceEditorKey2026000000000001';
+export const DEMO_PLANASONIX_KEY = 'plnx_live_DemoOrganizationKey2026000001';
+
+/** Qarion: space `finance` with the Airflow pipeline `daily_finance`, whose next run fails in `load_fact_sales`. */
+function seedQarion(sim: Simulator): void {
+  const q = sim.qarion;
+  // The demo polls every couple of seconds; a real key's 60 requests a minute would do too.
+  q.options.rateLimit = 600;
+  q.addKey(DEMO_USER, DEMO_QARION_KEY);
+  q.addSpace('finance', { name: 'Finance', members: { [DEMO_USER]: 'Editor' } });
+  const connector = q.addConnector('finance', { name: 'Airflow production' });
+  const history = [1, 2, 3, 4, 5].map((i) => ({ startedAgoMs: i * DAY + 6 * HOUR, durationMs: 95 * SECOND + i * 7 * SECOND, status: 'success' }));
+  const pipeline = q.addPipeline('finance', { name: 'daily_finance', connectorId: connector, criticality: 'high', history });
+  q.setScenario('finance', pipeline, {
+    outcome: 'failure',
+    durationMs: 40 * SECOND,
+    tasks: [
+      { taskId: 'extract_orders', state: 'success' },
+      { taskId: 'load_fact_sales', state: 'failed', tries: 2, errorText: 'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "fact_sales_pkey"' },
+      { taskId: 'refresh_dashboards', state: 'upstream_failed' },
+    ],
+  });
+}
+
+/** Planasonix: connection `conn_orders` (a sync that succeeds) and pipeline `pl_daily` (a run that fails). */
+function seedPlanasonix(sim: Simulator): void {
+  const p = sim.planasonix;
+  p.addKey(DEMO_PLANASONIX_KEY);
+  p.addConnection('conn_orders', { name: 'Orders DB', tables: ['orders', 'order_lines'] });
+  p.setSyncScenario('conn_orders', { outcome: 'success', queuedMs: 2 * SECOND, durationMs: 30 * SECOND, rows: 48_210 });
+  p.addPipeline('pl_daily', {
+    name: 'Daily finance',
+    nodes: [
+      { id: 'extract', name: 'Extract orders' },
+      { id: 'transform', name: 'Transform orders' },
+      { id: 'load', name: 'Load warehouse' },
+    ],
+  });
+  p.setPipelineScenario('pl_daily', {
+    outcome: 'failure',
+    durationMs: 25 * SECOND,
+    failingNode: 'load',
+    errorMessage: 'COPY INTO fact_orders failed: column "amount" is of type numeric but expression is of type text',
+    logLines: [
+      'load: connecting to warehouse analytics-prod',
+      'load: COPY INTO fact_orders FROM @stage/orders/2026-11-23',
+      'ERROR: column "amount" is of type numeric but expression is of type text',
+      'load: rolled back, 0 rows written',
+    ],
+  });
 }
 
 const SECOND = 1000;
@@ -156,5 +217,18 @@ export function seedDemoWorld(sim: Simulator): DemoWorld {
     members: [{ taskType: 'Package', taskId: 5001, stage: 1 }],
   });
 
-  return { tdpKey: DEMO_TDP_KEY, workspace: DEMO_WORKSPACE, viewerKey: DEMO_TDP_VIEWER_KEY, otherWorkspace: DEMO_OTHER_WORKSPACE };
+  seedQarion(sim);
+  seedPlanasonix(sim);
+  return {
+    tdpKey: DEMO_TDP_KEY,
+    workspace: DEMO_WORKSPACE,
+    viewerKey: DEMO_TDP_VIEWER_KEY,
+    otherWorkspace: DEMO_OTHER_WORKSPACE,
+    qarionKey: DEMO_QARION_KEY,
+    qarionSpace: 'finance',
+    qarionPipeline: 'daily_finance',
+    planasonixKey: DEMO_PLANASONIX_KEY,
+    planasonixConnection: 'conn_orders',
+    planasonixPipeline: 'pl_daily',
+  };
 }

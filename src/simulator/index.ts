@@ -8,6 +8,8 @@ import { Journal } from './journal.js';
 import { SimServer, type SimModule } from './server.js';
 import { createTimextenderModule, type TimextenderModule } from './timextender.js';
 import type { TdpOptions } from './tdp-world.js';
+import { createQarionModule, type QarionModule, type QarionOptions } from './qarion.js';
+import { createPlanasonixModule, type PlanasonixModule, type PlanasonixOptions } from './planasonix.js';
 
 export { SimClock } from './clock.js';
 export { Faults, type FaultKind, type FaultRule } from './faults.js';
@@ -29,6 +31,8 @@ export {
   type TriggerRecord,
 } from './tdp-world.js';
 export { durationText, formatServerLocal } from './tdp-format.js';
+export * from './qarion.js';
+export * from './planasonix.js';
 
 export interface SimulatorOptions {
   /** '127.0.0.1' (default) or '::1'. */
@@ -42,6 +46,8 @@ export interface SimulatorOptions {
   /** Simulated epoch ms at start (default: now). */
   startEpochMs?: number;
   timextender?: Partial<TdpOptions>;
+  qarion?: Partial<QarionOptions>;
+  planasonix?: Partial<PlanasonixOptions>;
 }
 
 export interface Simulator {
@@ -52,7 +58,11 @@ export interface Simulator {
   faults: Faults;
   /** The TimeXtender world (its HTTP routes are under /api/v0/orchestration). */
   tdp: TimextenderModule;
-  /** Adds a platform module; modules are tried in mount order. */
+  /** The Qarion world (routes under /api/v1.0 and /catalog). */
+  qarion: QarionModule;
+  /** The Planasonix world (routes under /api/v1, /api/pipelines, /api/runs; its log URLs on a second origin). */
+  planasonix: PlanasonixModule;
+  /** Adds a platform module; it is tried before those mounted earlier (the built-in ones last). */
   mount(module: SimModule): void;
   /** Stops listening and destroys open sockets. */
   close(): Promise<void>;
@@ -65,6 +75,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const server = new SimServer({ clock, journal, faults });
   const tdp = createTimextenderModule({ clock, seed: options.seed ?? 1, options: options.timextender });
   server.mount(tdp);
+  const qarion = createQarionModule({ clock, seed: options.seed ?? 1, options: options.qarion });
+  server.mount(qarion);
+  const planasonix = createPlanasonixModule({ clock, seed: options.seed ?? 1, options: options.planasonix });
+  server.mount(planasonix);
   const url = await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
   return {
     url,
@@ -72,7 +86,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     journal,
     faults,
     tdp,
+    qarion,
+    planasonix,
     mount: (module) => server.mount(module),
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      await planasonix.close();
+    },
   };
 }

@@ -110,8 +110,9 @@ export class SimServer {
     });
   }
 
+  /** Modules mounted later are tried first, so a test's own module overrides a built-in one. */
   mount(module: SimModule): void {
-    this.modules.push(module);
+    this.modules.unshift(module);
   }
 
   async listen(host = '127.0.0.1', port = 0): Promise<string> {
