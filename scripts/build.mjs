@@ -11,9 +11,10 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
 // lib/ is overwritten in place (not deleted first), so a run in progress never loses its files.
-run(bin('tsc'), ['-p', 'tsconfig.build.json']);
-// lib/ is ESM like the sources.
+// lib/ is ESM like the sources (written first, so a failed compile never leaves lib/ unmarked).
+mkdirSync(join(root, 'lib'), { recursive: true });
 writeFileSync(join(root, 'lib', 'package.json'), '{ "type": "module" }\n');
+run(bin('tsc'), ['-p', 'tsconfig.build.json']);
 if (process.argv[2] === 'lib') process.exit(0);
 
 /** Each bundle: entry (compiled), output folder. */

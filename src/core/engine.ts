@@ -839,10 +839,12 @@ class TargetRun {
   async resultFromError(error: unknown): Promise<TargetResult> {
     const stop = stopReason(error, this.signal);
     if (stop) {
+      // The state when the step stopped, before any cancel changed it.
+      const when = this.handles.length ? ` while run ${this.handles[0]!.runId} was ${describe(this.last.get(this.handles[0]!.runId))}` : '';
       const cancel = await this.cancelRemote(stop.status);
       // Handled here: the post step has nothing left to cancel for this target.
       if (this.handles.length > 0) this.step.saveRun(this.index, this.handles[0]!.runId, true);
-      const message = `${stop.message}${this.handles.length ? ` while run ${this.handles[0]!.runId} was ${describe(this.last.get(this.handles[0]!.runId))}` : ''}`;
+      const message = `${stop.message}${when}`;
       return this.result({ status: stop.status, message, cancel });
     }
     const message = this.explain(error);

@@ -49,6 +49,8 @@ export interface FollowScheduleOptions {
   gridPhaseMs?: number;
   /** 'history' (default): early gaps may exceed poll-interval while the history rules out an end; 'poll-interval': never. */
   earlyGaps?: 'history' | 'poll-interval';
+  /** With earlyGaps 'history': the longest early gap, in poll-intervals (default MAX_EARLY_GAP_FACTOR; Infinity: up to the history's 1 % point). */
+  earlyGapFactor?: number;
 }
 
 export interface PollScheduleOptions {
@@ -71,6 +73,8 @@ export const MAX_EARLY_GAP_FACTOR = 4;
 const EARLY_END_CHANCE = 0.01;
 /** Past this quantile of the history the run is an outlier: back to the plain ramp. */
 const LATE_QUANTILE_Z = 2.326; // 99 %
+/** Share of fixed polling's expected reads the history-aware schedule may spend. */
+const BUDGET_SHARE = 0.98;
 /** The densest reads the history may ask for. */
 const MIN_GAP_MS = 1000;
 /** Fewer durations than this, or a wider spread, and the history is not used. */
@@ -126,6 +130,8 @@ class FollowPlan {
   /** Where the history stops applying: after it, the plain ramp. */
   private readonly historyUntil: number;
   private elapsed: number;
+  /** The last read this schedule planned (elapsed ms): the ramp doubles planned times, not request-delayed ones. */
+  private lastPlanned: number;
   private lastGap = QUICK_GAP_MS;
   readonly historyAware: boolean;
 
@@ -135,9 +141,12 @@ class FollowPlan {
   ) {
     this.startMs = Math.max(0, options.elapsedMs ?? 0);
     this.elapsed = this.startMs;
+    this.lastPlanned = this.startMs;
     this.gridPhase = options.gridPhaseMs ?? 0;
     this.quickUntil = this.startMs + QUICK_WINDOW_MS;
-    const plan = options.expected ? historyReads(interval, options.expected, this.startMs, options.earlyGaps ?? 'history') : undefined;
+    const plan = options.expected
+      ? historyReads(interval, options.expected, this.startMs, options.earlyGaps ?? 'history', options.earlyGapFactor ?? MAX_EARLY_GAP_FACTOR)
+      : undefined;
     this.planned = plan?.reads ?? [];
     this.historyUntil = plan?.until ?? this.startMs;
     this.historyAware = plan !== undefined;
@@ -148,7 +157,8 @@ class FollowPlan {
     const at = this.nextReadAfter(now);
     const gap = Math.max(1, Math.round(at - now));
     this.elapsed = now + gap;
-    this.lastGap = gap;
+    this.lastGap = Math.max(1, Math.round(at - this.lastPlanned));
+    this.lastPlanned = at;
     return gap;
   }
 
@@ -167,8 +177,8 @@ class FollowPlan {
     }
     // 2. the ramp: each gap as long as the time followed so far (or, once the run outlived its history,
     //    twice the last gap), up to poll-interval; reads snap to the shared grid when it comes first.
-    const ramp = Math.max(QUICK_GAP_MS, this.historyAware ? this.lastGap * 2 : now - this.startMs);
-    return Math.min(now + ramp, this.nextGridPoint(now));
+    const ramp = Math.max(QUICK_GAP_MS, this.historyAware ? this.lastGap * 2 : this.lastPlanned - this.startMs);
+    return Math.min(Math.max(this.lastPlanned + ramp, soonest), this.nextGridPoint(now));
   }
 
   /** The first grid point at least MIN_GAP_MS after now (never more than one interval ahead). */
@@ -219,7 +229,13 @@ interface HistoryPlan {
  * run is going at `startMs`) is no more than fixed polling's at `poll-interval` — or, for runs so short
  * that the quick reads alone cost more than that, no more than two reads beyond the quick ones.
  */
-export function historyReads(interval: number, expected: ExpectedDuration, startMs: number, earlyGaps: 'history' | 'poll-interval' = 'history'): HistoryPlan | undefined {
+export function historyReads(
+  interval: number,
+  expected: ExpectedDuration,
+  startMs: number,
+  earlyGaps: 'history' | 'poll-interval' = 'history',
+  earlyGapFactor = MAX_EARLY_GAP_FACTOR,
+): HistoryPlan | undefined {
   const model = logNormal(expected.medianMs, expected.spread);
   const until = model.quantile(LATE_QUANTILE_Z);
   const s0 = model.survival(startMs);
@@ -235,7 +251,7 @@ export function historyReads(interval: number, expected: ExpectedDuration, start
       const h = model.hazard(t);
       let gap = h > 0 ? c / Math.sqrt(h) : Infinity;
       let limit = interval;
-      if (sparse && t + interval <= earlyEnd) limit = Math.max(interval, Math.min(MAX_EARLY_GAP_FACTOR * interval, earlyEnd - t));
+      if (sparse && t + interval <= earlyEnd) limit = Math.max(interval, Math.min(earlyGapFactor * interval, earlyEnd - t));
       gap = Math.max(Math.min(MIN_GAP_MS, interval), Math.min(gap, limit));
       t += gap;
       reads.push(t);
@@ -258,7 +274,8 @@ export function historyReads(interval: number, expected: ExpectedDuration, start
     fixed += s;
     if (s < 1e-9) break;
   }
-  const budget = Math.max(fixed, cost(quick) + 2);
+  // A little under fixed polling's count, so that runs scattered around the model do not tip it over.
+  const budget = Math.max(BUDGET_SHARE * fixed, cost(quick) + 2);
   // cost(plan(c)) falls as c grows; find the smallest c within budget (log-scale bisection).
   // cost(plan(c)) falls as c grows: find the smallest c within budget (bisection on a log scale). With the
   // hard cap no c meets the budget; the capped plan keeps the density near the end that the sparse plan

@@ -277,6 +277,16 @@ describe('errors a user must understand', () => {
     expect(w.sim.journal.entries()[0]!.authHeaders).toEqual(['authorization']);
   });
 
+  test('a key revoked between two polls is an auth failure, not a run failure', async () => {
+    w = await qarionWorld();
+    w.q.setScenario(SPACE, w.ids.daily, { outcome: 'success', durationMs: 3000 });
+    const timer = setTimeout(() => w.q.revokeKey(Q_KEY), 700);
+    const { outcome } = await runQarion(w, { pipeline: 'daily_finance' }).finally(() => clearTimeout(timer));
+    expect(outcome.status).toBe('failed');
+    expect(outcome.results[0]!.message).toMatch(/401.*key was rejected/);
+    expect(triggerPosts(w)).toBe(1);
+  });
+
   test('403 on trigger: a Viewer is told Editor (or Admin) access is needed; nothing runs', async () => {
     w = await qarionWorld();
     const { outcome } = await runQarion(w, { pipeline: 'daily_finance', 'api-key': Q_VIEWER_KEY });

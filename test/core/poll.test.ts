@@ -1,5 +1,5 @@
 import type { Clock } from '../../src/core/clock.js';
-import { DeadlineError, PollSchedule, pollUntil } from '../../src/core/poll.js';
+import { DeadlineError, expectedFromHistory, MAX_EARLY_GAP_FACTOR, PollSchedule, pollUntil } from '../../src/core/poll.js';
 
 /** Fake time: sleeping moves the clock instantly and records the gap. */
 function fakeClock(): Clock & { gaps: number[] } {
@@ -87,5 +87,174 @@ describe('pollUntil', () => {
     );
     await expect(promise).rejects.toThrow('cancelled by CI');
     expect(reads).toBe(2);
+  });
+});
+
+// --- the follow schedule ---------------------------------------------------------------------------------
+
+/** Read times (ms) of a schedule over `untilMs`, sleeping exactly the gaps it asks for. */
+function readTimes(schedule: PollSchedule, untilMs: number, startMs = 0): number[] {
+  const reads = [startMs];
+  while (reads.at(-1)! < untilMs) reads.push(reads.at(-1)! + schedule.next());
+  return reads;
+}
+
+/** Seeded log-normal durations around `medianMs`. */
+function logNormalRuns(count: number, medianMs: number, spread: number, seed = 7): number[] {
+  let s = seed;
+  const uniform = () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
+  return Array.from({ length: count }, () => medianMs * Math.exp(spread * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform())));
+}
+
+/** Reads needed and lag for a run ending at `endMs`, given the read times. */
+function notice(reads: number[], endMs: number): { reads: number; lagMs: number } {
+  const i = reads.findIndex((r) => r >= endMs);
+  return { reads: i + 1, lagMs: reads[i]! - endMs };
+}
+
+const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+describe('follow schedule without history', () => {
+  test('quick reads at 2 and 4 s, then each gap as long as the time followed, then every poll-interval on the grid', () => {
+    const reads = readTimes(new PollSchedule({ maxDelayMs: 30_000, follow: {} }), 150_000);
+    expect(reads.slice(0, 9)).toEqual([0, 2000, 4000, 8000, 16_000, 30_000, 60_000, 90_000, 120_000]);
+  });
+
+  test('never a gap longer than poll-interval, whatever the interval', () => {
+    for (const interval of [100, 1500, 5000, 30_000, 300_000]) {
+      const reads = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { gridPhaseMs: 1234 } }), 40 * interval);
+      for (let i = 1; i < reads.length; i++) expect(reads[i]! - reads[i - 1]!).toBeLessThanOrEqual(interval);
+    }
+  });
+
+  test('runs of one step that started following at different times read together on the shared grid', () => {
+    // Two targets: one follows from 0 s, the other from 7.3 s (times on the step's scale, grid at 0).
+    const a = readTimes(new PollSchedule({ maxDelayMs: 30_000, follow: { elapsedMs: 0, gridPhaseMs: 0 } }), 200_000);
+    const b = readTimes(new PollSchedule({ maxDelayMs: 30_000, follow: { elapsedMs: 7300, gridPhaseMs: 0 } }), 200_000, 7300);
+    const late = (reads: number[]) => reads.filter((r) => r >= 60_000);
+    expect(late(b)).toEqual(late(a));
+    for (const r of late(a)) expect(r % 30_000).toBe(0);
+  });
+
+  test('a run that ends within seconds is noticed within two seconds', () => {
+    const reads = readTimes(new PollSchedule({ maxDelayMs: 30_000, follow: {} }), 10_000);
+    for (const end of [100, 500, 1200, 2000, 2500, 3000, 3999, 4000]) expect(notice(reads, end).lagMs).toBeLessThanOrEqual(2000);
+  });
+
+  test('time spent in requests does not shift the reads: the schedule is told the elapsed time', () => {
+    const schedule = new PollSchedule({ maxDelayMs: 30_000, follow: {} });
+    // Each read took 300 ms: the gaps shrink by as much, so the reads stay at 2 s, 4 s, 8 s…
+    let now = 300;
+    const reads: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      now += schedule.next(now);
+      reads.push(now);
+      now += 300;
+    }
+    expect(reads).toEqual([2000, 4000, 8000, 16_000, 30_000, 60_000]);
+  });
+});
+
+describe('expectedFromHistory', () => {
+  test('median and spread of regular durations', () => {
+    const expected = expectedFromHistory([230, 240, 250, 245, 235, 260, 220])!;
+    expect(expected.medianMs).toBe(240_000);
+    expect(expected.spread).toBeGreaterThanOrEqual(0.1);
+    expect(expected.spread).toBeLessThan(0.2);
+  });
+
+  test('no history worth using: too few runs, too short to matter, or too scattered', () => {
+    expect(expectedFromHistory([])).toBeUndefined();
+    expect(expectedFromHistory([240, 250])).toBeUndefined();
+    expect(expectedFromHistory([3, 4, 5, 4])).toBeUndefined();
+    expect(expectedFromHistory([10, 600, 3600, 30, 7200])).toBeUndefined();
+  });
+});
+
+describe('follow schedule with history', () => {
+  const interval = 30_000;
+  const expected = { medianMs: 720_000, spread: 0.2 };
+  const runs = logNormalRuns(2000, expected.medianMs, expected.spread);
+  const fixedReads = Array.from({ length: 200 }, (_, k) => k * interval);
+
+  test('no more reads than fixed polling, and about a third of its median lag, on runs that match the history', () => {
+    const reads = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), 3 * expected.medianMs);
+    const ours = runs.map((end) => notice(reads, end));
+    const fixed = runs.map((end) => notice(fixedReads, end));
+    const total = (list: Array<{ reads: number }>) => list.reduce((n, x) => n + x.reads, 0);
+    expect(total(ours)).toBeLessThanOrEqual(total(fixed));
+    expect(middle(ours.map((x) => x.lagMs))).toBeLessThan(middle(fixed.map((x) => x.lagMs)) * 0.45);
+  });
+
+  test('sparse early, dense near the expected end; early gaps beyond poll-interval only while an end is ruled out, at most 4×', () => {
+    const reads = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), 3 * expected.medianMs);
+    expect(reads.slice(0, 3)).toEqual([0, 2000, 4000]);
+    const onePercent = expected.medianMs * Math.exp(-2.326 * expected.spread);
+    for (let i = 1; i < reads.length; i++) {
+      const gap = reads[i]! - reads[i - 1]!;
+      expect(gap).toBeLessThanOrEqual(MAX_EARLY_GAP_FACTOR * interval);
+      if (gap > interval) expect(reads[i]!).toBeLessThanOrEqual(onePercent + 1);
+    }
+    const gapAt = (t: number) => {
+      const i = reads.findIndex((r) => r > t);
+      return reads[i]! - reads[i - 1]!;
+    };
+    expect(gapAt(expected.medianMs)).toBeLessThan(interval / 2);
+    expect(gapAt(expected.medianMs / 4)).toBeGreaterThan(interval);
+  });
+
+  test('a run that outlives its history goes back to reading every poll-interval', () => {
+    const reads = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), 6 * expected.medianMs);
+    const late = reads.filter((r) => r > 2.5 * expected.medianMs);
+    for (let i = 1; i < late.length; i++) expect(late[i]! - late[i - 1]!).toBe(interval);
+  });
+
+  test("earlyGaps 'poll-interval' keeps the hard cap, at the price of more reads", () => {
+    const capped = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected, earlyGaps: 'poll-interval' } }), 3 * expected.medianMs);
+    for (let i = 1; i < capped.length; i++) expect(capped[i]! - capped[i - 1]!).toBeLessThanOrEqual(interval);
+    const sparse = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), 3 * expected.medianMs);
+    const total = (reads: number[]) => runs.reduce((n, end) => n + notice(reads, end).reads, 0);
+    expect(total(capped)).toBeGreaterThan(total(sparse));
+  });
+
+  test('an early failure is still noticed within two seconds in the first seconds, and within 4× poll-interval later', () => {
+    const reads = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), expected.medianMs);
+    for (const end of [300, 1500, 3500]) expect(notice(reads, end).lagMs).toBeLessThanOrEqual(2000);
+    for (const end of [10_000, 100_000, 300_000]) expect(notice(reads, end).lagMs).toBeLessThanOrEqual(MAX_EARLY_GAP_FACTOR * interval);
+  });
+
+  test('with fake time: pollUntil follows a history-aware schedule to the end of the run', async () => {
+    const clock = fakeClock();
+    const end = 700_000;
+    const value = await pollUntil(async () => (clock.now() >= end ? 'ended' : undefined), {
+      schedule: new PollSchedule({ maxDelayMs: interval, follow: { expected } }),
+      clock,
+      deadline: 3_600_000,
+    });
+    expect(value).toBe('ended');
+    expect(clock.now() - end).toBeLessThan(interval / 3);
+    expect(clock.gaps.length).toBeLessThan(end / interval);
+  });
+
+  test('a run already under way when following starts: reads are placed on the run’s own clock', () => {
+    const startMs = 90_000;
+    const started = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected, elapsedMs: startMs } }), 2 * expected.medianMs, startMs);
+    const gapAt = (t: number) => {
+      const i = started.findIndex((r) => r > t);
+      return started[i]! - started[i - 1]!;
+    };
+    // Sparse until the history's 1 % point of the RUN (452 s), not of the following (542 s); dense at 720 s.
+    const onePercent = expected.medianMs * Math.exp(-2.326 * expected.spread);
+    const lastLongGap = started.filter((r, i) => i > 0 && r - started[i - 1]! > interval).at(-1)!;
+    expect(lastLongGap).toBeGreaterThan(onePercent - MAX_EARLY_GAP_FACTOR * interval);
+    expect(lastLongGap).toBeLessThanOrEqual(onePercent + 1);
+    expect(gapAt(expected.medianMs)).toBeLessThan(interval / 2);
+    const fixedFrom = fixedReads.map((r) => r + startMs);
+    const late = runs.filter((end) => end > startMs);
+    const total = (reads: number[]) => late.reduce((n, end) => n + notice(reads, end).reads, 0);
+    expect(total(started)).toBeLessThanOrEqual(total(fixedFrom));
   });
 });
