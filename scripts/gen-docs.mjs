@@ -1,5 +1,6 @@
-// Writes the inputs table of README.md (between the inputs markers) from the one input table
-// (lib/core/inputs.js, built by `npm run build:lib`). `--check` exits 1 when README.md is out of date.
+// Writes the generated parts of README.md: the inputs table (between the inputs markers) from the one input
+// table (lib/core/inputs.js, built by `npm run build:lib`), and each `<!-- include: docs/X.md -->` block
+// from that file, so every guide is written once. `--check` exits 1 when README.md is out of date.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,11 @@ const start = '<!-- inputs:start -->';
 const end = '<!-- inputs:end -->';
 const before = readme.slice(0, readme.indexOf(start) + start.length);
 const after = readme.slice(readme.indexOf(end));
-const next = `${before}\n${inputsTable()}\n${after}`;
+const withInputs = `${before}\n${inputsTable()}\n${after}`;
+const next = withInputs.replace(
+  /(<!-- include: (\S+) -->\n)[\s\S]*?(<!-- include end -->)/g,
+  (_all, open, file, close) => `${open}${readFileSync(join(root, file), 'utf8').trimEnd()}\n${close}`,
+);
 if (process.argv.includes('--check')) {
   if (next !== readme) {
     console.error('README.md inputs table is out of date: run node scripts/gen-docs.mjs');
