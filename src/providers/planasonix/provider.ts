@@ -237,8 +237,10 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
   private readonly baselines = new Map<string, Set<string> | undefined>();
   private readonly clock: Clock;
   private readonly signal: AbortSignal;
+  private readonly http: ProviderDeps['http'];
 
   constructor(deps: ProviderDeps) {
+    this.http = deps.http;
     this.api = new PlanasonixApi(deps.http, deps.settings.baseUrl);
     this.settings = deps.settings;
     this.ci = deps.ciContext;
@@ -877,7 +879,9 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
 
   private latestOf(handle: PlxHandle, observation: Observation, finishedAt: string | null): LatestRun<PlxHandle> {
     const end = absoluteMs(finishedAt);
-    return { handle, observation, ...(end !== undefined && { ageMs: Math.max(0, Date.now() - end) }) };
+    // The age on the platform's own clock (its Date header), not this machine's.
+    const now = this.http.serverNow() ?? this.clock.now();
+    return { handle, observation, ...(end !== undefined && { ageMs: Math.max(0, now - end) }) };
   }
 }
 
