@@ -22,6 +22,7 @@ import {
 } from './outcome.js';
 import { DeadlineError, expectedFromHistory, PollSchedule, type ExpectedDuration } from './poll.js';
 import { renderJUnit, renderSummaryMarkdown, renderTextSummary, resultJson } from './report.js';
+import { STATE_RUNS, type SavedRun } from './saved-runs.js';
 import type { Settings, TargetSpec } from './settings.js';
 import type {
   FindResult,
@@ -89,14 +90,7 @@ const MAX_ANNOTATIONS = 10;
 
 type AnyProvider = Provider<ResolvedTarget, RunHandle, unknown>;
 
-/** Saved in the host state so a GitHub post step can cancel what the main step could not. */
-export interface SavedRun {
-  index: number;
-  runId: string;
-  done: boolean;
-}
-
-export const STATE_RUNS = 'orchestration-runs';
+export { STATE_RUNS, type SavedRun } from './saved-runs.js';
 
 export async function runStep(settings: Settings, host: Host, options: EngineOptions): Promise<StepOutcome> {
   host.setSecret(settings.apiKey);
@@ -1049,6 +1043,13 @@ function describe(observation: Observation | undefined): string {
   return `${raw}${state}${observation.progress ? `, ${observation.progress}` : ''}`;
 }
 
+/** What a key's user needs to trigger, per platform. */
+const TRIGGER_ACCESS: Record<string, string> = {
+  timextender: 'Contributor access on the workspace (Viewer is read-only)',
+  qarion: "the Editor or Admin role in the space (Qarion also passes Airflow's own 403 through)",
+  planasonix: 'a scope that may trigger (sync:trigger for syncs and backfills, pipelines:run for pipeline runs)',
+};
+
 /** What to do about the usual HTTP answers (product spec: Errors). */
 function hintFor(error: ApiError, platform: string): string | undefined {
   switch (error.status) {
@@ -1056,7 +1057,7 @@ function hintFor(error: ApiError, platform: string): string | undefined {
       return 'The API key was rejected: it is missing, wrong or revoked, or the user behind it was deactivated. Create a new key and update the secret';
     case 403:
       return error.phase === 'trigger'
-        ? "The key's user may read but not trigger: it needs Contributor (TimeXtender), Editor or Admin (Qarion; Qarion also passes Airflow's own 403 through), or the trigger scope (Planasonix)"
+        ? `The key's user may read but not trigger: it needs ${TRIGGER_ACCESS[platform] ?? 'the right to trigger'}`
         : "The key's user has no access to this workspace or space (it needs at least Viewer, or a read scope on Planasonix), or the platform's API is disabled for the organization";
     case 404:
       return `Not found: the target does not exist on ${platform}, or it is not visible to the key's user. Check the names and ids, and the user's access`;

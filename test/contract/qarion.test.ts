@@ -294,7 +294,7 @@ describe('errors a user must understand', () => {
     const message = outcome.results[0]!.message!;
     expect(message).toMatch(/403/);
     expect(message).toMatch(/Editor or Admin role is required/);
-    expect(message).toMatch(/Editor \(Qarion\)/);
+    expect(message).toMatch(/needs the Editor or Admin role in the space/);
     expect(apiRuns(w, w.ids.daily)).toHaveLength(0);
   });
 
