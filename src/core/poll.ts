@@ -133,6 +133,8 @@ class FollowPlan {
   /** The last read this schedule planned (elapsed ms): the ramp doubles planned times, not request-delayed ones. */
   private lastPlanned: number;
   private lastGap = QUICK_GAP_MS;
+  /** After the history: the ramp's own gap, doubling up to poll-interval (grid snaps do not restart it). */
+  private rampGap: number | undefined;
   readonly historyAware: boolean;
 
   constructor(
@@ -177,7 +179,13 @@ class FollowPlan {
     }
     // 2. the ramp: each gap as long as the time followed so far (or, once the run outlived its history,
     //    twice the last gap), up to poll-interval; reads snap to the shared grid when it comes first.
-    const ramp = Math.max(QUICK_GAP_MS, this.historyAware ? this.lastGap * 2 : this.lastPlanned - this.startMs);
+    let ramp: number;
+    if (this.historyAware) {
+      this.rampGap = Math.min(this.interval, Math.max(QUICK_GAP_MS, (this.rampGap ?? this.lastGap) * 2));
+      ramp = this.rampGap;
+    } else {
+      ramp = Math.max(QUICK_GAP_MS, this.lastPlanned - this.startMs);
+    }
     return Math.min(Math.max(this.lastPlanned + ramp, soonest), this.nextGridPoint(now));
   }
 
