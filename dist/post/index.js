@@ -69840,7 +69840,9 @@ class PlanasonixProvider {
     baselines = new Map();
     clock;
     signal;
+    http;
     constructor(deps) {
+        this.http = deps.http;
         this.api = new PlanasonixApi(deps.http, deps.settings.baseUrl);
         this.settings = deps.settings;
         this.ci = deps.ciContext;
@@ -70477,7 +70479,9 @@ class PlanasonixProvider {
     }
     latestOf(handle, observation, finishedAt) {
         const end = absoluteMs(finishedAt);
-        return { handle, observation, ...(end !== undefined && { ageMs: Math.max(0, Date.now() - end) }) };
+        // The age on the platform's own clock (its Date header), not this machine's.
+        const now = this.http.serverNow() ?? this.clock.now();
+        return { handle, observation, ...(end !== undefined && { ageMs: Math.max(0, now - end) }) };
     }
 }
 const planasonixModule = {
@@ -76021,6 +76025,8 @@ class FollowPlan {
     /** The last read this schedule planned (elapsed ms): the ramp doubles planned times, not request-delayed ones. */
     lastPlanned;
     lastGap = QUICK_GAP_MS;
+    /** After the history: the ramp's own gap, doubling up to poll-interval (grid snaps do not restart it). */
+    rampGap;
     historyAware;
     constructor(interval, options) {
         this.interval = interval;
@@ -76062,7 +76068,14 @@ class FollowPlan {
         }
         // 2. the ramp: each gap as long as the time followed so far (or, once the run outlived its history,
         //    twice the last gap), up to poll-interval; reads snap to the shared grid when it comes first.
-        const ramp = Math.max(QUICK_GAP_MS, this.historyAware ? this.lastGap * 2 : this.lastPlanned - this.startMs);
+        let ramp;
+        if (this.historyAware) {
+            this.rampGap = Math.min(this.interval, Math.max(QUICK_GAP_MS, (this.rampGap ?? this.lastGap) * 2));
+            ramp = this.rampGap;
+        }
+        else {
+            ramp = Math.max(QUICK_GAP_MS, this.lastPlanned - this.startMs);
+        }
         return Math.min(Math.max(this.lastPlanned + ramp, soonest), this.nextGridPoint(now));
     }
     /** The first grid point at least MIN_GAP_MS after now (never more than one interval ahead). */
@@ -76590,11 +76603,15 @@ function seconds(n) {
     return String(Math.round(n * 1000) / 1000);
 }
 
+;// CONCATENATED MODULE: ./lib/core/saved-runs.js
+const saved_runs_STATE_RUNS = 'orchestration-runs';
+
 ;// CONCATENATED MODULE: ./lib/core/engine.js
 /**
  * The engine: targets → resolve → (in-flight check) → baseline → trigger → find the triggered run → follow
  * → logs → results. Platform-neutral: it drives a Provider and talks to the CI system only through a Host.
  */
+
 
 
 
@@ -76613,7 +76630,7 @@ class StopSignal extends Error {
     }
 }
 const MAX_ANNOTATIONS = 10;
-const STATE_RUNS = 'orchestration-runs';
+
 async function engine_runStep(settings, host, options) {
     host.setSecret(settings.apiKey);
     const step = new Step(settings, host, options);
@@ -77558,6 +77575,12 @@ function describe(observation) {
     const state = raw.toLowerCase() === observation.state ? '' : ` (${observation.state})`;
     return `${raw}${state}${observation.progress ? `, ${observation.progress}` : ''}`;
 }
+/** What a key's user needs to trigger, per platform. */
+const TRIGGER_ACCESS = {
+    timextender: 'Contributor access on the workspace (Viewer is read-only)',
+    qarion: "the Editor or Admin role in the space (Qarion also passes Airflow's own 403 through)",
+    planasonix: 'a scope that may trigger (sync:trigger for syncs and backfills, pipelines:run for pipeline runs)',
+};
 /** What to do about the usual HTTP answers (product spec: Errors). */
 function hintFor(error, platform) {
     switch (error.status) {
@@ -77565,7 +77588,7 @@ function hintFor(error, platform) {
             return 'The API key was rejected: it is missing, wrong or revoked, or the user behind it was deactivated. Create a new key and update the secret';
         case 403:
             return error.phase === 'trigger'
-                ? "The key's user may read but not trigger: it needs Contributor (TimeXtender), Editor or Admin (Qarion; Qarion also passes Airflow's own 403 through), or the trigger scope (Planasonix)"
+                ? `The key's user may read but not trigger: it needs ${TRIGGER_ACCESS[platform] ?? 'the right to trigger'}`
                 : "The key's user has no access to this workspace or space (it needs at least Viewer, or a read scope on Planasonix), or the platform's API is disabled for the organization";
         case 404:
             return `Not found: the target does not exist on ${platform}, or it is not visible to the key's user. Check the names and ids, and the user's access`;
@@ -77595,7 +77618,7 @@ function formatMs(ms) {
  * from the state it saved. Does nothing when the main step ended normally.
  */
 async function cancelSavedRuns(settings, host, options) {
-    const saved = parseSavedRuns(host.getState(STATE_RUNS)).filter((r) => !r.done);
+    const saved = parseSavedRuns(host.getState(saved_runs_STATE_RUNS)).filter((r) => !r.done);
     if (saved.length === 0)
         return 0;
     host.setSecret(settings.apiKey);
@@ -79085,7 +79108,7 @@ async function runPostStep(deps) {
         core.debug('orchestration-run post: the main step finished; nothing to clean up');
         return 0;
     }
-    const saved = core.getState(STATE_RUNS);
+    const saved = core.getState(saved_runs_STATE_RUNS);
     if (!saved || unfinishedRuns(saved) === 0) {
         core.debug('orchestration-run post: no unfinished runs saved by the main step; nothing to clean up');
         return 0;
