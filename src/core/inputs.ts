@@ -285,7 +285,8 @@ export const INPUTS: readonly InputDef[] = [
     azureName: 'pollInterval',
     group: 'waiting',
     default: '30s',
-    description: 'The longest gap between two status reads; the first reads come sooner.',
+    description:
+      'The usual longest gap between two status reads; the first reads come sooner. With run history, a gap early in a run may be up to 4x longer while the history says the run cannot be ending yet.',
     example: '30s',
   },
   {

@@ -1,5 +1,5 @@
 /**
- * The GitHub host with the real @actions/core writing to a captured stdout: server text passed to any of
+ * The GitHub host with the real workflow commands (commands.ts) writing to a captured stdout: server text passed to any of
  * the printing methods never becomes a workflow command, secrets are masked everywhere, and each Host
  * method lands on the runner's mechanism (annotations, groups, output/state files, job summary).
  */
@@ -56,7 +56,7 @@ function tempFile(name: string): string {
   return file;
 }
 
-/** The real @actions/core writes files named by these variables; each test gets fresh ones. */
+/** The real commands write files named by these variables; each test gets fresh ones. */
 function withRunnerFiles(): { output: string; state: string; summary: string; restore: () => void } {
   const saved = { GITHUB_OUTPUT: process.env.GITHUB_OUTPUT, GITHUB_STATE: process.env.GITHUB_STATE };
   const output = tempFile('output');

@@ -1,4 +1,4 @@
-/** A stand-in for @actions/core that records every call, with inputs and state given up front. */
+/** A stand-in for the workflow commands (commands.ts) that records every call, with inputs and state given up front. */
 import type { CoreApi } from '../../src/adapters/github/host.js';
 
 export interface CoreCall {

@@ -1,5 +1,5 @@
 /**
- * The Action's main and post steps with a recording @actions/core, against the simulator over loopback
+ * The Action's main and post steps with a recording core (workflow commands), against the simulator over loopback
  * HTTP: validation before any request, pass/fail through setFailed, the state the post step reads, and a
  * post step that cancels only what a killed main step left running and never fails the job.
  */
@@ -123,7 +123,7 @@ describe('main step', () => {
 
   test('an unexpected fault rejects (the entry point turns it into one line and exit 1)', async () => {
     const core = new RecordingCore(inputs({ task: 'Package/1005' }));
-    // As when the runner's GITHUB_OUTPUT file is gone: @actions/core throws from setOutput.
+    // As when the runner's GITHUB_OUTPUT file is gone: setOutput throws (commands.ts, like @actions/core).
     core.setOutput = () => {
       throw new Error('Missing file at path: /gone/output');
     };

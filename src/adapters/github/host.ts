@@ -1,19 +1,19 @@
 /**
- * The GitHub Actions host: the core's logging, outputs, secrets, summary and state mapped onto
- * `@actions/core` and the runner's environment.
+ * The GitHub Actions host: the core's logging, outputs, secrets, summary and state mapped onto the
+ * runner's workflow commands and environment files (commands.ts).
  *
  * Everything printed goes through `clean`: secrets masked, then neutralized, so that no line coming from the
  * server (task names, log lines, error messages) can start a workflow command (`::set-output`, `::add-mask`,
- * `::stop-commands`, `##[group]`…). Only this file, main.ts and post.ts import `@actions/core`.
+ * `::stop-commands`, `##[group]`…). Only this file, main.ts and post.ts import commands.ts.
  */
 import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import * as actionsCore from '@actions/core';
 import type { Annotation, Host, OutputName } from '../../core/host.js';
 import type { CiContext } from '../../core/settings.js';
 import { flatten, maskSecrets, neutralize } from '../../core/untrusted.js';
+import * as commands from './commands.js';
 
-/** The part of `@actions/core` the host uses; tests may pass a recording double. */
+/** The workflow commands the host uses (commands.ts, modelled on `@actions/core`); tests may pass a recording double. */
 export interface CoreApi {
   info(message: string): void;
   warning(message: string, properties?: { title?: string }): void;
@@ -29,7 +29,7 @@ export interface CoreApi {
   getInput(name: string, options?: { trimWhitespace?: boolean }): string;
 }
 
-export const realCore: CoreApi = actionsCore;
+export const realCore: CoreApi = commands;
 
 /** GitHub refuses a job summary above 1 MiB per step; keep well below it. */
 export const MAX_SUMMARY_BYTES = 1000 * 1024;

@@ -2,7 +2,7 @@
  * Entry point of the Action's post step (bundled to dist/post/index.js): when the main step was killed
  * before it finished, cancels the runs it left running, where the platform can. Never fails the job.
  */
-import * as core from '@actions/core';
+import * as core from './commands.js';
 import { runEntry } from './process.js';
 import { runPostStep } from './steps.js';
 

@@ -2,10 +2,14 @@
  * The two steps of the GitHub Action, free of process wiring (signals, exit) so tests can drive them with a
  * recording `core`: the main step (validate, run, report) and the post step (cancel what a killed main step
  * left running).
+ *
+ * The engine and the providers (with their HTTP client) are imported only once the inputs are valid: an
+ * input error, the most common failure, is reported without loading them. The imports are "eager" so the
+ * bundler keeps one file per entry (evaluated on first use, not split into chunks).
  */
-import { cancelSavedRuns, runStep, STATE_RUNS, type EngineOptions } from '../../core/engine.js';
+import type { EngineOptions } from '../../core/engine.js';
 import { InputError, parseSettings, type RawInputs } from '../../core/inputs.js';
-import { loadProvider as defaultLoadProvider } from '../../providers/index.js';
+import { STATE_RUNS } from '../../core/saved-runs.js';
 import type { ProviderLoader } from '../../providers/provider.js';
 import { GitHubHost, type CoreApi } from './host.js';
 
@@ -26,6 +30,16 @@ export interface StepDeps {
   loadProvider?: ProviderLoader;
   /** Engine overrides for tests (HTTP timeouts, heartbeat). */
   engine?: Partial<Omit<EngineOptions, 'loadProvider'>>;
+}
+
+/** The engine, loaded on first use. */
+async function loadEngine() {
+  return import(/* webpackMode: "eager" */ '../../core/engine.js');
+}
+
+/** The provider loader given by a test, else the real one, loaded on first use. */
+async function providerLoader(deps: StepDeps): Promise<ProviderLoader> {
+  return deps.loadProvider ?? (await import(/* webpackMode: "eager" */ '../../providers/index.js')).loadProvider;
 }
 
 /** Raw inputs as the runner passes them (`INPUT_<NAME>`), untrimmed so line numbers in messages stay right. */
@@ -70,10 +84,11 @@ export async function runMainStep(deps: StepDeps): Promise<number> {
     return 1;
   }
 
+  const { runStep } = await loadEngine();
   const outcome = await runStep(parsed.settings, host, {
     cancelBudgetMs: CANCEL_BUDGET_MS,
     ...deps.engine,
-    loadProvider: deps.loadProvider ?? defaultLoadProvider,
+    loadProvider: await providerLoader(deps),
   });
   // From here on, whatever was left running was handled (or reported) by the engine itself.
   core.saveState(STATE_MAIN_FINISHED, 'true');
@@ -131,8 +146,9 @@ export async function runPostStep(deps: StepDeps): Promise<number> {
 
   host.info('orchestration-run post: the main step was stopped before it finished; cancelling the runs it left running, where the platform can');
   try {
+    const { cancelSavedRuns } = await loadEngine();
     const cancelled = await cancelSavedRuns(parsed.settings, host, {
-      loadProvider: deps.loadProvider ?? defaultLoadProvider,
+      loadProvider: await providerLoader(deps),
       ...(deps.engine?.http ? { http: deps.engine.http } : {}),
     });
     if (cancelled > 0) host.info(`orchestration-run post: cancel requested for ${cancelled} run(s)`);
