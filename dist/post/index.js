@@ -42243,6 +42243,29 @@ class ShapeError extends Error {
 
 /***/ }),
 
+/***/ 6599:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Y: () => (/* binding */ editDistance)
+/* harmony export */ });
+/** Telling close names apart, for "did you mean" hints on inputs and on names the platforms resolve. */
+/** Levenshtein distance: the fewest single-character edits that turn `a` into `b`. */
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+
+/***/ }),
+
 /***/ 1307:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -44188,6 +44211,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./lib/core/http.js
 var http = __nccwpck_require__(2151);
+// EXTERNAL MODULE: ./lib/core/names.js
+var names = __nccwpck_require__(6599);
 // EXTERNAL MODULE: ./lib/core/outcome.js
 var outcome = __nccwpck_require__(1307);
 // EXTERNAL MODULE: ./lib/core/json.js
@@ -44600,6 +44625,7 @@ class QarionApi {
 
 
 
+
 /**
  * Run and task-run words (apis.md §2.3). Runs mirror Airflow; Qarion may use its own words, so both are
  * here. A word not listed (e.g. `removed`) is in progress while the run has no end time and a failure once
@@ -44744,7 +44770,7 @@ class QarionProvider {
         const pool = hits.length > 0 ? hits : (await this.api.allPipelines(space, {}, 'resolve')).items;
         const wanted = ref.toLowerCase();
         const close = pool
-            .map((p) => ({ p, d: distance(p.name.toLowerCase(), wanted) }))
+            .map((p) => ({ p, d: (0,names/* editDistance */.Y)(p.name.toLowerCase(), wanted) }))
             .filter((x) => x.d <= Math.max(3, Math.floor(wanted.length / 3)) || x.p.name.toLowerCase().includes(wanted) || wanted.includes(x.p.name.toLowerCase()))
             .sort((a, b) => a.d - b.d)
             .slice(0, 5)
@@ -45251,19 +45277,6 @@ function describeAnswer(answer) {
         return `the trigger answered ${answer.httpStatus} with ${ids.join(' and ')}${answer.status ? ` (${answer.status})` : ''}`;
     return `the trigger answered ${answer.httpStatus}${answer.body === 'empty' ? ' with no body' : ' without a run id'}`;
 }
-function distance(a, b) {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        let prev = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const tmp = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-            prev = tmp;
-        }
-    }
-    return row[b.length];
-}
 const qarionModule = {
     platform: 'qarion',
     authHeaders: (apiKey) => ({ Authorization: `Bearer ${apiKey}` }),
@@ -45289,6 +45302,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./lib/core/http.js
 var http = __nccwpck_require__(2151);
+// EXTERNAL MODULE: ./lib/core/names.js
+var names = __nccwpck_require__(6599);
 // EXTERNAL MODULE: ./lib/core/outcome.js
 var outcome = __nccwpck_require__(1307);
 // EXTERNAL MODULE: ./lib/core/json.js
@@ -45514,6 +45529,7 @@ class TimextenderApi {
  * example: 98231 started before 97210). So the run we follow is an execution whose id was not in the
  * baseline taken just before the trigger: never "the highest id", never "the newest start".
  */
+
 
 
 
@@ -46124,7 +46140,7 @@ function chooseByName(items, wanted, nameOf, idOf, what, workspace) {
         throw new ResolveError(`${hits.length} ${what}s in workspace '${workspace}' are named '${wanted}' (${hits.map(idOf).join(', ')}): use the id instead`);
     }
     const close = items
-        .map((t) => ({ t, d: distance(nameOf(t).toLowerCase(), wanted.toLowerCase()) }))
+        .map((t) => ({ t, d: (0,names/* editDistance */.Y)(nameOf(t).toLowerCase(), wanted.toLowerCase()) }))
         .filter((x) => x.d <= Math.max(3, Math.floor(wanted.length / 3)) || nameOf(x.t).toLowerCase().includes(wanted.toLowerCase()))
         .sort((a, b) => a.d - b.d)
         .slice(0, 5)
@@ -46133,19 +46149,6 @@ function chooseByName(items, wanted, nameOf, idOf, what, workspace) {
 }
 function suggest(candidates) {
     return candidates.length > 0 ? `Close matches: ${candidates.slice(0, 5).join(', ')}` : 'Nothing similar is visible to this key.';
-}
-function distance(a, b) {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        let prev = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const tmp = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-            prev = tmp;
-        }
-    }
-    return row[b.length];
 }
 const timextenderModule = {
     platform: 'timextender',
@@ -46455,6 +46458,8 @@ function runEntry(core, options, step) {
     });
 }
 
+// EXTERNAL MODULE: ./lib/core/names.js
+var names = __nccwpck_require__(6599);
 ;// CONCATENATED MODULE: ./lib/core/settings.js
 /**
  * The typed settings a step runs with, produced once from the raw inputs by `inputs.ts`.
@@ -46478,6 +46483,7 @@ const MODES = ['run', 'trigger', 'wait', 'check'];
  * and warning is redacted against the key before it leaves `parseSettings` in case a user pasted the key
  * into some other input.
  */
+
 
 /** The 11 TDP task types, in the order of the vendor's own 400 message (apis.md §1.4). */
 const TASK_TYPES = [
@@ -47575,23 +47581,12 @@ function closest(value, options) {
     const word = value.toLowerCase();
     let best;
     for (const option of options) {
-        const distance = editDistance(word, option.toLowerCase());
+        const distance = (0,names/* editDistance */.Y)(word, option.toLowerCase());
         if (distance <= Math.max(2, Math.floor(option.length / 3)) && (!best || distance < best.distance)) {
             best = { option, distance };
         }
     }
     return best?.option;
-}
-function editDistance(a, b) {
-    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-        previous = current;
-    }
-    return previous[b.length];
 }
 /**
  * The pieces of the key worth redacting: the whole raw and trimmed values, and each whitespace-separated

@@ -12,6 +12,7 @@
  * and warning is redacted against the key before it leaves `parseSettings` in case a user pasted the key
  * into some other input.
  */
+import { editDistance } from './names.js';
 import { MODES, PLATFORMS } from './settings.js';
 import type {
   IfRunning,
@@ -1230,18 +1231,6 @@ function closest(value: string, options: readonly string[]): string | undefined 
     }
   }
   return best?.option;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /**

@@ -17,6 +17,7 @@
  * - failures list the task runs that are not ok, and say where the logs are (the Airflow UI).
  */
 import { ApiError } from '../../core/http.js';
+import { editDistance } from '../../core/names.js';
 import type { LogSink } from '../../core/logs.js';
 import { normalizeStatus, type FailedTask, type RunState, type StatusTable } from '../../core/outcome.js';
 import type { QarionPipelineSpec, TargetSpec } from '../../core/settings.js';
@@ -229,7 +230,7 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
     const pool = hits.length > 0 ? hits : (await this.api.allPipelines(space, {}, 'resolve')).items;
     const wanted = ref.toLowerCase();
     const close = pool
-      .map((p) => ({ p, d: distance(p.name.toLowerCase(), wanted) }))
+      .map((p) => ({ p, d: editDistance(p.name.toLowerCase(), wanted) }))
       .filter((x) => x.d <= Math.max(3, Math.floor(wanted.length / 3)) || x.p.name.toLowerCase().includes(wanted) || wanted.includes(x.p.name.toLowerCase()))
       .sort((a, b) => a.d - b.d)
       .slice(0, 5)
@@ -762,20 +763,6 @@ function describeAnswer(answer: TriggerAnswer): string {
   ].filter(Boolean);
   if (ids.length > 0) return `the trigger answered ${answer.httpStatus} with ${ids.join(' and ')}${answer.status ? ` (${answer.status})` : ''}`;
   return `the trigger answered ${answer.httpStatus}${answer.body === 'empty' ? ' with no body' : ' without a run id'}`;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }
 
 export const qarionModule: ProviderModule = {

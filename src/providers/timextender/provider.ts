@@ -7,6 +7,7 @@
  * baseline taken just before the trigger: never "the highest id", never "the newest start".
  */
 import { ApiError } from '../../core/http.js';
+import { editDistance } from '../../core/names.js';
 import type { LogSink } from '../../core/logs.js';
 import { isTerminal, normalizeStatus, type FailedTask, type RunState, type StatusTable } from '../../core/outcome.js';
 import type { TargetSpec, TimextenderProcessMapSpec, TimextenderTaskSpec } from '../../core/settings.js';
@@ -707,7 +708,7 @@ function chooseByName<T>(items: T[], wanted: string, nameOf: (t: T) => string, i
     throw new ResolveError(`${hits.length} ${what}s in workspace '${workspace}' are named '${wanted}' (${hits.map(idOf).join(', ')}): use the id instead`);
   }
   const close = items
-    .map((t) => ({ t, d: distance(nameOf(t).toLowerCase(), wanted.toLowerCase()) }))
+    .map((t) => ({ t, d: editDistance(nameOf(t).toLowerCase(), wanted.toLowerCase()) }))
     .filter((x) => x.d <= Math.max(3, Math.floor(wanted.length / 3)) || nameOf(x.t).toLowerCase().includes(wanted.toLowerCase()))
     .sort((a, b) => a.d - b.d)
     .slice(0, 5)
@@ -717,20 +718,6 @@ function chooseByName<T>(items: T[], wanted: string, nameOf: (t: T) => string, i
 
 function suggest(candidates: string[]): string {
   return candidates.length > 0 ? `Close matches: ${candidates.slice(0, 5).join(', ')}` : 'Nothing similar is visible to this key.';
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }
 
 export const timextenderModule: ProviderModule = {
