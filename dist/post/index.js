@@ -40459,21 +40459,21 @@ class TargetRun {
             await this.sleep(Math.min(schedule.next(), Math.max(1, this.step.stepDeadline - now)));
         }
     }
-    async waitForInFlightHandle(target) {
+    /** Polls by the usual schedule until the step's deadline (then DeadlineError: the target timed out). */
+    pollUntil(read) {
         const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs });
-        for (;;) {
+        return pollUntil(read, { schedule, clock: this.step.c, deadline: this.step.stepDeadline, signal: this.signal });
+    }
+    waitForInFlightHandle(target) {
+        return this.pollUntil(async () => {
             const busy = await this.provider.inFlight(target);
-            if (busy?.handle)
-                return busy.handle;
             if (!busy)
                 throw new TargetFailure('the run in flight ended before it could be identified; nothing to attach to');
-            await this.sleep(schedule.next());
-        }
+            return busy.handle;
+        });
     }
     async waitUntilIdle(target) {
-        const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs });
-        while (await this.provider.inFlight(target))
-            await this.sleep(schedule.next());
+        await this.pollUntil(async () => ((await this.provider.inFlight(target)) ? undefined : true));
     }
     adopt(handles) {
         for (const handle of handles) {

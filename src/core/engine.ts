@@ -20,7 +20,7 @@ import {
   type StepStatus,
   type TargetResult,
 } from './outcome.js';
-import { DeadlineError, expectedFromHistory, PollSchedule, type ExpectedDuration } from './poll.js';
+import { DeadlineError, expectedFromHistory, PollSchedule, pollUntil, type ExpectedDuration } from './poll.js';
 import { renderJUnit, renderSummaryMarkdown, renderTextSummary, resultJson } from './report.js';
 import { STATE_RUNS, type SavedRun } from './saved-runs.js';
 import type { Settings, TargetSpec } from './settings.js';
@@ -556,19 +556,22 @@ class TargetRun {
     }
   }
 
-  private async waitForInFlightHandle(target: ResolvedTarget): Promise<RunHandle> {
+  /** Polls by the usual schedule until the step's deadline (then DeadlineError: the target timed out). */
+  private pollUntil<T>(read: () => Promise<T | undefined>): Promise<T> {
     const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs });
-    for (;;) {
+    return pollUntil(read, { schedule, clock: this.step.c, deadline: this.step.stepDeadline, signal: this.signal });
+  }
+
+  private waitForInFlightHandle(target: ResolvedTarget): Promise<RunHandle> {
+    return this.pollUntil(async () => {
       const busy = await this.provider.inFlight(target);
-      if (busy?.handle) return busy.handle;
       if (!busy) throw new TargetFailure('the run in flight ended before it could be identified; nothing to attach to');
-      await this.sleep(schedule.next());
-    }
+      return busy.handle;
+    });
   }
 
   private async waitUntilIdle(target: ResolvedTarget): Promise<void> {
-    const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs });
-    while (await this.provider.inFlight(target)) await this.sleep(schedule.next());
+    await this.pollUntil(async () => ((await this.provider.inFlight(target)) ? undefined : true));
   }
 
   private adopt(handles: RunHandle[]): void {

@@ -227,6 +227,14 @@ describe('if-running', () => {
     expect(host.text()).toMatch(/attaching to run/);
   });
 
+  test('queue behind a run that never ends times out, and triggers nothing', async () => {
+    sim.tdp.startForeignRun(WS, 'Package', 1005, { outcome: 'hang' });
+    const { outcome } = await runTdp(sim, { task: 'Package/1005', 'if-running': 'queue', timeout: '1500ms' });
+    expect(outcome.status).toBe('timed-out');
+    expect(outcome.exitCode).toBe(3);
+    expect(triggerPosts(sim)).toBe(0);
+  });
+
   test('queue waits for the run in flight to end, then triggers once', async () => {
     sim.tdp.startForeignRun(WS, 'Package', 1005, { outcome: 'success', durationMs: 500 });
     const { outcome } = await runTdp(sim, { task: 'Package/1005', 'if-running': 'queue' });
