@@ -43438,8 +43438,9 @@ function requestFingerprint(spec) {
  * - the `idempotency-key` input as given when the step has one target; with several targets each gets
  *   `<input>-<hash of the target>`, so two targets never share a key (a server that replays by key alone
  *   would otherwise answer every target with the first target's job);
- * - else `orun-<ci>-<run id>-<attempt>-<hash of repository, target and request>`: a re-run of the CI job
- *   (new attempt) triggers again, a resend within the step never does;
+ * - else `orun-<ci>-<run id>-<attempt>-<hash of repository, step, target and request>`: a re-run of the CI
+ *   job (new attempt) triggers again, a resend within the step never does, and two steps of one run asking
+ *   for the same load (a sync, a transform, the sync again) each get their own;
  * - else (no CI run id: a local CLI run) `orun-local-<random per step>-<hash>`.
  * At most 255 printable ASCII characters.
  */
@@ -43450,7 +43451,7 @@ function idempotencyKeyFor(settings, ci, spec, stepNonce) {
     }
     if (ci.runId) {
         const base = `orun-${keyPart(ci.system)}-${keyPart(ci.runId)}-${keyPart(ci.attempt ?? '1')}`;
-        return `${base}-${hash(ci.repository ?? '', ci.runUrl ?? '', spec.label, requestFingerprint(spec))}`;
+        return `${base}-${hash(ci.repository ?? '', ci.runUrl ?? '', ci.step ?? '', spec.label, requestFingerprint(spec))}`;
     }
     return `orun-local-${stepNonce}-${target}`;
 }
@@ -47753,6 +47754,10 @@ function gitHubCiContext(env) {
     set('actor', get('GITHUB_ACTOR'));
     set('workflow', get('GITHUB_WORKFLOW'));
     set('repository', repository);
+    const job = get('GITHUB_JOB');
+    const action = get('GITHUB_ACTION');
+    if (job || action)
+        context.step = `${job ?? ''}/${action ?? ''}`;
     return context;
 }
 /** Cuts markdown to at most `max` UTF-8 bytes, at a line break, with a note saying so. */

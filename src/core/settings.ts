@@ -124,6 +124,11 @@ export interface CiContext {
   actor?: string;
   /** Workflow or pipeline name. */
   workflow?: string;
+  /**
+   * This step within the CI run (GitHub: job and step id; Azure: job and task instance), so two steps of one
+   * run that ask for the same load are told apart (the default idempotency key).
+   */
+  step?: string;
   repository?: string;
 }
 

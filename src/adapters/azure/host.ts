@@ -293,6 +293,9 @@ export function ciContextFromAzureEnv(env: Env): CiContext {
   set('actor', value('BUILD_REQUESTEDFOR'));
   set('workflow', value('BUILD_DEFINITIONNAME'));
   set('repository', value('BUILD_REPOSITORY_NAME'));
+  const job = value('SYSTEM_JOBID');
+  const task = value('SYSTEM_TASKINSTANCEID');
+  if (job || task) context.step = `${job ?? ''}/${task ?? ''}`;
   return context;
 }
 

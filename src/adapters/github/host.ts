@@ -169,6 +169,9 @@ export function gitHubCiContext(env: Record<string, string | undefined>): CiCont
   set('actor', get('GITHUB_ACTOR'));
   set('workflow', get('GITHUB_WORKFLOW'));
   set('repository', repository);
+  const job = get('GITHUB_JOB');
+  const action = get('GITHUB_ACTION');
+  if (job || action) context.step = `${job ?? ''}/${action ?? ''}`;
   return context;
 }
 

@@ -125,8 +125,9 @@ function requestFingerprint(spec: PlanasonixSyncSpec | PlanasonixBackfillSpec | 
  * - the `idempotency-key` input as given when the step has one target; with several targets each gets
  *   `<input>-<hash of the target>`, so two targets never share a key (a server that replays by key alone
  *   would otherwise answer every target with the first target's job);
- * - else `orun-<ci>-<run id>-<attempt>-<hash of repository, target and request>`: a re-run of the CI job
- *   (new attempt) triggers again, a resend within the step never does;
+ * - else `orun-<ci>-<run id>-<attempt>-<hash of repository, step, target and request>`: a re-run of the CI
+ *   job (new attempt) triggers again, a resend within the step never does, and two steps of one run asking
+ *   for the same load (a sync, a transform, the sync again) each get their own;
  * - else (no CI run id: a local CLI run) `orun-local-<random per step>-<hash>`.
  * At most 255 printable ASCII characters.
  */
@@ -142,7 +143,7 @@ export function idempotencyKeyFor(
   }
   if (ci.runId) {
     const base = `orun-${keyPart(ci.system)}-${keyPart(ci.runId)}-${keyPart(ci.attempt ?? '1')}`;
-    return `${base}-${hash(ci.repository ?? '', ci.runUrl ?? '', spec.label, requestFingerprint(spec))}`;
+    return `${base}-${hash(ci.repository ?? '', ci.runUrl ?? '', ci.step ?? '', spec.label, requestFingerprint(spec))}`;
   }
   return `orun-local-${stepNonce}-${target}`;
 }
