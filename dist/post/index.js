@@ -40211,7 +40211,6 @@ class Step {
         for (const r of results)
             if (r.failedTasks.length > 0 || r.logFile)
                 r.logFile = logFile;
-        const report = this.options.report ?? true;
         const reportContext = {
             platform: settings.platform,
             mode: settings.mode,
@@ -40219,30 +40218,28 @@ class Step {
             logFile,
         };
         const summaryMarkdown = renderSummaryMarkdown(results, reportContext);
-        if (report) {
-            host.setOutput('status', status);
-            host.setOutput('run-id', joined((r) => r.runId));
-            host.setOutput('raw-status', joined((r) => r.rawStatus));
-            host.setOutput('started-at', joined((r) => r.startedAt));
-            host.setOutput('finished-at', joined((r) => r.finishedAt));
-            host.setOutput('duration-seconds', joined((r) => r.durationSeconds));
-            host.setOutput('result', resultJson(results));
-            host.setOutput('log-file', logFile);
+        host.setOutput('status', status);
+        host.setOutput('run-id', joined((r) => r.runId));
+        host.setOutput('raw-status', joined((r) => r.rawStatus));
+        host.setOutput('started-at', joined((r) => r.startedAt));
+        host.setOutput('finished-at', joined((r) => r.finishedAt));
+        host.setOutput('duration-seconds', joined((r) => r.durationSeconds));
+        host.setOutput('result', resultJson(results));
+        host.setOutput('log-file', logFile);
+        try {
+            await host.writeSummary(summaryMarkdown);
+        }
+        catch (error) {
+            host.warning(`could not write the summary: ${errorText(error)}`);
+        }
+        if (settings.junitFile) {
             try {
-                await host.writeSummary(summaryMarkdown);
+                const { writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 19));
+                await writeFile(settings.junitFile, renderJUnit(results, reportContext));
+                host.info(`JUnit results written to ${settings.junitFile}`);
             }
             catch (error) {
-                host.warning(`could not write the summary: ${errorText(error)}`);
-            }
-            if (settings.junitFile) {
-                try {
-                    const { writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 19));
-                    await writeFile(settings.junitFile, renderJUnit(results, reportContext));
-                    host.info(`JUnit results written to ${settings.junitFile}`);
-                }
-                catch (error) {
-                    host.warning(`could not write the JUnit file ${settings.junitFile}: ${errorText(error)}`);
-                }
+                host.warning(`could not write the JUnit file ${settings.junitFile}: ${errorText(error)}`);
             }
         }
         const failing = results.filter((r) => !isGreen(r));

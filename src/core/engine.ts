@@ -47,8 +47,6 @@ export interface EngineOptions {
   heartbeatMs?: number;
   /** Time allowed for cancelling remote runs after a timeout or cancellation. */
   cancelBudgetMs?: number;
-  /** Write the summary, outputs and JUnit (default true; the post step turns it off). */
-  report?: boolean;
   /** How runs are followed. The defaults are the product's; benchmarks compare the alternatives. */
   polling?: PollingOptions;
 }
@@ -308,7 +306,6 @@ class Step {
     const logFile = this.logFile.path;
     for (const r of results) if (r.failedTasks.length > 0 || r.logFile) r.logFile = logFile;
 
-    const report = this.options.report ?? true;
     const reportContext = {
       platform: settings.platform,
       mode: settings.mode,
@@ -316,28 +313,26 @@ class Step {
       logFile,
     };
     const summaryMarkdown = renderSummaryMarkdown(results, reportContext);
-    if (report) {
-      host.setOutput('status', status);
-      host.setOutput('run-id', joined((r) => r.runId));
-      host.setOutput('raw-status', joined((r) => r.rawStatus));
-      host.setOutput('started-at', joined((r) => r.startedAt));
-      host.setOutput('finished-at', joined((r) => r.finishedAt));
-      host.setOutput('duration-seconds', joined((r) => r.durationSeconds));
-      host.setOutput('result', resultJson(results));
-      host.setOutput('log-file', logFile);
+    host.setOutput('status', status);
+    host.setOutput('run-id', joined((r) => r.runId));
+    host.setOutput('raw-status', joined((r) => r.rawStatus));
+    host.setOutput('started-at', joined((r) => r.startedAt));
+    host.setOutput('finished-at', joined((r) => r.finishedAt));
+    host.setOutput('duration-seconds', joined((r) => r.durationSeconds));
+    host.setOutput('result', resultJson(results));
+    host.setOutput('log-file', logFile);
+    try {
+      await host.writeSummary(summaryMarkdown);
+    } catch (error) {
+      host.warning(`could not write the summary: ${errorText(error)}`);
+    }
+    if (settings.junitFile) {
       try {
-        await host.writeSummary(summaryMarkdown);
+        const { writeFile } = await import('node:fs/promises');
+        await writeFile(settings.junitFile, renderJUnit(results, reportContext));
+        host.info(`JUnit results written to ${settings.junitFile}`);
       } catch (error) {
-        host.warning(`could not write the summary: ${errorText(error)}`);
-      }
-      if (settings.junitFile) {
-        try {
-          const { writeFile } = await import('node:fs/promises');
-          await writeFile(settings.junitFile, renderJUnit(results, reportContext));
-          host.info(`JUnit results written to ${settings.junitFile}`);
-        } catch (error) {
-          host.warning(`could not write the JUnit file ${settings.junitFile}: ${errorText(error)}`);
-        }
+        host.warning(`could not write the JUnit file ${settings.junitFile}: ${errorText(error)}`);
       }
     }
     const failing = results.filter((r) => !isGreen(r));

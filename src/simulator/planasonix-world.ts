@@ -14,6 +14,7 @@
  */
 import type { SimClock } from './clock.js';
 import { randomHex, seededRandom, type Random } from './random.js';
+import { lifecyclePhaseAt } from './lifecycle.js';
 
 export const PLANASONIX_PLATFORM = 'planasonix';
 
@@ -696,12 +697,7 @@ export class PlanasonixWorld {
 // State at an instant
 
 /** The phase ignoring any cancel. */
-export function naturalPhase(a: Activity, t: number): Phase {
-  if (t < a.createdMs) return 'absent';
-  if (t < a.startMs) return 'queued';
-  if (a.endMs === null || t < a.endMs) return 'running';
-  return 'ended';
-}
+export const naturalPhase: (a: Activity, t: number) => Phase = lifecyclePhaseAt;
 
 /** When a pending cancel resolves by itself (nobody polled). */
 function cancelResolution(a: Activity): number | undefined {

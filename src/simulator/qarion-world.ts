@@ -12,6 +12,7 @@
  */
 import type { SimClock } from './clock.js';
 import { randomHex, seededRandom, type Random } from './random.js';
+import { lifecyclePhaseAt, type LifecyclePhase } from './lifecycle.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
@@ -295,14 +296,8 @@ export interface QarionRunTruth {
   visible: boolean;
 }
 
-export type QarionRunPhase = 'absent' | 'queued' | 'running' | 'ended';
-
-export function qarionRunPhaseAt(run: QarionRunRecord, t: number): QarionRunPhase {
-  if (t < run.createdMs) return 'absent';
-  if (t < run.startMs) return 'queued';
-  if (run.endMs === null || t < run.endMs) return 'running';
-  return 'ended';
-}
+export type QarionRunPhase = LifecyclePhase;
+export const qarionRunPhaseAt: (run: QarionRunRecord, t: number) => QarionRunPhase = lifecyclePhaseAt;
 
 /** The Airflow word of a run at t (before word-style translation). */
 export function qarionRunWordAt(run: QarionRunRecord, t: number): string {

@@ -8,6 +8,7 @@
  */
 import type { SimClock } from './clock.js';
 import { randomAlphanumeric, randomInt, seededRandom, type Random } from './random.js';
+import { lifecyclePhaseAt, type LifecyclePhase } from './lifecycle.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types (the world API used by tests)
@@ -206,14 +207,8 @@ export interface Execution {
   log: LogSource;
 }
 
-export type ExecutionPhase = 'absent' | 'queued' | 'running' | 'ended';
-
-export function phaseAt(e: Execution, t: number): ExecutionPhase {
-  if (t < e.createdMs) return 'absent';
-  if (t < e.startMs) return 'queued';
-  if (e.endMs === null || t < e.endMs) return 'running';
-  return 'ended';
-}
+export type ExecutionPhase = LifecyclePhase;
+export const phaseAt: (e: Execution, t: number) => ExecutionPhase = lifecyclePhaseAt;
 
 export function rawStatusAt(e: Execution, t: number): string {
   const phase = phaseAt(e, t);

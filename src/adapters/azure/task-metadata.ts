@@ -8,6 +8,7 @@
 import { OUTPUT_NAMES, type OutputName } from '../../core/host.js';
 import { INPUTS, type InputDef, type InputGroup } from '../../core/inputs.js';
 import { PLATFORMS, type Platform } from '../../core/settings.js';
+import { fillMarkedBlocks } from '../../core/marked-blocks.js';
 
 /** Fixed forever: the agent and the service know the task by this id (a new id is a new task). */
 export const TASK_ID = 'd5871942-ccd9-4a6c-99a7-6a373638ac8d';
@@ -253,14 +254,5 @@ export const AZURE_TABLE_BLOCKS: ReadonlyArray<{ name: string; render: () => str
 
 /** Replaces the content between `<!-- name:start -->` and `<!-- name:end -->` with the rendered table. */
 export function fillAzureTableBlocks(markdown: string): string {
-  let out = markdown;
-  for (const block of AZURE_TABLE_BLOCKS) {
-    const start = `<!-- ${block.name}:start -->`;
-    const end = `<!-- ${block.name}:end -->`;
-    const from = out.indexOf(start);
-    const to = out.indexOf(end);
-    if (from < 0 || to < from) continue;
-    out = `${out.slice(0, from + start.length)}\n${block.render()}\n${out.slice(to)}`;
-  }
-  return out;
+  return fillMarkedBlocks(markdown, AZURE_TABLE_BLOCKS);
 }

@@ -8,6 +8,7 @@
  */
 import { OUTPUT_NAMES, type OutputName } from '../../core/host.js';
 import { INPUTS, type InputDef } from '../../core/inputs.js';
+import { fillMarkedBlocks } from '../../core/marked-blocks.js';
 
 export const ACTION_NAME = 'Orchestration Run';
 /** At most 125 characters: the Marketplace cuts longer descriptions. */
@@ -141,14 +142,5 @@ export const TABLE_BLOCKS: ReadonlyArray<{ name: string; render: () => string }>
  * every block present in the text; text without markers comes back unchanged.
  */
 export function fillTableBlocks(markdown: string): string {
-  let out = markdown;
-  for (const block of TABLE_BLOCKS) {
-    const start = `<!-- ${block.name}:start -->`;
-    const end = `<!-- ${block.name}:end -->`;
-    const from = out.indexOf(start);
-    const to = out.indexOf(end);
-    if (from < 0 || to < from) continue;
-    out = `${out.slice(0, from + start.length)}\n${block.render()}\n${out.slice(to)}`;
-  }
-  return out;
+  return fillMarkedBlocks(markdown, TABLE_BLOCKS);
 }
