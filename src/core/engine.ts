@@ -13,16 +13,21 @@ import { secretMasker } from './untrusted.js';
 import {
   exitCodeFor,
   isTerminal,
+  missingProofs,
   overallStatus,
   type CancelReport,
+  type Evidence,
   type FailedTask,
+  type Proof,
+  type ProofName,
   type RunState,
   type StepStatus,
   type TargetResult,
 } from './outcome.js';
 import { DeadlineError, expectedFromHistory, PollSchedule, pollUntil, type ExpectedDuration } from './poll.js';
-import { renderJUnit, renderSummaryMarkdown, renderTextSummary, resultJson } from './report.js';
-import { STATE_RUNS, type SavedRun } from './saved-runs.js';
+import { cappedResultJson, renderJUnit, renderSummaryMarkdown, renderTextSummary, resultJson } from './report.js';
+import { decodeBaseline, encodeBaseline, pendingSavedRuns, STATE_INVOCATION, STATE_RUNS, type SavedRun } from './saved-runs.js';
+import type { CiContext } from './settings.js';
 import type { Settings, TargetSpec } from './settings.js';
 import type {
   FindResult,
@@ -84,7 +89,12 @@ class StopSignal extends Error {
   }
 }
 
-const MAX_ANNOTATIONS = 10;
+/**
+ * The runner keeps at most 10 error annotations per step (and the Azure agent caps its issue list too); the
+ * front end raises one more for the step's failure message, so the log lines of failed tasks share the rest.
+ */
+export const MAX_ANNOTATIONS = 10;
+const LOG_LINE_ANNOTATIONS = MAX_ANNOTATIONS - 1;
 
 type AnyProvider = Provider<ResolvedTarget, RunHandle, unknown>;
 
@@ -108,11 +118,14 @@ class Step {
   private http: HttpClient | undefined;
   private provider: AnyProvider | undefined;
   private annotations = 0;
+  private readonly annotationsByTarget = new Map<number, number>();
   private readonly savedRuns = new Map<number, SavedRun>();
   private reads: FollowReads | undefined;
   /** Fires at the deadline or on CI cancellation; every wait and request listens to it. */
   private readonly stepAbort = new AbortController();
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** The host's CI context plus this invocation's id (saved for the post step). */
+  private readonly ciContext: CiContext;
 
   constructor(
     private readonly settings: Settings,
@@ -121,6 +134,9 @@ class Step {
   ) {
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
+    const invocation = host.ciContext.invocation ?? randomBytes(8).toString('hex');
+    host.saveState(STATE_INVOCATION, invocation);
+    this.ciContext = { ...host.ciContext, invocation };
     this.deadline = this.startedAt + settings.timeoutMs;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     this.logFile = new LogFile(
@@ -173,12 +189,13 @@ class Step {
       clock: this.clock,
       secrets: [settings.apiKey],
       log: (m) => host.debug(m),
+      notice: (m) => host.info(m),
       ...this.options.http,
     });
     this.provider = module.create({
       http: this.http,
       settings,
-      ciContext: host.ciContext,
+      ciContext: this.ciContext,
       clock: this.clock,
       signal: this.stepAbort.signal,
       log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
@@ -280,14 +297,34 @@ class Step {
     return this.options;
   }
 
-  saveRun(index: number, runId: string, done: boolean): void {
-    this.savedRuns.set(index, { index, runId, done });
+  saveRun(index: number, runId: string, done: boolean, cancel?: 'unconfirmed'): void {
+    this.savedRuns.set(index, { index, runId, done, ...(cancel ? { cancel } : {}) });
     this.host.saveState(STATE_RUNS, JSON.stringify([...this.savedRuns.values()]));
   }
 
-  annotate(message: string, title: string): void {
-    if (this.annotations < MAX_ANNOTATIONS) {
+  /** Saved just before a trigger is sent, so a stop while it is in flight can still find the run it started. */
+  saveTrigger(index: number, baseline: unknown): void {
+    let encoded: string;
+    try {
+      encoded = encodeBaseline(baseline);
+    } catch {
+      return;
+    }
+    this.savedRuns.set(index, { index, done: false, trigger: { sentAt: new Date(this.clock.now()).toISOString(), baseline: encoded } });
+    this.host.saveState(STATE_RUNS, JSON.stringify([...this.savedRuns.values()]));
+  }
+
+  /**
+   * An error line as an annotation while the step's budget lasts: every target gets an equal share of the
+   * log-line budget (at least one), so one target's many errors cannot crowd out another's; past its share or
+   * the budget, the line is a plain error line in the log. The failure message always has its own slot.
+   */
+  annotate(message: string, title: string, index: number): void {
+    const share = Math.max(1, Math.floor(LOG_LINE_ANNOTATIONS / Math.max(1, this.settings.targets.length)));
+    const used = this.annotationsByTarget.get(index) ?? 0;
+    if (this.annotations < LOG_LINE_ANNOTATIONS && used < share) {
       this.annotations++;
+      this.annotationsByTarget.set(index, used + 1);
       this.host.error(message, { title });
     } else {
       this.host.error(message);
@@ -319,7 +356,17 @@ class Step {
     host.setOutput('started-at', joined((r) => r.startedAt));
     host.setOutput('finished-at', joined((r) => r.finishedAt));
     host.setOutput('duration-seconds', joined((r) => r.durationSeconds));
-    host.setOutput('result', resultJson(results));
+    host.setOutput('result', cappedResultJson(results));
+    // The full result, never capped, beside the log file.
+    const resultFile = logFile.replace(/\.log$/, '') + '.result.json';
+    try {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(resultFile, resultJson(results) + '\n');
+      host.setOutput('result-file', resultFile);
+    } catch (error) {
+      host.warning(`could not write the result file ${resultFile}: ${errorText(error)}`);
+      host.setOutput('result-file', '');
+    }
     host.setOutput('log-file', logFile);
     try {
       await host.writeSummary(summaryMarkdown);
@@ -371,8 +418,12 @@ class TargetRun {
   private readonly notes: string[] = [];
   private readonly provider: AnyProvider;
   private readonly label: string;
-  /** Set when the run followed may not be the one this step started (a lost trigger answer): never green. */
-  private uncertainOrigin: string | undefined;
+  /** How each followed run is known to be ours or equivalent (the identity proof), and whether this step started it. */
+  private readonly identities = new Map<string, RunIdentity>();
+  /** Set when the trigger's answer was lost: what happened, for the messages and the identity proofs. */
+  private lostAnswer: string | undefined;
+  /** The baseline taken before the (last) trigger: a stop before the run was found still looks for it. */
+  private baseline: unknown;
   /** Clock time just before this target's trigger was sent: the start of the run, for history-aware polling. */
   private triggeredAt: number | undefined;
 
@@ -404,7 +455,13 @@ class TargetRun {
     await this.announce(target);
     if (mode === 'trigger') {
       this.step.saveRun(this.index, handle.runId, true);
-      return this.result({ status: 'triggered', message: `triggered run ${handle.runId}; not waiting (mode: trigger)` });
+      const identity = this.identityProof();
+      const adopted = this.identities.get(handle.runId)?.adopted === true;
+      const message = adopted
+        ? `the trigger's answer was lost; adopted run ${handle.runId} (${identity.detail}); not waiting (mode: trigger). ` +
+          `Its run-id handle says so (${ADOPTED_PREFIX}${handle.runId}), and mode: wait reports it as adopted`
+        : `triggered run ${handle.runId}; not waiting (mode: trigger)`;
+      return this.result({ status: 'triggered', message, evidence: { identity } });
     }
     return this.followAndReport(target);
   }
@@ -423,8 +480,8 @@ class TargetRun {
         }
         if (ifRunning === 'attach') {
           const handle = busy.handle ?? (await this.waitForInFlightHandle(target));
-          this.info(`already running: attaching to run ${handle.runId} (if-running: attach)`);
-          this.adopt([handle]);
+          this.info(`already running: attaching to run ${handle.runId} (if-running: attach); this step did not start it and will not cancel it`);
+          this.adopt([handle], { detail: 'in flight when the step began; followed by if-running: attach (not started by this step)', ours: false });
           return handle;
         }
         this.info(`already running (${busy.description}): waiting for it to end before triggering (if-running: queue)`);
@@ -434,14 +491,16 @@ class TargetRun {
       const baseline = await this.provider.baseline(target);
       this.phase = 'trigger';
       this.triggeredAt = this.step.c.now();
+      this.baseline = baseline;
+      this.step.saveTrigger(this.index, baseline);
       const answer = await this.triggerSafely(target, baseline);
       if (answer.kind === 'already-running') {
         // Someone started it between our check and our trigger: apply if-running to that run.
         if (ifRunning === 'fail') throw new TargetFailure(`${answer.message}; if-running is 'fail'`);
         if (ifRunning === 'attach') {
           const handle = answer.handle ?? (await this.waitForInFlightHandle(target));
-          this.info(`already running: attaching to run ${handle.runId} (if-running: attach)`);
-          this.adopt([handle]);
+          this.info(`already running: attaching to run ${handle.runId} (if-running: attach); this step did not start it and will not cancel it`);
+          this.adopt([handle], { detail: 'the trigger answered "already running"; followed by if-running: attach (not started by this step)', ours: false });
           return handle;
         }
         // queue: wait for it, then trigger again (a pause first, in case the platform does not show it in flight)
@@ -450,8 +509,10 @@ class TargetRun {
       }
       if (answer.note) this.info(answer.note);
       if (answer.handle) {
-        this.info(`triggered: run ${answer.handle.runId}`);
-        this.adopt([answer.handle]);
+        if (!this.identities.has(answer.handle.runId)) {
+          this.info(`triggered: run ${answer.handle.runId}`);
+          this.adopt([answer.handle], { detail: 'the run id the trigger answered', ours: true });
+        }
         return answer.handle;
       }
       this.info('trigger accepted; looking for the run it started');
@@ -469,35 +530,40 @@ class TargetRun {
     try {
       return await this.provider.trigger(target);
     } catch (error) {
-      if (!(error instanceof ApiError) || !error.mayHaveApplied) throw error;
+      // Stopped (cancel, timeout) while the trigger was in flight: resultFromError looks for its run.
+      if (this.signal.aborted || !(error instanceof ApiError) || !error.mayHaveApplied) throw error;
       const window = Math.min(this.step.opts.confirmWindowMs ?? 30_000, this.timeLeft());
-      if (this.provider.triggerSafety === 'idempotent') {
-        // The HTTP client already re-sent it with the same key. It may still have been applied: a run carrying
-        // our key is ours, so look for it before giving up (and before a re-run of the step starts another).
-        this.info(`the trigger failed (${error.message}); looking for a run it may have started`);
-        const found = await this.lookForRun(target, baseline, window);
-        if (!found) throw error;
-        this.adopt([found.handle, ...(found.others ?? [])]);
-        return { kind: 'accepted', handle: found.handle, note: `found run ${found.handle.runId}, started by the trigger whose answer was lost` };
-      }
+      this.lostAnswer = error.message;
+      const rule =
+        this.provider.adoption === 'own-marker'
+          ? "only a run carrying this step's idempotency key or metadata is taken as its own"
+          : 'a run of this target and environment that started after the baseline is an equivalent load';
       this.phase = 'trigger';
-      this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending again`);
+      this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending anything again (${rule})`);
       const found = await this.lookForRun(target, baseline, window);
       if (found) {
-        this.uncertainOrigin = `it appeared after the trigger's answer was lost (${error.message})`;
-        this.adopt([found.handle, ...(found.others ?? [])]);
-        return { kind: 'accepted', handle: found.handle, note: `found run ${found.handle.runId} after the trigger's answer was lost` };
+        const all = [found.handle, ...(found.others ?? [])];
+        const how = found.identity ?? 'started after the baseline taken just before the trigger';
+        const detail = `adopted after the trigger's answer was lost (${error.message}): ${how}`;
+        this.adopt(all, { detail, ours: this.provider.adoption === 'own-marker', adopted: true });
+        const ids = all.map((h) => h.runId).join(', ');
+        const note =
+          `the trigger's answer was lost; adopted run${all.length > 1 ? 's' : ''} ${ids} (${how}). ` +
+          (all.length > 1 ? 'All are followed; the step passes only if every one succeeds' : 'Its outcome decides the step');
+        this.notes.push(note);
+        return { kind: 'accepted', handle: found.handle, note };
       }
       const busy = await this.provider.inFlight(target);
       if (busy) {
-        this.uncertainOrigin = `the trigger's answer was lost and the target was then busy (${busy.description})`;
+        // Not sent again: the target is busy, most likely with our own trigger. The find below must still
+        // show a run that started after the baseline before anything is followed.
         return { kind: 'accepted', note: `the target is busy (${busy.description}): the lost trigger most likely landed; not sending it again` };
       }
-      this.info('no run appeared and the target is idle: sending the trigger again');
+      this.info('no run appeared and the target is idle: sending the trigger again (resend 1 of 1)');
+      this.notes.push(`the trigger's answer was lost (${error.message}); no run appeared and the target was idle, so the trigger was sent once more`);
       this.phase = 'trigger';
       const again = await this.provider.trigger(target);
       if (again.kind === 'already-running') {
-        this.uncertainOrigin = `the trigger's answer was lost and a second trigger answered "already running"`;
         return { kind: 'accepted', note: 'the second trigger answered "already running": the first one most likely landed; not sending again' };
       }
       return again;
@@ -528,14 +594,28 @@ class TargetRun {
       const result = await this.provider.find(target, baseline);
       if (result.kind === 'found') {
         const all = [result.handle, ...(result.others ?? [])];
+        const how = result.identity ?? 'a new run: not in the baseline taken just before the trigger';
+        const adopted = this.lostAnswer !== undefined;
         if (all.length > 1) {
           const ids = all.map((h) => h.runId).join(', ');
           const note = `${all.length} new runs started after the trigger (${ids}): another user or a schedule ran it too. All are followed; the step passes only if every one succeeds.`;
           this.notes.push(note);
           this.step.h.warning(`${this.label}: ${note}`);
         }
-        this.info(`found run ${result.handle.runId}`);
-        this.adopt(all);
+        if (adopted) {
+          const note = `the trigger's answer was lost (${this.lostAnswer}); adopted run ${all.map((h) => h.runId).join(', ')} (${how})`;
+          this.notes.push(note);
+          this.info(note);
+        } else {
+          this.info(`found run ${result.handle.runId}`);
+        }
+        // Two new runs: either may be someone else's, so neither is cancelled on our behalf.
+        const ours = all.length === 1 && (!adopted || this.provider.adoption === 'own-marker');
+        this.adopt(all, {
+          detail: adopted ? `adopted after the trigger's answer was lost (${this.lostAnswer}): ${how}` : how,
+          ours,
+          adopted,
+        });
         return result.handle;
       }
       lastPending = result;
@@ -543,7 +623,7 @@ class TargetRun {
       // A trigger the platform shows as taken (queued) may wait past the start window: the timeout bounds it.
       if (now >= windowEnd && !result.accepted) {
         throw new TargetFailure(
-          `${this.uncertainOrigin ? "the trigger was sent (its answer was lost)" : 'the trigger was accepted'}, but no new run appeared within ${formatMs(windowMs)}` +
+          `${this.lostAnswer ? "the trigger was sent (its answer was lost)" : 'the trigger was accepted'}, but no new run appeared within ${formatMs(windowMs)}` +
             (lastPending.reason ? ` (${lastPending.reason})` : ''),
         );
       }
@@ -569,11 +649,79 @@ class TargetRun {
     await this.pollUntil(async () => ((await this.provider.inFlight(target)) ? undefined : true));
   }
 
-  private adopt(handles: RunHandle[]): void {
+  /**
+   * Follows these runs from now on, recording how each is known to be ours or equivalent. Only runs this
+   * step started (`ours`) are ever cancelled, here or by the post step.
+   */
+  private adopt(handles: RunHandle[], identity: RunIdentity): void {
     for (const handle of handles) {
       if (!this.handles.some((h) => h.runId === handle.runId)) this.handles.push(handle);
+      if (!this.identities.has(handle.runId)) this.identities.set(handle.runId, identity);
     }
-    this.step.saveRun(this.index, this.handles[0]!.runId, false);
+    const primary = this.handles[0]!;
+    this.step.saveRun(this.index, primary.runId, this.identities.get(primary.runId)?.ours !== true);
+  }
+
+  /** The identity proof of the runs followed (all of them must hold). */
+  private identityProof(): Proof {
+    if (this.handles.length === 0) return { ok: false, detail: 'no run was identified' };
+    const parts = this.handles.map((h) => {
+      const id = this.identities.get(h.runId);
+      return { runId: h.runId, ok: id !== undefined, detail: id?.detail ?? 'not identified' };
+    });
+    const ok = parts.every((p) => p.ok);
+    const detail = parts.length === 1 ? parts[0]!.detail : parts.map((p) => `run ${p.runId}: ${p.detail}`).join(' | ');
+    return { ok, detail };
+  }
+
+  /**
+   * The evidence behind the verdict of the runs followed. Green only when every required proof holds for
+   * every run: there is no path to `succeeded` that skips one.
+   */
+  private evidenceFor(handles: RunHandle[], extra: Evidence = {}): { evidence: Evidence; missing: ProofName[] } {
+    const composite = this.target?.composite === true;
+    const many = handles.length > 1;
+    const label = (h: RunHandle, text: string) => (many ? `run ${h.runId}: ${text}` : text);
+    const combine = (proofs: Array<[RunHandle, Proof]>): Proof => ({
+      ok: proofs.length > 0 && proofs.every(([, p]) => p.ok),
+      detail: proofs.length === 0 ? 'no run observed' : proofs.map(([h, p]) => label(h, p.detail)).join(' | '),
+    });
+    const obsOf = (h: RunHandle) => this.last.get(h.runId);
+    const success = combine(
+      handles.map((h) => {
+        const obs = obsOf(h);
+        if (!obs) return [h, { ok: false, detail: 'never observed' }];
+        return [h, obs.state === 'succeeded' ? { ok: true, detail: `${obs.rawStatus} (a success word)` } : { ok: false, detail: `${obs.rawStatus || '(no status)'} is not a success word (${obs.state})` }];
+      }),
+    );
+    const end = combine(
+      handles.map((h) => {
+        const obs = obsOf(h);
+        return [h, obs?.end ? { ok: true, detail: obs.end } : { ok: false, detail: 'no end seen on the platform' }];
+      }),
+    );
+    const evidence: Evidence = { identity: extra.identity ?? this.identityProof(), success, end };
+    const required: ProofName[] = ['identity', 'success', 'end'];
+    if (composite) {
+      evidence.members = combine(
+        handles.map((h) => {
+          const members = obsOf(h)?.members;
+          return [h, members ?? { ok: false, detail: 'no member of this run was accounted for' }];
+        }),
+      );
+      required.push('members');
+    } else {
+      const reported = handles.map((h) => [h, obsOf(h)?.members] as const).filter((pair): pair is readonly [RunHandle, Proof] => pair[1] !== undefined);
+      if (reported.length > 0) {
+        evidence.members = combine(reported.map(([h, p]) => [h, p]));
+        required.push('members');
+      }
+    }
+    if (extra.history) {
+      evidence.history = extra.history;
+      required.push('history');
+    }
+    return { evidence, missing: missingProofs(evidence, required) };
   }
 
   /** Lets the provider mark the run as ours (e.g. a comment with the CI run link); only warns on failure. */
@@ -595,22 +743,24 @@ class TargetRun {
     const observation = this.last.get(primary.runId)!;
     this.step.saveRun(this.index, primary.runId, true);
     const failedRuns = this.handles.filter((h) => this.last.get(h.runId)!.state !== 'succeeded');
+    const { evidence, missing } = this.evidenceFor(this.handles);
     let status: StepStatus = failedRuns.length === 0 ? 'succeeded' : stepStatusOf(this.last.get(failedRuns[0]!.runId)!.state);
-    const failedTasks = await this.collectFailures(target, failedRuns);
+    // Logs of runs that ended with a success word but lack another proof are worth showing too.
+    const failedTasks = await this.collectFailures(target, failedRuns.length > 0 || missing.length === 0 ? failedRuns : this.handles);
     let message: string | undefined;
-    if (status === 'succeeded' && this.uncertainOrigin) {
+    if (status === 'succeeded' && missing.length > 0) {
       status = 'failed';
-      message =
-        `run ${primary.runId} ended ${observation.rawStatus}, but it cannot be proven to be the run this step started: ${this.uncertainOrigin}. ` +
-        `${this.spec.platform}'s trigger answer carries no run id, so a schedule or another user may have started it; not counted as green. ` +
-        'Run the step again, or gate on it with mode: check';
+      message = `run ${primary.runId} ended ${observation.rawStatus}, but it is not counted as green: ${missingLine(evidence, missing)}`;
     } else if (status !== 'succeeded') {
       const run = failedRuns[0]!;
       const obs = this.last.get(run.runId)!;
       message = `run ${run.runId} ended ${obs.rawStatus || 'without a status'} (${obs.state})`;
       if (failedTasks.length > 0) message += `; failed: ${failedTasks.map((t) => t.name).slice(0, 5).join(', ')}`;
+      if (evidence.members && !evidence.members.ok) message += `; members: ${evidence.members.detail}`;
+    } else if (this.lostAnswer) {
+      message = `run ${primary.runId} succeeded; the trigger's answer was lost and this run was adopted (${evidence.identity!.detail})`;
     }
-    return this.result({ status, message, failedTasks, observation });
+    return this.result({ status, message, failedTasks, observation, evidence });
   }
 
   /**
@@ -644,6 +794,9 @@ class TargetRun {
     let waitingForStart = false;
     let lastGap = 0;
     let lastLine = clock.now();
+    /** When each run was first seen missing on the platform (reset when it shows up). */
+    const missingSince = new Map<string, number>();
+    const missingWindowMs = this.step.opts.confirmWindowMs ?? 30_000;
     const reads = this.step.followReads;
     const leave = reads.join();
     try {
@@ -653,6 +806,17 @@ class TargetRun {
         const observations = await Promise.all(open.map((handle) => reads.observe(target, handle, this.signal)));
         open.forEach((handle, i) => {
           const observation = observations[i]!;
+          if (observation.notFound) {
+            const since = missingSince.get(handle.runId) ?? clock.now();
+            missingSince.set(handle.runId, since);
+            if (clock.now() - since >= missingWindowMs) {
+              throw new TargetFailure(
+                `run ${handle.runId} does not exist on ${this.spec.platform}, or is not visible to this key: ${observation.progress ?? 'the platform does not show it'} (checked for ${formatMs(clock.now() - since)})`,
+              );
+            }
+          } else {
+            missingSince.delete(handle.runId);
+          }
           const previous = this.last.get(handle.runId);
           this.last.set(handle.runId, observation);
           if (!previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state) {
@@ -748,7 +912,7 @@ class TargetRun {
     }
     if (!failed) return;
     const lines = task.errorLines.length > 0 ? task.errorLines : [`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`];
-    for (const line of lines) this.step.annotate(line, `${this.label} › ${task.name}`);
+    for (const line of lines) this.step.annotate(line, `${this.label} › ${task.name}`, this.index);
   }
 
   // --- modes wait and check ------------------------------------------------------------------
@@ -757,17 +921,40 @@ class TargetRun {
     const { runId } = this.step.s;
     let handle: RunHandle;
     this.phase = 'find';
+    let identity: RunIdentity;
     if (runId) {
       if (!this.provider.handleFor) throw new TargetFailure(`mode 'wait' with a run-id is not supported on ${this.spec.platform}`);
-      // One id per target, in target order (the run-id output of mode trigger).
-      handle = await this.provider.handleFor(target, runId.split(',')[this.index]!.trim());
+      // One handle per target, in target order (the run-id output of mode trigger): `id`, `adopted:id`, or
+      // several runs of the target joined by `+` (all are followed; green only if every one succeeds).
+      const given = (runId.split(',')[this.index] ?? '').trim();
+      if (given === '') throw new TargetFailure(`run-id has no id for target ${this.index + 1} (give one id per target, comma-separated in target order)`);
+      const parts = given.split('+').map((p) => p.trim()).filter(Boolean);
+      const followed: RunHandle[] = [];
+      for (const part of parts) {
+        const adopted = part.startsWith(ADOPTED_PREFIX);
+        const id = adopted ? part.slice(ADOPTED_PREFIX.length) : part;
+        const each = await this.provider.handleFor(target, id);
+        // This step only follows the run (product spec: never cancel a run the step only followed), even when
+        // an earlier trigger step of the same pipeline started it.
+        this.adopt(
+          [each],
+          adopted
+            ? { detail: `run id given in run-id, marked by the trigger step as adopted after its trigger's answer was lost`, ours: false, adopted: true }
+            : { detail: 'run id given in run-id', ours: false },
+        );
+        if (adopted) this.notes.push(`run ${id} was adopted by the trigger step after its trigger's answer was lost, not started by it for certain`);
+        followed.push(each);
+      }
+      this.info(`following run ${followed.map((h) => h.runId).join(', ')}; this step did not start it and will not cancel it`);
+      return this.followAndReport(target);
     } else {
       const busy = await this.provider.inFlight(target);
       if (!busy) throw new TargetFailure('no run in flight to wait for (mode: wait without run-id); give run-id, or use mode: check');
       handle = busy.handle ?? (await this.waitForInFlightHandle(target));
+      identity = { detail: 'the run in flight (mode: wait without run-id; not started by this step)', ours: false };
     }
-    this.info(`following run ${handle.runId}`);
-    this.adopt([handle]);
+    this.info(`following run ${handle.runId}${identity.ours ? '' : '; this step did not start it and will not cancel it'}`);
+    this.adopt([handle], identity);
     return this.followAndReport(target);
   }
 
@@ -777,42 +964,64 @@ class TargetRun {
     const latest = await this.provider.latest(target);
     if (!latest) return this.result({ status: 'failed', message: 'never ran: no run found for this target' });
     this.handles = [latest.handle];
+    this.identities.set(latest.handle.runId, { detail: 'the latest run of the target by its history', ours: false });
     const obs = latest.observation;
     this.last.set(latest.handle.runId, obs);
     const { maxAgeMs } = this.step.s;
+    const history: Proof = latest.history ?? { ok: false, detail: 'the provider did not say how the history was read' };
+    const { evidence, missing } = this.evidenceFor([latest.handle], { history });
+    if (!history.ok) {
+      return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run cannot be told: ${history.detail}` });
+    }
     if (!isTerminal(obs.state)) {
-      return this.result({ status: 'failed', observation: obs, message: `the latest run ${latest.handle.runId} is still ${describe(obs)}` });
+      return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} is still ${describe(obs)}` });
     }
     if (obs.state !== 'succeeded') {
       const failedTasks = await this.collectFailures(target, [latest.handle]);
-      return this.result({ status: 'failed', observation: obs, failedTasks, message: `the latest run ${latest.handle.runId} ${describe(obs)}` });
+      return this.result({ status: 'failed', observation: obs, evidence, failedTasks, message: `the latest run ${latest.handle.runId} ${describe(obs)}` });
+    }
+    if (missing.length > 0) {
+      return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} ended ${obs.rawStatus}, but it is not counted as green: ${missingLine(evidence, missing)}` });
     }
     if (maxAgeMs !== undefined) {
       if (latest.ageMs === undefined) {
-        return this.result({ status: 'failed', observation: obs, message: `the latest run ${latest.handle.runId} succeeded, but its age cannot be told` });
+        return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} succeeded, but its age cannot be told` });
       }
       if (latest.ageMs > maxAgeMs) {
         return this.result({
           status: 'failed',
           observation: obs,
+          evidence,
           message:
             `too old: the latest run ${latest.handle.runId} succeeded ${formatMs(latest.ageMs)} ago (max-age ${formatMs(maxAgeMs)})` +
             (latest.ageNote ? `; the age is ${latest.ageNote}` : ''),
         });
       }
     }
-    return this.result({ status: 'succeeded', observation: obs, message: `the latest run ${latest.handle.runId} succeeded` + (latest.ageMs !== undefined ? ` ${formatMs(latest.ageMs)} ago` : '') });
+    return this.result({
+      status: 'succeeded',
+      observation: obs,
+      evidence,
+      message: `the latest run ${latest.handle.runId} succeeded` + (latest.ageMs !== undefined ? ` ${formatMs(latest.ageMs)} ago` : ''),
+    });
   }
 
   // --- results and errors --------------------------------------------------------------------
 
-  private result(parts: { status: StepStatus; message?: string; failedTasks?: FailedTask[]; observation?: Observation; cancel?: CancelReport }): TargetResult {
+  private result(parts: {
+    status: StepStatus;
+    message?: string;
+    failedTasks?: FailedTask[];
+    observation?: Observation;
+    cancel?: CancelReport;
+    evidence?: Evidence;
+  }): TargetResult {
     const primary = this.handles[0];
     const obs = parts.observation ?? (primary ? this.last.get(primary.runId) : undefined);
     const result: TargetResult = {
       target: this.target?.label ?? this.label,
       platform: this.spec.platform,
-      runId: this.handles.map((h) => h.runId).join('+') || undefined,
+      runId: this.handles.map((h) => (this.identities.get(h.runId)?.adopted ? ADOPTED_PREFIX : '') + h.runId).join('+') || undefined,
       status: parts.status,
       rawStatus: obs?.rawStatus,
       startedAt: obs?.startedAt,
@@ -823,7 +1032,9 @@ class TargetRun {
       message: parts.message,
       cancel: parts.cancel,
       notes: this.notes.length > 0 ? this.notes : undefined,
+      evidence: parts.evidence ?? (this.handles.length > 0 ? { identity: this.identityProof() } : undefined),
     };
+    if (result.evidence === undefined) delete result.evidence;
     if (result.runId === undefined) delete result.runId;
     return result;
   }
@@ -833,15 +1044,45 @@ class TargetRun {
     if (stop) {
       // The state when the step stopped, before any cancel changed it.
       const when = this.handles.length ? ` while run ${this.handles[0]!.runId} was ${describe(this.last.get(this.handles[0]!.runId))}` : '';
+      let inFlight = '';
+      if (this.handles.length === 0 && this.triggeredAt !== undefined && this.target) {
+        // Stopped while the trigger was in flight or its run was being looked for: one look for that run.
+        inFlight = await this.lookAfterStop(this.target);
+      }
       const cancel = await this.cancelRemote(stop.status);
-      // Handled here: the post step has nothing left to cancel for this target.
-      if (this.handles.length > 0) this.step.saveRun(this.index, this.handles[0]!.runId, true);
-      const message = `${stop.message}${when}`;
+      if (this.handles.length > 0) {
+        const primary = this.handles[0]!;
+        const ours = this.identities.get(primary.runId)?.ours === true;
+        // Settled when the run has ended (a cancel is confirmed by the end it causes) or was not ours to cancel;
+        // otherwise the post step retries the cancel and reports the final state it reads.
+        const settled = !ours || isTerminal(this.last.get(primary.runId)?.state ?? 'unknown') || (cancel !== undefined && !cancel.requested);
+        this.step.saveRun(this.index, primary.runId, settled, settled || !cancel?.requested ? undefined : 'unconfirmed');
+      }
+      const message = `${stop.message}${when}${inFlight}`;
       return this.result({ status: stop.status, message, cancel });
     }
     const message = this.explain(error);
     this.step.h.debug(`${this.label}: ${error instanceof Error && error.stack ? error.stack : String(error)}`);
     return this.result({ status: 'failed', message });
+  }
+
+  /**
+   * The step stopped after the trigger was sent but before its run was known: one look for that run, so it
+   * can be cancelled (when it is provably ours) and reported. Otherwise the saved trigger lets the post step
+   * look again.
+   */
+  private async lookAfterStop(target: ResolvedTarget): Promise<string> {
+    try {
+      const found = await this.provider.find(target, this.baseline);
+      if (found.kind !== 'found') return '; the trigger had been sent, and no run it started was seen yet';
+      const all = [found.handle, ...(found.others ?? [])];
+      // The trigger's answer never came: only a run carrying our own marker is proven ours (and so cancelled).
+      const ours = all.length === 1 && this.provider.adoption === 'own-marker';
+      this.adopt(all, { detail: found.identity ?? 'a new run: not in the baseline taken just before the trigger', ours, adopted: true });
+      return `; the trigger had been sent and run ${all.map((h) => h.runId).join(', ')} had started`;
+    } catch (error) {
+      return `; the trigger had been sent, and its run could not be looked for (${errorText(error)})`;
+    }
   }
 
   /** One line naming the phase and the cause, with what to do for the usual HTTP answers. */
@@ -855,8 +1096,16 @@ class TargetRun {
   }
 
   private async cancelRemote(status: 'cancelled' | 'timed-out'): Promise<CancelReport | undefined> {
-    const open = this.handles.filter((h) => !isTerminal(this.last.get(h.runId)?.state ?? 'unknown'));
-    if (open.length === 0) return undefined;
+    const unfinished = this.handles.filter((h) => !isTerminal(this.last.get(h.runId)?.state ?? 'unknown'));
+    if (unfinished.length === 0) return undefined;
+    // Never cancel a run this step did not start (attached, waited for, or adopted as an equivalent load).
+    const foreign = unfinished.filter((h) => this.identities.get(h.runId)?.ours !== true);
+    const open = unfinished.filter((h) => this.identities.get(h.runId)?.ours === true);
+    if (foreign.length > 0) {
+      const note = `run ${foreign.map((h) => h.runId).join(', ')} was not started by this step: not cancelled, it keeps going on the server`;
+      this.info(note);
+      if (open.length === 0) return { requested: false, accepted: false, note };
+    }
     const wanted = status === 'cancelled' || this.step.s.cancelOnTimeout;
     if (!wanted) {
       return { requested: false, accepted: false, note: 'not cancelled (cancel-on-timeout: false); the remote run keeps going' };
@@ -893,17 +1142,18 @@ class TargetRun {
    */
   private async finalStateAfterCancel(target: ResolvedTarget, handle: RunHandle, status: 'cancelled' | 'timed-out'): Promise<string> {
     const schedule = new PollSchedule({ maxDelayMs: Math.min(this.step.s.pollIntervalMs, 2000), firstDelayMs: 200 });
-    const until = Date.now() + (this.step.opts.cancelBudgetMs ?? 15_000) - 500;
+    const clock = this.step.c;
+    const until = clock.now() + (this.step.opts.cancelBudgetMs ?? 15_000) - 500;
     let last: Observation | undefined;
     try {
-      while (Date.now() < until) {
+      while (clock.now() < until) {
         last = await this.provider.observe(target, handle);
         this.last.set(handle.runId, last);
         if (isTerminal(last.state)) {
           const stays = last.state === 'succeeded' ? `; the step stays ${status}: the run did not end within the step` : '';
           return `run ${handle.runId} ended ${describe(last)} after the cancel${stays}`;
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(schedule.next(), Math.max(0, until - Date.now()))));
+        await clock.sleep(Math.min(schedule.next(), Math.max(0, until - clock.now())));
       }
     } catch (error) {
       return `the state of run ${handle.runId} after the cancel could not be read: ${errorText(error)}`;
@@ -915,9 +1165,32 @@ class TargetRun {
     return Math.max(0, this.step.stepDeadline - this.step.c.now());
   }
 
-  private sleep(ms: number): Promise<void> {
-    return this.step.c.sleep(ms, this.signal);
+  /** Sleeps on the injected clock; a sleep that reaches the step's deadline ends in a timeout on that clock. */
+  private async sleep(ms: number): Promise<void> {
+    const left = this.step.stepDeadline - this.step.c.now();
+    if (ms < left) return this.step.c.sleep(ms, this.signal);
+    await this.step.c.sleep(Math.max(0, left), this.signal);
+    throw new StopSignal('timed-out', `timed out after ${formatMs(this.step.s.timeoutMs)}`);
   }
+}
+
+/** How a followed run is known to be ours or equivalent. */
+interface RunIdentity {
+  /** The identity proof's line. */
+  detail: string;
+  /** This step started it (so it may cancel it); false for attached, waited-for or equivalent adopted runs. */
+  ours: boolean;
+  /** Adopted after the trigger's answer was lost: its run-id handle is marked `adopted:`. */
+  adopted?: boolean;
+}
+
+/** Marks a run-id handle whose run was adopted after a lost trigger answer (mode: wait reads it). */
+export const ADOPTED_PREFIX = 'adopted:';
+
+/** `missing proof: end (no end seen on the platform)`, naming each proof that does not hold. */
+function missingLine(evidence: Evidence, missing: readonly ProofName[]): string {
+  const parts = missing.map((name) => `${name} (${evidence[name]?.detail ?? 'not shown'})`);
+  return `missing proof${parts.length > 1 ? 's' : ''}: ${parts.join('; ')}`;
 }
 
 /** Longest wait for other targets' reads to join a batch. */
@@ -1081,13 +1354,20 @@ export function formatMs(ms: number): string {
 }
 
 /**
- * The GitHub post step: cancels the runs the main step left unfinished (it was killed before it could),
- * from the state it saved. Does nothing when the main step ended normally.
+ * The GitHub post step: settles what the main step left unsettled (it was killed before it could), from the
+ * state it saved: retries cancels the platform had not confirmed and reports the run's final state; looks for
+ * the run of a trigger that was in flight and cancels it where the platform can prove it is ours. Does nothing
+ * when the main step ended normally. Resolves to the number of cancels the platform accepted.
  */
-export async function cancelSavedRuns(settings: Settings, host: Host, options: Pick<EngineOptions, 'loadProvider' | 'http'>): Promise<number> {
-  const saved = parseSavedRuns(host.getState(STATE_RUNS)).filter((r) => !r.done);
+export async function cancelSavedRuns(
+  settings: Settings,
+  host: Host,
+  options: Pick<EngineOptions, 'loadProvider' | 'http' | 'clock'> & { findWindowMs?: number; settleWindowMs?: number },
+): Promise<number> {
+  const saved = pendingSavedRuns(host.getState(STATE_RUNS));
   if (saved.length === 0) return 0;
   host.setSecret(settings.apiKey);
+  const clock = options.clock ?? systemClock;
   const module = await options.loadProvider(settings.platform);
   const http = new HttpClient({
     baseUrl: settings.baseUrl,
@@ -1095,48 +1375,94 @@ export async function cancelSavedRuns(settings: Settings, host: Host, options: P
     proxy: host.proxy,
     secrets: [settings.apiKey],
     log: (m) => host.debug(m),
+    notice: (m) => host.info(m),
     requestTimeoutMs: 10_000,
     retry: { maxAttempts: 3 },
     ...options.http,
   });
+  const invocation = host.getState(STATE_INVOCATION) || host.ciContext.invocation;
   const provider = module.create({
     http,
     settings,
-    ciContext: host.ciContext,
-    clock: systemClock,
+    ciContext: invocation ? { ...host.ciContext, invocation } : host.ciContext,
+    clock,
     signal: host.signal,
     log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
   }) as AnyProvider;
   let cancelled = 0;
+  const schedule = () => new PollSchedule({ maxDelayMs: 2000, firstDelayMs: 300 });
+  /** Reads the run until it ends or the window closes; one line for the report. */
+  const finalState = async (target: ResolvedTarget, handle: RunHandle): Promise<string> => {
+    const until = clock.now() + (options.settleWindowMs ?? 15_000);
+    const gaps = schedule();
+    let last: Observation;
+    for (;;) {
+      last = await provider.observe(target, handle);
+      if (isTerminal(last.state) || clock.now() >= until) break;
+      await clock.sleep(Math.min(gaps.next(), Math.max(0, until - clock.now())), host.signal);
+    }
+    return isTerminal(last.state) ? `run ${handle.runId} ended ${describe(last)}` : `run ${handle.runId} is still ${describe(last)}; it may keep going on the server`;
+  };
   try {
     for (const run of saved) {
       const spec = settings.targets[run.index];
       if (!spec) continue;
-      if (!provider.cancel || !provider.handleFor) {
-        host.warning(`${spec.label}: the main step ended before run ${run.runId} did; ${settings.platform} offers no way to cancel it, so it keeps going on the server`);
-        continue;
-      }
       try {
         const target = await provider.resolve(spec);
-        const report = await provider.cancel(target, await provider.handleFor(target, run.runId));
-        host.info(`${spec.label}: ${report.note}`);
+        let handle: RunHandle | undefined;
+        let ours = true;
+        if (run.runId !== undefined) {
+          if (!provider.handleFor) throw new Error(`${settings.platform} cannot read run ${run.runId} by its id`);
+          handle = await provider.handleFor(target, run.runId);
+        } else if (run.trigger) {
+          // The main step was stopped while its trigger was in flight: look for the run it may have started.
+          const baseline = decodeBaseline(run.trigger.baseline);
+          const until = clock.now() + (options.findWindowMs ?? 20_000);
+          const gaps = schedule();
+          for (;;) {
+            const found = await provider.find(target, baseline);
+            if (found.kind === 'found') {
+              handle = found.handle;
+              // Only a run that carries our own marker is proven ours; an equivalent run may be someone else's.
+              ours = provider.adoption === 'own-marker' && !found.others?.length;
+              host.info(
+                `${spec.label}: the main step was stopped while its trigger (sent ${run.trigger.sentAt}) was in flight; found run ${handle.runId}` +
+                  (found.identity ? ` (${found.identity})` : ''),
+              );
+              break;
+            }
+            if (clock.now() >= until) break;
+            await clock.sleep(Math.min(gaps.next(), Math.max(0, until - clock.now())), host.signal);
+          }
+          if (!handle) {
+            host.warning(
+              `${spec.label}: the main step was stopped while its trigger (sent ${run.trigger.sentAt}) was in flight, and no run it started was found; check ${settings.platform} for a run that started then`,
+            );
+            continue;
+          }
+        }
+        if (!handle) continue;
+        const found = handle;
+        const stateLine = () => finalState(target, found).catch((e: unknown) => `the state of run ${found.runId} could not be read: ${errorText(e)}`);
+        if (!ours) {
+          host.warning(`${spec.label}: run ${found.runId} cannot be proven to be this step's own, so it is not cancelled; ${await stateLine()}`);
+          continue;
+        }
+        if (!provider.cancel) {
+          host.warning(`${spec.label}: the main step ended before run ${found.runId} did; ${settings.platform} offers no way to cancel it, so it keeps going on the server`);
+          continue;
+        }
+        const report = await provider.cancel(target, found);
+        const retry = run.cancel === 'unconfirmed' ? " (the main step's cancel was not confirmed: sent again)" : '';
+        host.info(`${spec.label}: ${report.note}${retry}`);
         if (report.accepted) cancelled++;
+        host.info(`${spec.label}: ${await stateLine()}`);
       } catch (error) {
-        host.warning(`${spec.label}: could not cancel run ${run.runId}: ${errorText(error)}`);
+        host.warning(`${spec.label}: could not settle ${run.runId !== undefined ? `run ${run.runId}` : 'the trigger in flight'}: ${errorText(error)}`);
       }
     }
   } finally {
     await http.close();
   }
   return cancelled;
-}
-
-function parseSavedRuns(text: string): SavedRun[] {
-  if (!text) return [];
-  try {
-    const value: unknown = JSON.parse(text);
-    return Array.isArray(value) ? (value as SavedRun[]).filter((r) => typeof r?.runId === 'string' && typeof r?.index === 'number') : [];
-  } catch {
-    return [];
-  }
 }

@@ -19,6 +19,7 @@ export type OutputName =
   | 'finished-at'
   | 'duration-seconds'
   | 'result'
+  | 'result-file'
   | 'log-file';
 
 export const OUTPUT_NAMES: readonly OutputName[] = [
@@ -29,6 +30,7 @@ export const OUTPUT_NAMES: readonly OutputName[] = [
   'finished-at',
   'duration-seconds',
   'result',
+  'result-file',
   'log-file',
 ];
 

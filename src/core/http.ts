@@ -50,6 +50,11 @@ export interface HttpClientOptions {
   random?: () => number;
   /** Debug lines. */
   log?: (message: string) => void;
+  /**
+   * Lines for the normal log: every resend of a request that changes something (a POST, a DELETE) is
+   * reported there, not only in debug output (product spec: one step, one load).
+   */
+  notice?: (message: string) => void;
   /** Masked (***) in every error message, raw, URI-encoded and base64. */
   secrets?: string[];
 }
@@ -706,9 +711,9 @@ export class HttpClient {
         if (deadline !== undefined && now + wait > deadline) throw this.toError(call, failure, attempts, mayHaveApplied);
       }
       wait = Math.max(0, Math.round(wait));
-      this.options.log?.(
-        `${call.method} ${call.path} ${failure.brief}, retry ${attempts + 1}/${this.maxAttempts} in ${seconds(Math.round(wait / 100) * 100)}`,
-      );
+      const retryLine = `${call.method} ${call.path} ${failure.brief}, retry ${attempts + 1}/${this.maxAttempts} in ${seconds(Math.round(wait / 100) * 100)}`;
+      if (call.method === 'GET' || !this.options.notice) this.options.log?.(retryLine);
+      else this.options.notice(`resending: ${retryLine}${mayHaveApplied ? ' (the earlier attempt may have been applied)' : ' (the earlier attempt was not applied)'}`);
       try {
         await this.clock.sleep(wait, call.signal);
       } catch {

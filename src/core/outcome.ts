@@ -65,6 +65,48 @@ export interface FailedTask {
   logLineCount?: number;
 }
 
+/**
+ * One proof behind a verdict: whether it holds, and one line saying what was seen (or what is missing).
+ * A target is green only when every proof that applies to it holds (product spec: verdicts from evidence).
+ */
+export interface Proof {
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * The evidence of one target's verdict, recorded in `result`, JSON, JUnit and one summary line.
+ * - identity: how we know the run followed is ours or equivalent (id in the trigger answer, a new run not in
+ *   the baseline, our idempotency key or metadata, an adopted run after a lost trigger answer, a run id given);
+ * - success: an explicit success word from the provider's status table;
+ * - end: an end time, or the platform's equivalent;
+ * - members: composite runs only (process maps, runs with task runs): at least one member of this run seen,
+ *   every member of this run ended, none failed, and the platform's own failure counters agree;
+ * - history: check mode only: every page needed was read, or the documented order was kept by the server.
+ */
+export interface Evidence {
+  identity?: Proof;
+  success?: Proof;
+  end?: Proof;
+  members?: Proof;
+  history?: Proof;
+}
+
+export const PROOF_NAMES = ['identity', 'success', 'end', 'members', 'history'] as const;
+export type ProofName = (typeof PROOF_NAMES)[number];
+
+/** Names of the proofs that are required but missing or failing, in a fixed order. */
+export function missingProofs(evidence: Evidence, required: readonly ProofName[]): ProofName[] {
+  return PROOF_NAMES.filter((name) => required.includes(name) && evidence[name]?.ok !== true);
+}
+
+/** One line, e.g. `identity ✓ id in the trigger answer; success ✓ Finished; end ✗ no end time seen`. */
+export function evidenceLine(evidence: Evidence): string {
+  return PROOF_NAMES.filter((name) => evidence[name] !== undefined)
+    .map((name) => `${name} ${evidence[name]!.ok ? '✓' : '✗'} ${evidence[name]!.detail}`)
+    .join('; ');
+}
+
 /** Outcome of a cancel attempt of the remote run. */
 export interface CancelReport {
   requested: boolean;
@@ -95,6 +137,8 @@ export interface TargetResult {
   cancel?: CancelReport;
   /** Extra facts worth showing (e.g. other runs that started in the same window). */
   notes?: string[];
+  /** The proofs behind the status (every green target has all that apply to it). */
+  evidence?: Evidence;
 }
 
 /** Exit codes of the CLI; the other front ends map them to their own pass/fail. */

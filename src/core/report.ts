@@ -5,7 +5,7 @@
  * Everything in a TargetResult apart from the status may come from the server, so every such string goes
  * through a sanitizer of untrusted.ts matching where it lands (table cell, code block, HTML, XML, log line).
  */
-import { overallStatus, type FailedTask, type StepStatus, type TargetResult } from './outcome.js';
+import { evidenceLine, overallStatus, type FailedTask, type StepStatus, type TargetResult } from './outcome.js';
 import type { CiContext } from './settings.js';
 import { flatten, markdownCell, markdownCodeBlock, neutralize, neutralizeLine, xmlEscape } from './untrusted.js';
 
@@ -88,6 +88,11 @@ export function renderSummaryMarkdown(results: readonly TargetResult[], ctx: Rep
     if (r.message !== undefined && flatten(r.message) !== '') {
       out.push(`**${markdownCell(r.target)}**: ${markdownCell(r.message)}`, '');
     }
+  }
+
+  // The proofs behind each verdict: a release manager sees why a green is green.
+  for (const r of results) {
+    if (r.evidence !== undefined) out.push(`🔎 **${markdownCell(r.target)}** evidence: ${markdownCell(evidenceLine(r.evidence))}`, '');
   }
 
   for (const r of results) {
@@ -221,6 +226,9 @@ export function renderTextSummary(results: readonly TargetResult[]): string[] {
 
   const lines = [format(table[0]!), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format)];
   for (const r of results) {
+    if (r.evidence !== undefined) lines.push(`evidence ${flatten(r.target)}: ${flatten(evidenceLine(r.evidence))}`);
+  }
+  for (const r of results) {
     if (PASSING.has(r.status)) continue;
     const message = r.message !== undefined && flatten(r.message) !== '' ? flatten(r.message) : r.status;
     lines.push(`✗ ${flatten(r.target)}: ${message}`);
@@ -265,8 +273,58 @@ function padVisible(text: string, width: number): string {
  * escaping keeps it on one line. Undefined values are left out, as JSON.stringify does.
  */
 export function resultJson(results: readonly TargetResult[]): string {
-  return JSON.stringify(
-    results.map((r) => ({
+  return JSON.stringify(resultObjects(results));
+}
+
+/** Largest `result` output, in characters: within Azure's environment-variable limits and GitHub's 1 MB per job. */
+export const RESULT_OUTPUT_MAX_CHARS = 32_000;
+
+/**
+ * The `result` output within `maxChars`: the full JSON when it fits; otherwise each target keeps its status,
+ * ids, evidence and the names of its failed tasks, with shorter excerpts and messages, step by step, until it
+ * fits, and says `"truncated": true` (the full JSON is the `result-file`). Always valid JSON, one object per
+ * target, in target order.
+ */
+export function cappedResultJson(results: readonly TargetResult[], maxChars = RESULT_OUTPUT_MAX_CHARS): string {
+  const full = resultObjects(results);
+  const whole = JSON.stringify(full);
+  if (whole.length <= maxChars) return whole;
+  const cut = (text: string | undefined, n: number) => (text === undefined || text.length <= n ? text : `${text.slice(0, n - 1)}…`);
+  type Obj = ReturnType<typeof resultObjects>[number];
+  const steps: Array<(o: Obj) => Record<string, unknown>> = [
+    (o) => ({ ...o, truncated: true, failedTasks: o.failedTasks.map((t) => ({ ...t, logExcerpt: cut(t.logExcerpt.split('\n').slice(-5).join('\n'), 1000) })) }),
+    (o) => ({
+      ...o,
+      truncated: true,
+      message: cut(o.message, 300),
+      failedTasks: o.failedTasks.slice(0, 20).map((t) => ({ name: cut(t.name, 200), type: t.type, id: t.id, status: t.status, logExcerpt: cut(t.logExcerpt.split('\n').slice(-1).join(''), 200) })),
+      failedTaskCount: o.failedTasks.length,
+    }),
+    (o) => ({
+      target: cut(o.target, 200),
+      runId: cut(o.runId, 200),
+      status: o.status,
+      rawStatus: cut(o.rawStatus, 50),
+      truncated: true,
+      message: cut(o.message, 200),
+      evidence: o.evidence && Object.fromEntries(Object.entries(o.evidence).map(([k, p]) => [k, { ok: p?.ok, detail: cut(p?.detail, 120) }])),
+      failedTasks: o.failedTasks.slice(0, 5).map((t) => ({ name: cut(t.name, 100), status: t.status })),
+      failedTaskCount: o.failedTasks.length,
+    }),
+    (o) => ({ target: cut(o.target, 100), runId: cut(o.runId, 100), status: o.status, truncated: true, failedTaskCount: o.failedTasks.length }),
+    // Gates read `.*.target` and `.*.status`: those stay as long as anything fits.
+    (o) => ({ target: cut(o.target, 60), status: o.status, truncated: true }),
+  ];
+  for (const step of steps) {
+    const text = JSON.stringify(full.map(step));
+    if (text.length <= maxChars) return text;
+  }
+  // So many targets that even their statuses do not fit: the file has them.
+  return JSON.stringify([{ status: overallStatus(results), truncated: true, targets: results.length }]);
+}
+
+function resultObjects(results: readonly TargetResult[]) {
+  return results.map((r) => ({
       target: r.target,
       runId: r.runId,
       status: r.status,
@@ -283,8 +341,8 @@ export function resultJson(results: readonly TargetResult[]): string {
       })),
       logFile: r.logFile,
       message: r.message,
-    })),
-  );
+      evidence: r.evidence,
+    }));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -349,6 +407,7 @@ function targetCase(r: TargetResult, platform: string): TestCase {
   const out = [`Run id: ${r.runId !== undefined ? flatten(r.runId) : '(none)'}`, `Status: ${r.status}${r.rawStatus ? ` (${flatten(r.rawStatus)})` : ''}`];
   if (r.startedAt) out.push(`Started: ${flatten(r.startedAt)}`);
   if (r.finishedAt) out.push(`Finished: ${flatten(r.finishedAt)}`);
+  if (r.evidence) out.push(`Evidence: ${flatten(evidenceLine(r.evidence))}`);
   if (r.logFile) out.push(`Log file: ${flatten(r.logFile)}`);
   xml.push(`  <system-out>${xmlEscape(out.join('\n'))}</system-out>`, '</testcase>');
   return { xml, failed, seconds: duration, countsTime: true };

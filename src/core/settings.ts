@@ -130,6 +130,11 @@ export interface CiContext {
    */
   step?: string;
   repository?: string;
+  /**
+   * A random id of this invocation of the step, set by the engine and kept in the saved state, so a GitHub
+   * post step sees the same one (e.g. for the default Planasonix idempotency key when the CI names no step).
+   */
+  invocation?: string;
 }
 
 /** Proxy settings handed to the HTTP client (GitHub: environment; Azure: the agent's configuration). */

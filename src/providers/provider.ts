@@ -9,7 +9,7 @@
 import type { Clock } from '../core/clock.js';
 import type { HttpClient } from '../core/http.js';
 import type { LogSink } from '../core/logs.js';
-import type { CancelReport, FailedTask, RunState, StatusTable } from '../core/outcome.js';
+import type { CancelReport, FailedTask, Proof, RunState, StatusTable } from '../core/outcome.js';
 import type { CiContext, Platform, Settings, TargetSpec } from '../core/settings.js';
 
 export interface ProviderLog {
@@ -32,6 +32,11 @@ export interface ResolvedTarget {
   spec: TargetSpec;
   /** Human label (the spec's label, possibly with the resolved name). */
   label: string;
+  /**
+   * A run of this target is made of members (a process map's tasks, a pipeline's task runs): the engine then
+   * requires the `members` proof on the observation before it counts the run green.
+   */
+  composite?: boolean;
 }
 
 /** Identifies one run on the platform. */
@@ -49,6 +54,24 @@ export interface Observation {
   durationSeconds?: number;
   /** e.g. "backfill 40%", "3 of 5 tasks done": shown on status changes, never used as a status. */
   progress?: string;
+  /**
+   * What shows that the run ended: its end time as the platform gave it (e.g. `endTime 2026-03-15T08:31:02`),
+   * or the platform's equivalent. Undefined while no end is seen: the engine never counts such a run green.
+   */
+  end?: string;
+  /**
+   * Composite runs only (targets with `composite`): ok only when at least one member of this run was seen,
+   * every member that belongs to this run (bounded in time by the run's own start and end) ended, none
+   * failed, and the platform's own failure counters agree. The detail is one line, e.g.
+   * `5 of 5 member executions ended, none failed; map counters agree (failedTasks 0)`.
+   */
+  members?: Proof;
+  /**
+   * The platform does not show this run at all (e.g. its id is not in the task's history). A run that stays
+   * unseen for a short window (a wrong `run-id`, a run that vanished) fails the target instead of waiting
+   * until the timeout.
+   */
+  notFound?: boolean;
 }
 
 /** What the trigger request answered. */
@@ -62,6 +85,11 @@ export type FindResult<H extends RunHandle> =
   | {
       kind: 'found';
       handle: H;
+      /**
+       * How the provider knows this run is ours, when it is more than "not in the baseline" (e.g. "carries
+       * this step's idempotency key", "the run id the trigger answered"). Shown as the identity proof.
+       */
+      identity?: string;
       /**
        * Other runs that also started after the baseline (a schedule or another user). We cannot tell which
        * one the trigger caused, so the engine follows them all and passes only if every one succeeds.
@@ -90,6 +118,12 @@ export interface LatestRun<H extends RunHandle> {
   ageMs?: number;
   /** How the age was measured, when it is an estimate (shown with "too old"). */
   ageNote?: string;
+  /**
+   * The complete-history proof: every page needed was read (or the server kept a documented newest-first
+   * order), and how "latest" was picked (server order, ids documented as increasing, zoned timestamps).
+   * Never by re-sorting local-time text. Not ok → the check is not green.
+   */
+  history: Proof;
 }
 
 export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends RunHandle = RunHandle, B = unknown> {
@@ -103,6 +137,13 @@ export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends R
   readonly triggerSafety: 'idempotent' | 'look-before-resend';
   /** Note on the clock of the times this platform reports (e.g. "server local time, no offset"). */
   readonly timeNote?: string;
+  /**
+   * After a lost trigger answer, which runs may be adopted (product spec: lost trigger answers):
+   * `equivalent`: the trigger carries nothing but the environment, so any run of the target that started
+   * after the baseline is an equivalent load (TDP, Qarion); `own-marker`: only a run carrying this step's
+   * idempotency key or metadata (Planasonix). The provider's `find` applies the rule; the engine reports it.
+   */
+  readonly adoption: 'equivalent' | 'own-marker';
 
   resolve(spec: TargetSpec): Promise<T>;
   /** The run currently in flight for the target, if any (for `if-running` and `mode: wait`). */
