@@ -50,8 +50,25 @@ export interface TdpOptions {
   rowOnlyWhenStarted: boolean;
   /** apis.md §1.10: new ids are LOWER than the seeded history ids by default (98231 on 03-14, 97210 on 03-15). */
   idMode: 'non-monotonic' | 'random' | 'monotonic';
-  /** apis.md §1.11: "newest first" per the doc, but its own example lists the running execution last. */
-  historyOrder: 'newest-first' | 'running-last' | 'shuffled';
+  /**
+   * apis.md §1.11, §5 #6: "newest first" per the doc (default), but its own example lists the running execution
+   * last, so the real order is unknown: running-last (the doc's example), shuffled, oldest-first, or by
+   * execution id descending (ids are not ordered by time, §1.10, so this is not newest first either).
+   */
+  historyOrder: 'newest-first' | 'running-last' | 'shuffled' | 'oldest-first' | 'id-descending';
+  /**
+   * apis.md §1.3, §5 #4: the maximum `limit` is unknown. A number: the history answers at most this many
+   * executions per page whatever `limit` asks (so a page shorter than `limit` is not the last one).
+   * Default undefined: `limit` is honoured as documented.
+   */
+  historyPageCap: number | undefined;
+  /**
+   * apis.md §1.5 #4 ("runs asynchronously"), §1.10 process map step 5: a map trigger answers 202 and moves
+   * `lastExecutionDate` at once, but its members are dispatched this many simulated ms later. Until then no
+   * member is queued, running or has a new execution, and the counters show the members' previous state.
+   * Default 0: members are dispatched with the trigger.
+   */
+  mapDispatchDelayMs: number;
   /** The dashboard (/executions) shows each task as it was this long ago (the doc's Finished vs Running mismatch). */
   dashboardLagMs: number;
   /** Adds dashboard entries with taskId null (apis.md §1.6: taskId int|null). */
@@ -82,6 +99,8 @@ export const DEFAULT_TDP_OPTIONS: TdpOptions = {
   rowOnlyWhenStarted: false,
   idMode: 'non-monotonic',
   historyOrder: 'newest-first',
+  historyPageCap: undefined,
+  mapDispatchDelayMs: 0,
   dashboardLagMs: 0,
   dashboardNullTaskIds: false,
   unknownExecLog: 404,
@@ -238,6 +257,8 @@ export interface MapRun {
   execution: Execution;
   /** Member executions, including those of later stages that only exist from their stage's start. */
   memberExecutions: Array<{ taskKey: string; execution: Execution }>;
+  /** When the members are dispatched (the run's start plus `mapDispatchDelayMs`). */
+  dispatchMs: number;
 }
 
 export interface MapRecord {
@@ -398,6 +419,19 @@ export class TdpWorld {
     task.executions.push(this.newExecution(task, envKey, 'foreign', createdMs, s));
   }
 
+  /**
+   * A member task (or any task) run on its own, outside any map run: by a user or a schedule, at `atMs`
+   * (absolute simulated ms; default now; may lie in the past, e.g. between two map runs). Its execution is a
+   * 'foreign' one: it belongs to no map run (apis.md §1.10 process map step 7, §4.1 process maps).
+   */
+  runStandalone(ws: string, taskType: string, taskId: number, s: Scenario, atMs?: number, env?: string): number {
+    const task = this.task(ws, taskType, taskId);
+    const envKey = this.envKeyOf(env ?? 'Production');
+    const execution = this.newExecution(task, envKey, 'foreign', atMs ?? this.clock.now(), s);
+    task.executions.push(execution);
+    return execution.executionId;
+  }
+
   // ----- truth for test assertions ----------------------------------------------------------------------
 
   executions(ws: string, taskType: string, taskId: number, env?: string): ExecutionTruth[] {
@@ -548,8 +582,10 @@ export class TdpWorld {
     const previous = map.runs.filter((r) => r.env === env).map((r) => r.execution);
     const runStart = Math.max(now, this.endOfActive(previous.filter((e) => phaseAt(e, now) !== 'ended')) ?? now);
     const memberExecutions: MapRun['memberExecutions'] = [];
-    let stageStart = runStart;
-    let runEnd: number | null = runStart;
+    // lastExecutionDate moves at runStart; the members are dispatched mapDispatchDelayMs later (apis.md §1.5 #4).
+    const dispatchMs = runStart + Math.max(0, this.options.mapDispatchDelayMs);
+    let stageStart = dispatchMs;
+    let runEnd: number | null = dispatchMs;
     let anyFailed = false;
     for (const stage of this.runnableStages(map, env)) {
       if (!Number.isFinite(stageStart)) {
@@ -586,7 +622,7 @@ export class TdpWorld {
       rowVisibleMs: now + this.options.rowDelayMs,
       log: { kind: 'lines', lines: [`Starting process map: ${map.name}`, anyFailed ? 'ERROR: One or more tasks failed.' : 'Process map finished.'] },
     };
-    const run: MapRun = { env, execution, memberExecutions };
+    const run: MapRun = { env, execution, memberExecutions, dispatchMs };
     map.runs.push(run);
     return run;
   }

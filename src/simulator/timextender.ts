@@ -458,7 +458,10 @@ export class TimextenderModule extends TdpWorld implements SimModule {
     const task = this.visibleTask(ctx, workspace, taskType, taskId, env);
     const rows = this.executionsOf(task, env, ctx.now).filter((e) => e.rowVisibleMs <= ctx.now);
     const ordered = this.orderHistory(rows, ctx.now);
-    res.json(200, ordered.slice(offset, offset + limit).map((e) => this.executionJson(e, ctx.now)));
+    // apis.md §5 #4: the maximum limit is unknown; with historyPageCap the server caps pages below `limit`.
+    const cap = this.options.historyPageCap;
+    const size = cap !== undefined && cap >= 1 ? Math.min(limit, cap) : limit;
+    res.json(200, ordered.slice(offset, offset + size).map((e) => this.executionJson(e, ctx.now)));
   }
 
   /** apis.md §1.11: "newest first" per the doc, yet its example lists the running execution last. */
@@ -475,6 +478,11 @@ export class TimextenderModule extends TdpWorld implements SimModule {
       case 'shuffled':
         // Stable across requests (so paging stays coherent), unrelated to time or id order.
         return [...rows].sort((a, b) => scramble(a.executionId) - scramble(b.executionId));
+      case 'oldest-first':
+        return [...rows].sort((a, b) => newestFirst(b, a));
+      case 'id-descending':
+        // Ids are not ordered by time (apis.md §1.10), so this is not newest first.
+        return [...rows].sort((a, b) => b.executionId - a.executionId);
     }
   }
 
@@ -637,7 +645,8 @@ export class TimextenderModule extends TdpWorld implements SimModule {
         continue;
       }
       const startedInRun = activeRun?.memberExecutions.some((m) => m.taskKey === key && m.execution.createdMs <= now);
-      if (activeRun && !startedInRun) {
+      // Before the members are dispatched (mapDispatchDelayMs) the counters still show their previous state.
+      if (activeRun && !startedInRun && now >= activeRun.dispatchMs) {
         counters.queuedTasks++;
         continue;
       }

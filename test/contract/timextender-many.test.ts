@@ -82,10 +82,12 @@ describe('20 tasks of one workspace followed together', () => {
     expect(cycles.length).toBeGreaterThanOrEqual(6);
     for (const cycle of cycles) expect(cycle.length).toBeLessThanOrEqual(Math.ceil(COUNT / PAGE));
     // Per task, the history is read for the baseline, the find, the confirmation of its end and (failed
-    // ones) the failure details: a few reads in all, not one per cycle.
+    // ones) the failure details: a few reads in all, not one per cycle. The baseline and the find read the
+    // whole history, and a short page is confirmed by one more (empty) page, since the server may cap pages
+    // (two looks of the find under load make 8).
     for (const t of tasks) {
       const reads = entries.filter((e) => e.method === 'GET' && e.path === historyPath(t.id)).length;
-      expect(reads).toBeLessThanOrEqual(5);
+      expect(reads).toBeLessThanOrEqual(8);
       expect(reads).toBeLessThan(cycles.length);
     }
   });

@@ -128,11 +128,14 @@ describe('correlation and safety', () => {
     expect(started).toHaveLength(1);
     expect(started[0]!.status).toBe('Finished');
     expect(triggerPosts(sim)).toBe(1);
-    expect(outcome.results[0]!.runId).toBe(String(started[0]!.executionId));
+    // The run-id handle names the adopted execution (and says it was adopted).
+    expect(outcome.results[0]!.runId).toContain(String(started[0]!.executionId));
     expect(host.text()).toMatch(/answer was lost/);
-    // Nothing proves the run is ours (a schedule could have started it instead): it ran fine, but not green.
-    expect(outcome.status).toBe('failed');
-    expect(outcome.results[0]!.message).toMatch(/ended Finished, but it cannot be proven to be the run this step started/);
+    // Lost-answer rule: a run of this task and environment started after the baseline is an equivalent load;
+    // it is adopted, said so plainly, and its outcome decides the step.
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.results[0]!.message).toMatch(/adopted/);
+    expect(outcome.results[0]!.evidence?.identity?.detail).toMatch(/adopted after the trigger's answer was lost/);
   });
 
   test('a trigger that never reached the server (connection reset before it was applied) is sent again once', async () => {

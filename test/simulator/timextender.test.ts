@@ -412,6 +412,40 @@ describe('execution history', () => {
     expect(await w.getJson<ExecutionJson[]>('/finance/tasks/Package/1005/executions')).toEqual(shuffled); // stable
   });
 
+  it('orders oldest first or by id descending when switched (apis.md §5 #6)', async () => {
+    const w = await start();
+    const newestFirst = await w.getJson<ExecutionJson[]>('/finance/tasks/Package/1005/executions');
+    expect(newestFirst.length).toBeGreaterThanOrEqual(3);
+    w.sim.tdp.options.historyOrder = 'oldest-first';
+    expect(ids(await w.getJson<ExecutionJson[]>('/finance/tasks/Package/1005/executions'))).toEqual([...ids(newestFirst)].reverse());
+    w.sim.tdp.options.historyOrder = 'id-descending';
+    expect(ids(await w.getJson<ExecutionJson[]>('/finance/tasks/Package/1005/executions'))).toEqual([...ids(newestFirst)].sort((a, b) => b - a));
+  });
+
+  it('caps history pages below the limit asked when switched (apis.md §5 #4); offsets still work', async () => {
+    const w = await start({ timextender: { historyPageCap: 2 } });
+    const all = ids(await (async () => {
+      w.sim.tdp.options.historyPageCap = undefined;
+      return w.getJson<ExecutionJson[]>('/finance/tasks/Package/1005/executions?limit=100');
+    })());
+    w.sim.tdp.options.historyPageCap = 2;
+    const page1 = await w.getJson<ExecutionJson[]>('/finance/tasks/Package/1005/executions?limit=100&offset=0');
+    const page2 = await w.getJson<ExecutionJson[]>('/finance/tasks/Package/1005/executions?limit=100&offset=2');
+    expect(page1).toHaveLength(2);
+    expect([...ids(page1), ...ids(page2)]).toEqual(all.slice(0, 2 + page2.length));
+    expect(await w.getJson<ExecutionJson[]>('/finance/tasks/Package/1005/executions?limit=1')).toHaveLength(1);
+  });
+
+  it('runs a member task standalone at a given time, outside any map run', async () => {
+    const w = await start();
+    const at = START_EPOCH_MS - 3_600_000;
+    const id = w.sim.tdp.runStandalone('finance', 'Package', 1005, { outcome: 'failure', durationMs: 1_000 }, at);
+    const truth = w.sim.tdp.executions('finance', 'Package', 1005).find((e) => e.executionId === id)!;
+    expect(truth).toMatchObject({ origin: 'foreign', status: 'Failed', startMs: at, endMs: at + 1_000 });
+    const rows = await w.getJson<ExecutionJson[]>('/finance/tasks/Package/1005/executions');
+    expect(rows.find((r) => r.executionId === id)).toMatchObject({ status: 'Failed', startTime: '2026-03-15T21:30:00' });
+  });
+
   it('allocates monotonic or random ids when switched', async () => {
     const w = await start({ timextender: { idMode: 'monotonic' } });
     await w.post('/finance/tasks/Package/1005/trigger');
@@ -514,6 +548,26 @@ describe('process maps', () => {
     expect((await w.post('/finance/process-maps/50/trigger')).status).toBe(202); // idle again
   });
 
+  it('moves lastExecutionDate at once but dispatches the members mapDispatchDelayMs later when switched', async () => {
+    const w = await start({ timextender: { mapDispatchDelayMs: 2_000 } });
+    const tdp = w.sim.tdp;
+    const map = async () => (await w.getJson<ProcessMapJson[]>('/finance/process-maps'))[0]!;
+    const before = await map();
+    expect((await w.post('/finance/process-maps/42/trigger')).status).toBe(202);
+    const atTrigger = await map();
+    expect(atTrigger.lastExecutionDate).toBe('2026-03-15T22:30:00');
+    expect(atTrigger.lastExecutionDate).not.toBe(before.lastExecutionDate);
+    // No member queued, running or with a new execution yet: the counters show the previous state.
+    expect(atTrigger).toMatchObject({ runningTasks: 0, queuedTasks: 0 });
+    expect(tdp.executions('finance', 'Package', 1005).filter((e) => e.origin === 'map')).toEqual([]);
+    await expectProblem(await w.post('/finance/process-maps/42/trigger'), 409); // the map run is on
+    w.sim.clock.advance(2_000);
+    const dispatched = tdp.executions('finance', 'Package', 1005).filter((e) => e.origin === 'map');
+    expect(dispatched).toHaveLength(1);
+    expect(dispatched[0]!.startMs).toBeGreaterThanOrEqual(START_EPOCH_MS + 2_000);
+    expect((await map()).runningTasks + (await map()).queuedTasks).toBeGreaterThan(0);
+  });
+
   it('offers an OrchestrationMap task standing for the map when switched', async () => {
     const w = await start({ timextender: { orchestrationMapTask: true } });
     const task = await w.getJson<TaskJson>('/finance/tasks/OrchestrationMap/42');
@@ -609,6 +663,23 @@ describe('timestamps', () => {
     const second = Date.UTC(2026, 9, 25, 1, 30); // 02:30 CET, an hour later
     expect(formatServerLocal(first, 'Europe/Berlin')).toBe('2026-10-25T02:30:00');
     expect(formatServerLocal(second, 'Europe/Berlin')).toBe('2026-10-25T02:30:00');
+  });
+
+  it('shows Europe/Copenhagen local times across the October fall-back (02:30 CEST before 02:10 CET)', async () => {
+    expect(formatServerLocal(Date.UTC(2026, 9, 25, 0, 30), 'Europe/Copenhagen')).toBe('2026-10-25T02:30:00'); // CEST
+    expect(formatServerLocal(Date.UTC(2026, 9, 25, 0, 59, 59), 'Europe/Copenhagen')).toBe('2026-10-25T02:59:59');
+    expect(formatServerLocal(Date.UTC(2026, 9, 25, 1, 0), 'Europe/Copenhagen')).toBe('2026-10-25T02:00:00'); // CET
+    expect(formatServerLocal(Date.UTC(2026, 9, 25, 1, 10), 'Europe/Copenhagen')).toBe('2026-10-25T02:10:00');
+    expect(formatServerLocal(Date.UTC(2026, 9, 24, 22, 0), 'Europe/Copenhagen')).toBe('2026-10-25T00:00:00');
+    const w = await start({ startEpochMs: Date.UTC(2026, 9, 25, 1, 30), timextender: { timeZone: 'Europe/Copenhagen' } });
+    w.sim.tdp.runStandalone('finance', 'Package', 42, { outcome: 'success', durationMs: 60_000 }, Date.UTC(2026, 9, 25, 0, 30));
+    w.sim.tdp.runStandalone('finance', 'Package', 42, { outcome: 'failure', durationMs: 60_000 }, Date.UTC(2026, 9, 25, 1, 10));
+    const rows = await w.getJson<ExecutionJson[]>('/finance/tasks/Package/42/executions');
+    // Newest first in real time, although the local text of the first reads earlier.
+    expect(rows.slice(0, 2).map((r) => [r.status, r.startTime])).toEqual([
+      ['Failed', '2026-10-25T02:10:00'],
+      ['Finished', '2026-10-25T02:30:00'],
+    ]);
   });
 
   it('writes dashboard durations as the doc does', () => {

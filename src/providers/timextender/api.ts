@@ -149,6 +149,19 @@ function arrayOf<T>(data: unknown, what: string, parse: (o: JsonObject) => T | u
   return out;
 }
 
+/** How many history pages are read at most for one task before the reading fails clearly. */
+export const MAX_HISTORY_PAGES = 50;
+
+/** A task's execution history as read page by page, in the server's order (first seen position kept). */
+export interface HistoryRead {
+  items: Execution[];
+  pages: number;
+  /** True when the end of the list was seen (an empty page, or one shorter than a page already seen full). */
+  complete: boolean;
+  /** One line: pages read, and why the reading stopped. */
+  note: string;
+}
+
 export class TimextenderApi {
   constructor(private readonly http: HttpClient) {}
 
@@ -262,6 +275,53 @@ export class TimextenderApi {
     const data = await this.getJson(`/${enc(workspace)}/tasks/${enc(taskType)}/${taskId}/executions`, { uat, ...page }, phase);
     return arrayOf(data, 'an execution list', parseExecution);
   }
+
+  /**
+   * Every page of a task's history that is needed (apis.md §1.9: "page until a page is shorter than `limit`").
+   * The maximum `limit` is unknown (§5 #4), so a server may cap pages below what we ask: a short page is the end
+   * only when it is empty, or shorter than a page already seen full (the largest page this server has given
+   * for any history); in doubt one more page is read. Offsets advance by the items received. A page that adds
+   * nothing new while full (a server ignoring `offset`) and reading past MAX_HISTORY_PAGES both end the
+   * reading as incomplete. `stop` ends it early (complete: false) once the caller has what it needs.
+   */
+  async allTaskExecutions(
+    workspace: string,
+    taskType: string,
+    taskId: number,
+    uat: string,
+    phase: Phase,
+    stop?: (page: Execution[]) => boolean,
+  ): Promise<HistoryRead> {
+    const seen = new Map<number, Execution>();
+    let offset = 0;
+    for (let pages = 1; pages <= MAX_HISTORY_PAGES; pages++) {
+      const page = await this.taskExecutions(workspace, taskType, taskId, uat, { limit: LIST_PAGE_SIZE, offset }, phase);
+      let added = 0;
+      for (const e of page) {
+        if (!seen.has(e.executionId)) added++;
+        // The latest read of an execution wins (its state may have moved on); a Map keeps its first position.
+        seen.set(e.executionId, e);
+      }
+      const items = [...seen.values()];
+      const fullBefore = this.largestHistoryPage;
+      this.largestHistoryPage = Math.max(this.largestHistoryPage, page.length);
+      if (page.length === 0) return { items, pages, complete: true, note: `${items.length} execution(s) on ${pages} page(s), read to an empty page` };
+      // Any page proves the server gives at least that many per page: a page shorter than one seen is the last.
+      if (page.length < LIST_PAGE_SIZE && page.length < fullBefore) {
+        return { items, pages, complete: true, note: `${items.length} execution(s) on ${pages} page(s), read to a short page` };
+      }
+      if (stop?.(page)) return { items, pages, complete: false, note: `${items.length} execution(s) on ${pages} page(s), stopped once found` };
+      if (added === 0) {
+        return { items, pages, complete: false, note: `page ${pages} repeated executions already read (the server may ignore offset); the history could not be read to its end` };
+      }
+      offset += page.length;
+    }
+    const items = [...seen.values()];
+    return { items, pages: MAX_HISTORY_PAGES, complete: false, note: `the history is longer than ${MAX_HISTORY_PAGES} pages (${items.length} executions read); it was not read to its end` };
+  }
+
+  /** The largest history page this server has answered (a page shorter than this is the last one). */
+  private largestHistoryPage = 0;
 
   /**
    * 10. GET …/executions/{execId}/log, streamed entry by entry (logs can hold hundreds of thousands of

@@ -9,7 +9,7 @@
 import { ApiError } from '../../core/http.js';
 import { editDistance } from '../../core/names.js';
 import type { LogSink } from '../../core/logs.js';
-import { isTerminal, normalizeStatus, type FailedTask, type RunState, type StatusTable } from '../../core/outcome.js';
+import { isTerminal, normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';
 import type { TargetSpec, TimextenderProcessMapSpec, TimextenderTaskSpec } from '../../core/settings.js';
 import type {
   FindResult,
@@ -23,7 +23,7 @@ import type {
   RunHandle,
   TriggerResult,
 } from '../provider.js';
-import { LIST_PAGE_SIZE, TimextenderApi, type Execution, type ExecutionSummary, type ProcessMap, type Task } from './api.js';
+import { LIST_PAGE_SIZE, TimextenderApi, type Execution, type ExecutionSummary, type HistoryRead, type ProcessMap, type Task } from './api.js';
 
 /**
  * TDP status words (apis.md §1.7). Only `Finished` is documented as success. A word we do not know (e.g.
@@ -40,9 +40,11 @@ export const TIMEXTENDER_STATUS: StatusTable = {
 /** Task types whose log endpoint always answers [] (doc). */
 const LOGLESS_TYPES = new Set(['Query', 'CompareQuery']);
 
-/** How much history to read per look; a run that fell off this page is looked for on the next pages. */
-const HISTORY_PAGE = 100;
-const MAX_HISTORY_PAGES = 5;
+/**
+ * The largest shift a clock change makes in server-local times (apis.md §1.11: "when clocks go back, local
+ * times repeat"). Two local times closer than this cannot be ordered across a change.
+ */
+const CLOCK_SHIFT_MS = 3_600_000;
 /** Safety stop for paging the dashboard (GET /{workspace}/executions) in one batched read. */
 const MAX_DASHBOARD_PAGES = 50;
 /**
@@ -68,6 +70,8 @@ interface MapMember {
   taskType: string;
   taskId: number;
   taskName: string;
+  /** The member's task shows `Disabled`: it never runs in a map run (apis.md §1.7). */
+  disabled?: boolean;
 }
 
 interface MapTarget extends ResolvedTarget {
@@ -101,6 +105,10 @@ type TdpHandle = TaskHandle | MapHandle;
 interface TaskBaseline {
   kind: 'task';
   ids: Set<number>;
+  /** The whole history was read (not cut short by the page bound). */
+  complete: boolean;
+  /** The latest start in it (server local time read as if UTC; compared with server times only). */
+  latestStartMs?: number;
 }
 
 interface MapBaseline {
@@ -138,6 +146,8 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
   readonly platform = 'timextender' as const;
   readonly statusTable = TIMEXTENDER_STATUS;
   readonly triggerSafety = 'look-before-resend' as const;
+  /** The trigger carries nothing but the environment: a run of the target started after the baseline is equivalent. */
+  readonly adoption = 'equivalent' as const;
   readonly timeNote = 'Times are the TimeXtender server’s local time (the API gives no offset).';
   private readonly api: TimextenderApi;
   /** Members of each map, read once per step. */
@@ -146,6 +156,8 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
   private readonly recentHistory = new Map<string, Execution[]>();
   /** What the history last said about each followed task execution, for reading the dashboard safely. */
   private readonly known = new Map<string, KnownRun>();
+  /** The baseline this step took of each map (to tell a map run of ours that has not dispatched its members yet). */
+  private readonly mapBaselines = new Map<string, MapBaseline>();
 
   constructor(private readonly deps: ProviderDeps) {
     this.api = new TimextenderApi(deps.http);
@@ -184,44 +196,53 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       map = chooseByName(maps, spec.ref, (m) => m.name, (m) => String(m.processMapId), 'process map', spec.workspace);
     }
     const label = /^\d+$/.test(spec.ref) ? `${spec.label} (${map.name})` : `${spec.label} (${map.processMapId})`;
-    return { spec, kind: 'process-map', workspace: spec.workspace, uat: spec.environment, processMapId: map.processMapId, name: map.name, label };
+    return { spec, kind: 'process-map', workspace: spec.workspace, uat: spec.environment, processMapId: map.processMapId, name: map.name, label, composite: true };
   }
 
   // --- task ------------------------------------------------------------------------------------
 
-  private readHistory(target: TaskTarget, phase: 'baseline' | 'find' | 'follow' | 'check', offset = 0): Promise<Execution[]> {
-    return this.api.taskExecutions(target.workspace, target.taskType, target.taskId, target.uat, { limit: HISTORY_PAGE, offset }, phase);
+  /** Every page of a task's history that is needed (the order is unreliable and pages may be capped). */
+  private readAll(
+    t: { workspace: string; uat: string; taskType: string; taskId: number },
+    phase: 'baseline' | 'find' | 'follow' | 'check',
+    stop?: (page: Execution[]) => boolean,
+  ): Promise<HistoryRead> {
+    return this.api.allTaskExecutions(t.workspace, t.taskType, t.taskId, t.uat, phase, stop);
   }
 
-  /** Finds an execution by id wherever it sits in the (unreliably ordered) history. */
+  /** Finds an execution by id wherever it sits in the (unreliably ordered, possibly capped) history. */
   private async executionById(target: TaskTarget, executionId: number): Promise<Execution | undefined> {
-    for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
-      const items = await this.readHistory(target, 'follow', page * HISTORY_PAGE);
-      const hit = items.find((e) => e.executionId === executionId);
-      if (hit) return hit;
-      if (items.length < HISTORY_PAGE) return undefined;
-    }
-    return undefined;
+    const read = await this.readAll(target, 'follow', (page) => page.some((e) => e.executionId === executionId));
+    return read.items.find((e) => e.executionId === executionId);
   }
 
   private taskObservation(e: Execution): Observation {
+    const state = executionState(e);
     return {
-      state: executionState(e),
+      state,
       rawStatus: e.status ?? '',
       startedAt: e.startTime ?? undefined,
       finishedAt: e.endTime ?? undefined,
       durationSeconds: e.durationSeconds ?? undefined,
+      // The end is shown only by an end time on an execution whose status is terminal (apis.md §1.10 step 8).
+      end: e.endTime !== null && isTerminal(state) ? `endTime ${e.endTime} (execution ${e.executionId})` : undefined,
     };
   }
 
   // --- process map -------------------------------------------------------------------------------
 
-  private async mapMembers(target: MapTarget, phase: 'baseline' | 'follow' = 'baseline'): Promise<MapMember[]> {
+  /** The members of the map (read once per step; `fresh` reads them again, e.g. to see which are disabled now). */
+  private async mapMembers(target: MapTarget, phase: 'baseline' | 'find' | 'follow' | 'check' = 'baseline', fresh = false): Promise<MapMember[]> {
     const key = `${target.workspace}/${target.processMapId}/${target.uat}`;
-    let members = this.members.get(key);
+    let members = fresh ? undefined : this.members.get(key);
     if (!members) {
       const tasks = await this.api.processMapTasks(target.workspace, target.processMapId, target.uat, phase);
-      members = tasks.map((t) => ({ taskType: t.taskType, taskId: t.taskId, taskName: t.taskName }));
+      members = tasks.map((t) => ({
+        taskType: t.taskType,
+        taskId: t.taskId,
+        taskName: t.taskName,
+        disabled: (t.status ?? '').trim().toLowerCase() === 'disabled',
+      }));
       this.members.set(key, members);
     }
     return members;
@@ -234,61 +255,20 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
     return map;
   }
 
-  private memberHistory(target: MapTarget, member: MapMember, phase: 'baseline' | 'follow' | 'check'): Promise<Execution[]> {
-    return this.api.taskExecutions(target.workspace, member.taskType, member.taskId, target.uat, { limit: HISTORY_PAGE, offset: 0 }, phase);
-  }
-
-  /** The member executions that belong to this map run. */
-  private async runExecutions(target: MapTarget, handle: MapHandle, phase: 'follow' | 'check'): Promise<Array<{ member: MapMember; execution: Execution }>> {
-    const out: Array<{ member: MapMember; execution: Execution }> = [];
-    for (const member of await this.mapMembers(target, 'follow')) {
-      const known = new Set(handle.knownIds?.[memberKey(member)] ?? []);
-      const sinceMs = localTimeMs(handle.since);
-      for (const execution of await this.memberHistory(target, member, phase)) {
-        const isNew = handle.knownIds
-          ? !known.has(execution.executionId)
-          : sinceMs !== undefined && (localTimeMs(execution.startTime) ?? -Infinity) >= sinceMs;
-        if (isNew) out.push({ member, execution });
-      }
-    }
+  /** Every member's history, all pages. */
+  private async memberReads(target: MapTarget, members: MapMember[], phase: 'baseline' | 'find' | 'follow' | 'check'): Promise<MemberRead[]> {
+    const out: MemberRead[] = [];
+    for (const member of members) out.push({ member, history: await this.readAll({ workspace: target.workspace, uat: target.uat, taskType: member.taskType, taskId: member.taskId }, phase) });
     return out;
   }
 
-  private mapObservation(map: ProcessMap, runs: Array<{ member: MapMember; execution: Execution }>): Observation {
-    const states = runs.map((r) => executionState(r.execution));
-    const busy = map.runningTasks + map.queuedTasks > 0 || states.some((s) => s === 'queued' || s === 'running' || s === 'unknown');
-    const ended = states.filter((s) => s === 'succeeded' || s === 'failed' || s === 'cancelled').length;
-    const progress = `${ended} task execution(s) ended, ${map.runningTasks} running, ${map.queuedTasks} queued`;
-    const starts = runs.map((r) => r.execution.startTime).filter((t): t is string => !!t).sort();
-    const ends = runs.map((r) => r.execution.endTime).filter((t): t is string => !!t).sort();
-    const startedAt = map.lastExecutionDate ?? starts[0];
-    let state: RunState;
-    let rawStatus: string;
-    if (busy) {
-      state = map.runningTasks > 0 || states.includes('running') ? 'running' : 'queued';
-      rawStatus = state === 'running' ? 'Running' : 'Queued';
-    } else if (states.some((s) => s === 'failed')) {
-      state = 'failed';
-      rawStatus = 'Failed';
-    } else if (states.some((s) => s === 'cancelled')) {
-      state = 'cancelled';
-      rawStatus = 'Cancelled';
-    } else {
-      // Ended with every member execution of this run Finished (members that did not run are not failures).
-      state = 'succeeded';
-      rawStatus = 'Finished';
-    }
-    const finishedAt = busy ? undefined : ends[ends.length - 1];
-    const startMs = localTimeMs(startedAt ?? null);
-    const endMs = localTimeMs(finishedAt ?? null);
-    return {
-      state,
-      rawStatus,
-      startedAt: startedAt ?? undefined,
-      finishedAt,
-      durationSeconds: startMs !== undefined && endMs !== undefined ? Math.max(0, Math.round((endMs - startMs) / 1000)) : undefined,
-      progress,
-    };
+  /** Reads the map, its members and their histories, and accounts for this map run's member executions. */
+  private async mapRun(target: MapTarget, handle: MapHandle, phase: 'follow' | 'check'): Promise<{ map: ProcessMap; account: RunAccount }> {
+    const map = await this.readMap(target, phase);
+    const members = await this.mapMembers(target, phase, true);
+    const reads = await this.memberReads(target, members, phase);
+    // With this step's baseline, every member execution since it belongs to the runs followed (see find).
+    return { map, account: accountMapRun(reads, handle.knownIds ? null : handle.since, handle.knownIds) };
   }
 
   private mapHandle(target: MapTarget, since: string | null, knownIds?: Record<string, number[]>): MapHandle {
@@ -301,37 +281,65 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
     if (target.kind === 'task') {
       const task = await this.api.getTask(target.workspace, target.taskType, target.taskId, target.uat, 'baseline');
       if (!isRunningWord(task.status)) return undefined;
-      const running = (await this.readHistory(target, 'baseline')).find((e) => e.endTime === null && isRunningWord(e.status));
+      const isActive = (e: Execution) => e.endTime === null && isRunningWord(e.status);
+      const running = (await this.readAll(target, 'baseline', (page) => page.some(isActive))).items.find(isActive);
       return {
         description: `task status ${task.status}${running ? `, execution ${running.executionId}` : ''}`,
         handle: running ? { kind: 'task', runId: String(running.executionId), executionId: running.executionId } : undefined,
       };
     }
     const map = await this.readMap(target, 'baseline');
-    if (map.runningTasks + map.queuedTasks === 0) return undefined;
-    return {
-      description: `${map.runningTasks} task(s) running, ${map.queuedTasks} queued since ${map.lastExecutionDate ?? 'an unknown time'}`,
-      handle: this.mapHandle(target, map.lastExecutionDate),
-    };
+    if (map.runningTasks + map.queuedTasks > 0) {
+      // Busy. But a handle (what if-running: attach and mode wait follow) only when a member execution of the
+      // map's last run is itself in flight: running counters may come from a standalone run of a member, and
+      // attaching then would judge the map's last run, which may have ended long ago.
+      const reads = await this.memberReads(target, await this.mapMembers(target, 'baseline'), 'baseline');
+      const account = accountMapRun(reads, map.lastExecutionDate, undefined);
+      const ownInFlight = account.runs.some((r) => !hasEnded(r.execution));
+      return {
+        description:
+          `${map.runningTasks} task(s) running, ${map.queuedTasks} queued since ${map.lastExecutionDate ?? 'an unknown time'}` +
+          (ownInFlight ? '' : ' (no member execution of the last map run is in flight: a standalone run of a member, or members not dispatched yet)'),
+        handle: ownInFlight ? this.mapHandle(target, map.lastExecutionDate) : undefined,
+      };
+    }
+    // A map run this step may have started (its trigger's answer lost) moves lastExecutionDate at once but may
+    // dispatch its members a moment later (apis.md §1.5 #4): until a member shows up it is in flight, not idle.
+    const baseline = this.mapBaselines.get(mapKeyOf(target));
+    if (baseline && map.lastExecutionDate !== baseline.lastExecutionDate) {
+      const reads = await this.memberReads(target, await this.mapMembers(target, 'baseline'), 'baseline');
+      const account = accountMapRun(reads, map.lastExecutionDate, baseline.knownIds);
+      if (account.runs.length === 0) {
+        return {
+          description: `the process map's last execution date moved to ${map.lastExecutionDate ?? 'empty'} but no member has been dispatched yet`,
+          handle: this.mapHandle(target, map.lastExecutionDate, baseline.knownIds),
+        };
+      }
+    }
+    return undefined;
   }
 
   async baseline(target: TdpTarget): Promise<TdpBaseline> {
     if (target.kind === 'task') {
-      const ids = new Set<number>();
-      for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
-        const items = await this.readHistory(target, 'baseline', page * HISTORY_PAGE);
-        if (page === 0) this.recentHistory.set(taskKeyOf(target), items);
-        items.forEach((e) => ids.add(e.executionId));
-        if (items.length < HISTORY_PAGE) break;
-      }
-      return { kind: 'task', ids };
+      const read = await this.readAll(target, 'baseline');
+      this.recentHistory.set(taskKeyOf(target), read.items);
+      const starts = read.items.map((e) => localTimeMs(e.startTime)).filter((ms): ms is number => ms !== undefined);
+      if (!read.complete) this.deps.log.debug(`${target.label}: baseline history: ${read.note}`);
+      return {
+        kind: 'task',
+        ids: new Set(read.items.map((e) => e.executionId)),
+        complete: read.complete,
+        latestStartMs: starts.length > 0 ? Math.max(...starts) : undefined,
+      };
     }
     const map = await this.readMap(target, 'baseline');
     const knownIds: Record<string, number[]> = {};
-    for (const member of await this.mapMembers(target)) {
-      knownIds[memberKey(member)] = (await this.memberHistory(target, member, 'baseline')).map((e) => e.executionId);
+    for (const read of await this.memberReads(target, await this.mapMembers(target), 'baseline')) {
+      knownIds[memberKey(read.member)] = read.history.items.map((e) => e.executionId);
     }
-    return { kind: 'process-map', lastExecutionDate: map.lastExecutionDate, knownIds };
+    const baseline: MapBaseline = { kind: 'process-map', lastExecutionDate: map.lastExecutionDate, knownIds };
+    this.mapBaselines.set(mapKeyOf(target), baseline);
+    return baseline;
   }
 
   async trigger(target: TdpTarget): Promise<TriggerResult<TdpHandle>> {
@@ -350,13 +358,22 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
 
   async find(target: TdpTarget, baseline: TdpBaseline): Promise<FindResult<TdpHandle>> {
     if (target.kind === 'task' && baseline.kind === 'task') {
-      const fresh = (await this.readHistory(target, 'find')).filter((e) => !baseline.ids.has(e.executionId));
+      // Every page: with an oldest-first order or capped pages the new execution is not on page 1.
+      const read = await this.readAll(target, 'find');
+      const fresh = read.items.filter((e) => {
+        if (baseline.ids.has(e.executionId)) return false;
+        // A baseline cut short by the page bound may have missed old executions: only a start no earlier
+        // than the baseline's latest one (less a clock change) is then new.
+        if (baseline.complete || baseline.latestStartMs === undefined) return true;
+        const start = localTimeMs(e.startTime);
+        return start === undefined || start >= baseline.latestStartMs - CLOCK_SHIFT_MS;
+      });
       if (fresh.length > 0) {
         // Earliest start first: the trigger's own run is the likeliest first newcomer; the rest are reported.
-        fresh.sort((a, b) => (a.startTime ?? '').localeCompare(b.startTime ?? '') || a.executionId - b.executionId);
+        fresh.sort((a, b) => (localTimeMs(a.startTime) ?? Infinity) - (localTimeMs(b.startTime) ?? Infinity) || a.executionId - b.executionId);
         for (const e of fresh) this.remember(target, e);
         const [first, ...rest] = fresh.map((e): TaskHandle => ({ kind: 'task', runId: String(e.executionId), executionId: e.executionId }));
-        return { kind: 'found', handle: first!, others: rest };
+        return { kind: 'found', handle: first!, others: rest, identity: 'an execution of this task and environment whose id was not in the history read just before the trigger' };
       }
       const task = await this.api.getTask(target.workspace, target.taskType, target.taskId, target.uat, 'find');
       return isRunningWord(task.status)
@@ -365,8 +382,35 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
     }
     if (target.kind === 'process-map' && baseline.kind === 'process-map') {
       const map = await this.readMap(target, 'find');
-      const started = map.lastExecutionDate !== baseline.lastExecutionDate || map.runningTasks + map.queuedTasks > 0;
-      if (started) return { kind: 'found', handle: this.mapHandle(target, map.lastExecutionDate, baseline.knownIds) };
+      const moved = map.lastExecutionDate !== baseline.lastExecutionDate;
+      if (moved) {
+        // A moved lastExecutionDate alone is not a start (defect: the server moves it at once and dispatches
+        // the members a moment later). The run has started when a member execution of it is listed. Every
+        // member execution not in the baseline counts, whatever lastExecutionDate says now: it may already
+        // have moved on to a later run (a colleague's, queued behind ours), and ours must not be dropped.
+        const reads = await this.memberReads(target, await this.mapMembers(target, 'find'), 'find');
+        const account = accountMapRun(reads, null, baseline.knownIds);
+        if (account.runs.length > 0) {
+          // Named by the earliest start among them: the run this step's trigger started, not a later one.
+          const starts = account.runs.map((r) => r.execution.startTime).filter((t): t is string => !!t);
+          const earliest = starts.reduce<string | undefined>((a, b) => ((localTimeMs(b) ?? Infinity) < (localTimeMs(a ?? null) ?? Infinity) ? b : a), undefined);
+          return {
+            kind: 'found',
+            handle: this.mapHandle(target, earliest ?? map.lastExecutionDate, baseline.knownIds),
+            identity:
+              `the process map's last execution date moved from ${baseline.lastExecutionDate ?? 'empty'} to ${map.lastExecutionDate ?? 'empty'} ` +
+              `and ${account.runs.length} member execution(s) not in the baseline started since`,
+          };
+        }
+        return {
+          kind: 'pending',
+          accepted: true,
+          reason: `the process map's last execution date moved to ${map.lastExecutionDate ?? 'empty'}, but no member execution of this run is listed yet`,
+        };
+      }
+      if (map.runningTasks + map.queuedTasks > 0) {
+        return { kind: 'pending', accepted: true, reason: `the process map shows ${map.runningTasks} running and ${map.queuedTasks} queued task(s), but its last execution date is still ${map.lastExecutionDate ?? 'empty'}` };
+      }
       return { kind: 'pending', reason: `the process map's last execution date is still ${map.lastExecutionDate ?? 'empty'}` };
     }
     throw new Error('baseline does not match the target');
@@ -376,13 +420,13 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
     if (target.kind === 'task' && handle.kind === 'task') {
       const execution = await this.executionById(target, handle.executionId);
       if (!execution) {
-        return { state: 'unknown', rawStatus: '', progress: `execution ${handle.executionId} is not in the task's recent history` };
+        return { state: 'unknown', rawStatus: '', progress: `execution ${handle.executionId} is not in the task's history`, notFound: true };
       }
       return this.remember(target, execution).observation;
     }
     if (target.kind === 'process-map' && handle.kind === 'process-map') {
-      const map = await this.readMap(target, 'follow');
-      return this.mapObservation(map, await this.runExecutions(target, handle, 'follow'));
+      const { map, account } = await this.mapRun(target, handle, 'follow');
+      return mapObservation(map, account, 'follow');
     }
     throw new Error('handle does not match the target');
   }
@@ -492,7 +536,7 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       return [await this.describeExecution(target.workspace, { taskType: target.taskType, taskId: target.taskId, taskName: target.taskName }, execution, sink, options)];
     }
     if (target.kind === 'process-map' && handle.kind === 'process-map') {
-      const runs = await this.runExecutions(target, handle, 'follow');
+      const runs = (await this.mapRun(target, handle, 'follow')).account.runs;
       const failed = runs.filter((r) => executionState(r.execution) !== 'succeeded');
       const wanted = _observation.state === 'succeeded' ? runs : failed;
       const out: FailedTask[] = [];
@@ -564,7 +608,7 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
   /** Durations of the task's recent successful executions: the baseline's page when there was one, else one read. */
   async history(target: TdpTarget): Promise<number[]> {
     if (target.kind !== 'task') return [];
-    const items = this.recentHistory.get(taskKeyOf(target)) ?? (await this.readHistory(target, 'baseline'));
+    const items = this.recentHistory.get(taskKeyOf(target)) ?? (await this.readAll(target, 'baseline')).items;
     return items.filter((e) => executionState(e) === 'succeeded' && e.durationSeconds !== null).map((e) => e.durationSeconds!);
   }
 
@@ -581,23 +625,41 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
   }
 
   async latest(target: TdpTarget): Promise<LatestRun<TdpHandle> | undefined> {
-    let handle: TdpHandle;
-    let observation: Observation;
     if (target.kind === 'task') {
-      const items = await this.readHistory(target, 'check');
-      if (items.length === 0) return undefined;
-      // The latest run is the one that started last (server times compared with server times).
-      const newest = [...items].sort((a, b) => (b.startTime ?? '').localeCompare(a.startTime ?? ''))[0]!;
-      handle = { kind: 'task', runId: String(newest.executionId), executionId: newest.executionId };
-      observation = this.taskObservation(newest);
-    } else {
-      const map = await this.readMap(target, 'check');
-      if (!map.lastExecutionDate) return undefined;
-      handle = this.mapHandle(target, map.lastExecutionDate);
-      observation = this.mapObservation(map, await this.runExecutions(target, handle, 'check'));
+      const read = await this.readAll(target, 'check');
+      if (read.items.length === 0 && read.complete) return undefined;
+      if (read.items.length === 0) {
+        // Nothing readable, and no proof the history is empty: not a "never ran".
+        const observation: Observation = { state: 'unknown', rawStatus: '', progress: read.note };
+        return { handle: { kind: 'task', runId: 'unknown', executionId: -1 }, observation, history: { ok: false, detail: read.note } };
+      }
+      const pick = pickLatest(read.items);
+      const chosen = pick.execution;
+      const handle: TaskHandle = { kind: 'task', runId: String(chosen.executionId), executionId: chosen.executionId };
+      const observation = this.taskObservation(chosen);
+      const history: Proof = read.complete ? { ok: true, detail: `${read.note}; ${pick.how}` } : { ok: false, detail: `${read.note}; the latest run cannot be told` };
+      return { handle, observation, history, ...this.ageOf(observation.finishedAt) };
     }
-    const age = this.ageOf(observation.finishedAt);
-    return { handle, observation, ...age };
+    const map = await this.readMap(target, 'check');
+    if (!map.lastExecutionDate) return undefined;
+    const handle = this.mapHandle(target, map.lastExecutionDate);
+    const members = await this.mapMembers(target, 'check', true);
+    const reads = await this.memberReads(target, members, 'check');
+    const account = accountMapRun(reads, handle.since, undefined);
+    const observation = mapObservation(map, account, 'check');
+    const incomplete = reads.filter((r) => !r.history.complete);
+    const pages = reads.reduce((n, r) => n + r.history.pages, 0);
+    const history: Proof =
+      incomplete.length === 0
+        ? {
+            ok: true,
+            detail:
+              `the map's last run started ${map.lastExecutionDate} (its lastExecutionDate); the histories of its ${reads.length} member(s) were read to their end (${pages} page(s)); ` +
+              `member executions from that start up to the run's end belong to it` +
+              (account.later.length > 0 ? `; ${account.later.length} later standalone execution(s) of members not counted` : ''),
+          }
+        : { ok: false, detail: `the history of ${incomplete.map((r) => memberKey(r.member)).join(', ')} could not be read to its end (${incomplete[0]!.history.note})` };
+    return { handle, observation, history, ...this.ageOf(observation.finishedAt) };
   }
 
   /**
@@ -617,10 +679,17 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
         ageNote: 'measured as if the server were at UTC+14, the zone furthest ahead, because its local times carry no offset; set server-time-zone for the exact age',
       };
     }
-    // Two rounds find the offset in force at the end itself (it may differ from today's across a DST change).
-    let offset = zoneOffsetMs(zone, endAsUtc);
-    offset = zoneOffsetMs(zone, endAsUtc - offset);
-    return { ageMs: now - (endAsUtc - offset) };
+    // A local time names one instant, two (the repeated hour when clocks go back) or none (the skipped hour
+    // when they go forward). Of the instants it may name, the earliest gives the longest age: a stale load
+    // never passes max-age across a clock change.
+    const offsets = new Set([-86_400_000, 0, 86_400_000].map((shift) => zoneOffsetMs(zone, endAsUtc + shift)));
+    const instants = [...offsets].map((offset) => endAsUtc - offset);
+    const valid = instants.filter((utc) => utc + zoneOffsetMs(zone, utc) === endAsUtc);
+    const earliest = Math.min(...(valid.length > 0 ? valid : instants));
+    return {
+      ageMs: now - earliest,
+      ...(valid.length > 1 ? { ageNote: `measured from the earlier of the two instants ${localEnd} names in ${zone} (clocks went back)` } : {}),
+    };
   }
 }
 
@@ -658,6 +727,207 @@ function dashboardVerdict(entry: ExecutionSummary | undefined, known: KnownRun |
   }
   const lagging = known.staleSince === undefined ? 0 : now - known.staleSince;
   return lagging >= DASHBOARD_STALE_MS ? { kind: 'confirm' } : { kind: 'no-news' };
+}
+
+function mapKeyOf(t: MapTarget): string {
+  return `${t.workspace}\u0000${t.uat}\u0000${t.processMapId}`;
+}
+
+// --- process map runs ------------------------------------------------------------------------------
+
+interface MemberRead {
+  member: MapMember;
+  history: HistoryRead;
+}
+
+interface MemberExecution {
+  member: MapMember;
+  execution: Execution;
+}
+
+/** Which member executions belong to one map run. */
+interface RunAccount {
+  /** Member executions of this run (bounded by the run's start and, once known, its end). */
+  runs: MemberExecution[];
+  /** Executions of members that started after this run ended: standalone runs, not part of it. */
+  later: MemberExecution[];
+  /** Members not disabled that have no execution in this run. */
+  missing: MapMember[];
+  /** The latest end of this run's member executions, when every one of them has ended. */
+  lastEnd?: string;
+}
+
+function startMs(e: Execution): number {
+  // No start (yet): as recent as can be, so it is never taken for an older execution.
+  return localTimeMs(e.startTime) ?? Number.POSITIVE_INFINITY;
+}
+
+function hasEnded(e: Execution): boolean {
+  return e.endTime !== null && isTerminal(executionState(e));
+}
+
+/**
+ * The member executions of the map run that started at `since` (the map's lastExecutionDate). A map run runs
+ * each member once, so each member's first execution from that start on is its execution in this run; once
+ * every one of those has ended, the run's end is the latest of their ends, and executions that started after
+ * it are standalone runs of the member (a user, a schedule), not part of this run. Executions started between
+ * the run's start and end that are not a member's first are kept (they cannot be told apart: conservative).
+ * With `knownIds` (the baseline of this step), executions listed before the trigger never belong to it.
+ */
+function accountMapRun(reads: MemberRead[], since: string | null, knownIds: Record<string, number[]> | undefined): RunAccount {
+  const sinceMs = localTimeMs(since);
+  const candidates: MemberExecution[][] = [];
+  for (const { member, history } of reads) {
+    const known = new Set(knownIds?.[memberKey(member)] ?? []);
+    const list = history.items
+      .filter((e) => !known.has(e.executionId))
+      .filter((e) => (sinceMs === undefined ? knownIds !== undefined : startMs(e) >= sinceMs - SAME_START_MS))
+      .sort((a, b) => startMs(a) - startMs(b) || a.executionId - b.executionId)
+      .map((execution) => ({ member, execution }));
+    candidates.push(list);
+  }
+  const firsts = candidates.filter((list) => list.length > 0).map((list) => list[0]!);
+  const allEnded = firsts.length > 0 && firsts.every((m) => hasEnded(m.execution));
+  let endMs: number | undefined;
+  let lastEnd: string | undefined;
+  if (allEnded) {
+    for (const { execution } of firsts) {
+      const ms = localTimeMs(execution.endTime);
+      if (ms !== undefined && (endMs === undefined || ms > endMs)) {
+        endMs = ms;
+        lastEnd = execution.endTime!;
+      }
+    }
+  }
+  const runs: MemberExecution[] = [];
+  const later: MemberExecution[] = [];
+  for (const list of candidates) {
+    list.forEach((m, i) => {
+      if (i > 0 && endMs !== undefined && startMs(m.execution) > endMs + SAME_START_MS) later.push(m);
+      else runs.push(m);
+    });
+  }
+  const missing = reads.filter((r, i) => !r.member.disabled && candidates[i]!.length === 0).map((r) => r.member);
+  const everyRunEnded = runs.length > 0 && runs.every((m) => hasEnded(m.execution));
+  return { runs, later, missing, lastEnd: everyRunEnded ? lastEnd : undefined };
+}
+
+const memberName = (m: MapMember) => `${memberKey(m)}${m.taskName ? ` (${m.taskName})` : ''}`;
+
+/**
+ * One observation of a map run from its member executions and the map's own counters. Green only on proof:
+ * at least one member execution of this run seen, every one ended, none failed or cancelled, every member
+ * that is not disabled ran, and the map's counters agree (no failed, running or queued task). Every state is
+ * reached by an explicit condition; what is not proven stays in progress (`follow`) or fails (`check`).
+ */
+function mapObservation(map: ProcessMap, account: RunAccount, mode: 'follow' | 'check'): Observation {
+  const states = account.runs.map((r) => executionState(r.execution));
+  const count = (...wanted: RunState[]) => states.filter((s) => wanted.includes(s)).length;
+  const ended = account.runs.filter((r) => hasEnded(r.execution)).length;
+  const failed = count('failed');
+  const cancelled = count('cancelled');
+  const succeeded = account.runs.filter((r) => hasEnded(r.execution) && executionState(r.execution) === 'succeeded').length;
+  const inFlight = account.runs.length - ended;
+  const idle = map.runningTasks + map.queuedTasks === 0;
+  const counters = `map counters: failedTasks ${map.failedTasks}, runningTasks ${map.runningTasks}, queuedTasks ${map.queuedTasks}`;
+  const laterNote = account.later.length > 0 ? `; ${account.later.length} later standalone execution(s) of members not counted` : '';
+  const missingNote = account.missing.length > 0 ? `; no execution in this run of ${account.missing.map(memberName).join(', ')}` : '';
+  const tally = `${ended} of ${account.runs.length} member execution(s) of this run ended (${succeeded} Finished, ${failed} failed, ${cancelled} cancelled)`;
+  const membersOk =
+    account.runs.length > 0 && inFlight === 0 && succeeded === account.runs.length && account.missing.length === 0 && map.failedTasks === 0 && idle;
+  const members: Proof = {
+    ok: membersOk,
+    detail: account.runs.length === 0 ? `no member execution of this run seen yet; ${counters}` : `${tally}; ${counters}${missingNote}${laterNote}`,
+  };
+  const starts = account.runs.map((r) => r.execution.startTime).filter((t): t is string => !!t);
+  const startedAt = map.lastExecutionDate ?? [...starts].sort()[0];
+  const base = { startedAt: startedAt ?? undefined, members, progress: `${tally}; ${counters}${missingNote}` };
+
+  const inProgress = (why: string): Observation => {
+    const running = count('running') > 0 || map.runningTasks > 0;
+    return { ...base, state: running ? 'running' : 'queued', rawStatus: running ? 'Running' : 'Queued', progress: `${why}; ${base.progress}` };
+  };
+  const finished = (state: RunState, rawStatus: string): Observation => {
+    const finishedAt = account.lastEnd;
+    const s = localTimeMs(startedAt ?? null);
+    const e = localTimeMs(finishedAt ?? null);
+    return {
+      ...base,
+      state,
+      rawStatus,
+      finishedAt,
+      durationSeconds: s !== undefined && e !== undefined ? Math.max(0, Math.round((e - s) / 1000)) : undefined,
+      end: finishedAt !== undefined ? `every member execution of this run ended, the last at ${finishedAt}` : undefined,
+    };
+  };
+
+  if (account.runs.length === 0) {
+    if (mode === 'check') return finished('failed', 'NoMemberRun');
+    return inProgress('no member execution of this run is listed yet');
+  }
+  if (inFlight > 0) return inProgress(`${inFlight} member execution(s) of this run still in progress`);
+  // Every member execution of this run has ended from here on.
+  if (!idle) {
+    // The counters still show work although every member execution of this run ended: a member not yet
+    // dispatched, or a later standalone run of a member. A failure of this run is already final in check mode.
+    if (mode === 'check' && failed > 0) return finished('failed', 'Failed');
+    return inProgress('every member execution of this run seen has ended, but the map still shows running or queued tasks (a member not yet dispatched, or a standalone run of a member)');
+  }
+  if (failed > 0) return finished('failed', 'Failed');
+  if (cancelled > 0) return finished('cancelled', 'Cancelled');
+  if (map.failedTasks > 0) return finished('failed', 'Failed');
+  if (account.missing.length > 0) {
+    if (mode === 'follow') return inProgress('waiting for members that have not run yet');
+    return finished('failed', 'Incomplete');
+  }
+  if (membersOk && succeeded === account.runs.length) return finished('succeeded', 'Finished');
+  return mode === 'follow' ? inProgress('the run is not proven ended') : finished('failed', 'Unproven');
+}
+
+// --- check mode: which execution is the latest ------------------------------------------------------
+
+/**
+ * The latest execution of a task by what the server says (apis.md §1.5 #9: "newest first"), never by re-sorting
+ * server-local text (local times repeat when clocks go back, §1.11):
+ * - an execution with no end time anywhere in the list: the latest run is in flight;
+ * - the server's order agrees with the start times: its first execution;
+ * - otherwise the order may be off (oldest first, running last, shuffled) or the start times may cross a clock
+ *   change: every execution that could be the latest (a start within CLOCK_SHIFT_MS of the latest start text,
+ *   and the server's first) is judged, and the check is green only if all of them succeeded. The one returned
+ *   is a non-success if there is one, else the one that ended first (the oldest age).
+ */
+export function pickLatest(items: Execution[]): { execution: Execution; how: string } {
+  const running = items.find((e) => !hasEnded(e));
+  if (running) {
+    return { execution: running, how: `execution ${running.executionId} has not ended: the latest run is in flight` };
+  }
+  let inversionMs = 0;
+  let minBefore = Number.POSITIVE_INFINITY;
+  for (const e of items) {
+    const t = localTimeMs(e.startTime);
+    if (t === undefined) continue;
+    if (minBefore !== Number.POSITIVE_INFINITY) inversionMs = Math.max(inversionMs, t - minBefore);
+    minBefore = Math.min(minBefore, t);
+  }
+  if (inversionMs <= 0) {
+    return { execution: items[0]!, how: 'newest first as documented, and the server kept that order' };
+  }
+  const maxStart = Math.max(...items.map((e) => localTimeMs(e.startTime) ?? Number.NEGATIVE_INFINITY));
+  const candidates = items.filter((e, i) => {
+    const t = localTimeMs(e.startTime);
+    return i === 0 || t === undefined || t >= maxStart - CLOCK_SHIFT_MS;
+  });
+  const bad = candidates.find((e) => executionState(e) !== 'succeeded');
+  const why =
+    inversionMs > CLOCK_SHIFT_MS
+      ? `the server's order contradicts the start times by ${Math.round(inversionMs / 60_000)} min, more than a clock change explains, so it is not trusted`
+      : `the server's order contradicts the start times by ${Math.round(inversionMs / 60_000)} min (a clock change may explain it)`;
+  const ids = candidates.map((e) => e.executionId).join(', ');
+  if (bad) {
+    return { execution: bad, how: `${why}; ${candidates.length} execution(s) could be the latest (${ids}) and ${bad.executionId} did not succeed` };
+  }
+  const oldest = [...candidates].sort((a, b) => (localTimeMs(a.endTime) ?? 0) - (localTimeMs(b.endTime) ?? 0))[0]!;
+  return { execution: oldest, how: `${why}; every execution that could be the latest (${ids}) succeeded; the age is that of ${oldest.executionId}` };
 }
 
 function taskKeyOf(t: { workspace: string; uat: string; taskType: string; taskId: number }): string {
