@@ -45,6 +45,12 @@ export interface QarionOptions {
    */
   runVisibility: 'immediate' | 'delayed' | 'after-sync';
   visibilityDelayMs: number;
+  /**
+   * With 'after-sync': how many connector syncs requested after a run was created it takes before Qarion
+   * lists (and reads) it. How long a sync takes and what it covers are unknown (apis.md §2.6 step 7, §5 #16):
+   * a run may need more than one. Default 1 (the first sync lists it).
+   */
+  syncsUntilVisible: number;
   /** After a connector sync, its runs are listed this much later (how long a sync takes is unknown). */
   syncDelayMs: number;
   /** Status of a successful orchestration connector sync: 202 `{status: "queued"}`, 200 with counts, or 204. */
@@ -85,12 +91,23 @@ export interface QarionOptions {
    * listed under these filters), or the start and else the time the run was queued.
    */
   startedFilter: 'started_at' | 'started_or_queued';
+  /**
+   * Order of `GET …/pipelines/{id}/runs`: undocumented (apis.md §2.2, §5 #14). Newest first (by start, else by
+   * the time it was queued), oldest first, or a seeded shuffle; paging applies to that order.
+   */
+  runListOrder: 'newest-first' | 'oldest-first' | 'shuffled';
+  /**
+   * Run detail "with task details" (doc, apis.md §2.2): the task runs are listed; 'omitted' gives a detail
+   * without any task run (field names and contents are undocumented, apis.md §5 #14).
+   */
+  taskRunsInDetail: 'listed' | 'omitted';
 }
 
 export const DEFAULT_QARION_OPTIONS: QarionOptions = {
   triggerAnswer: 'empty-202',
   runVisibility: 'immediate',
   visibilityDelayMs: 2000,
+  syncsUntilVisible: 1,
   syncDelayMs: 0,
   syncAnswer: 202,
   nonMemberStatus: 403,
@@ -110,6 +127,8 @@ export const DEFAULT_QARION_OPTIONS: QarionOptions = {
   commentStatus: 201,
   idFormat: 'uuid',
   startedFilter: 'started_at',
+  runListOrder: 'newest-first',
+  taskRunsInDetail: 'listed',
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -228,6 +247,10 @@ export interface QarionRunRecord {
   providerRunId: string;
   /** When Qarion starts listing it; Infinity until a connector sync. */
   visibleMs: number;
+  /** Connector syncs requested since it was created while it was not listed yet. */
+  syncsSeen: number;
+  /** Syncs it needs before it is listed ('after-sync'); default `syncsUntilVisible`. */
+  syncsNeeded?: number;
   tasks: QarionTaskRunRecord[];
   errorText?: string;
 }
@@ -248,6 +271,23 @@ export interface QarionPipelineRecord {
   runs: QarionRunRecord[];
   scenarios: { list: QarionScenario[]; next: number } | undefined;
   triggerErrors: Array<{ status: number; detail: string; times: number }>;
+  /** Foreign runs to start around the next trigger of this pipeline (see `foreignRunOnTrigger`). */
+  aroundTrigger: ForeignAroundTrigger[];
+}
+
+/** A foreign run started relative to the next trigger: `offsetMs` < 0 just before ours, >= 0 just after. */
+export type ForeignRunSpec = QarionScenario & {
+  runType?: string;
+  /** Listed this long after it was created, whatever the visibility rule (0: at once). */
+  visibleAfterMs?: number;
+  /** With 'after-sync': syncs it needs before it is listed (default `syncsUntilVisible`). */
+  syncsUntilVisible?: number;
+};
+
+export interface ForeignAroundTrigger {
+  spec: ForeignRunSpec & { offsetMs: number };
+  /** Filled in when the trigger arrives. */
+  onStart?: (runId: string) => void;
 }
 
 export interface QarionSpaceRecord {
@@ -453,6 +493,7 @@ export class QarionWorld {
       runs: [],
       scenarios: undefined,
       triggerErrors: [],
+      aroundTrigger: [],
     };
     record.pipelines.set(id, pipeline);
     for (const item of p.history ?? []) pipeline.runs.push(this.historyRun(pipeline, item));
@@ -492,22 +533,44 @@ export class QarionWorld {
   }
 
   /**
-   * A schedule or another user starts the pipeline (now, or `delayMs` simulated ms from now). It is listed
-   * by the same visibility rule as any run created in Airflow, unless `visibleAfterMs` says otherwise.
-   * Returns the run id.
+   * A schedule or another user starts the pipeline (now, or `delayMs` simulated ms from now; a negative delay
+   * makes a run that started in the past). It is listed by the same visibility rule as any run created in
+   * Airflow, unless `visibleAfterMs` says otherwise. Returns the run id.
    */
-  startForeignRun(
-    space: string,
-    pipelineId: string,
-    s: QarionScenario & { delayMs?: number; runType?: string; visibleAfterMs?: number },
-  ): string {
+  startForeignRun(space: string, pipelineId: string, s: ForeignRunSpec & { delayMs?: number }): string {
     const pipeline = this.pipeline(space, pipelineId);
-    const createdMs = this.clock.now() + (s.delayMs ?? 0);
+    return this.addForeignRun(pipeline, this.clock.now() + (s.delayMs ?? 0), s).id;
+  }
+
+  /**
+   * A colleague's (or a schedule's) run that starts around the next trigger of the pipeline (apis.md §4.0
+   * "foreign runs … start before, during or after the trigger"): created `offsetMs` from the moment the
+   * trigger request arrives, whether or not the trigger succeeds. With a negative offset the run started
+   * just before ours yet is listed no earlier than the trigger (Qarion had not synced it when a client took
+   * its baseline); with 0 or more it starts just after ours. `onStart` receives its id.
+   */
+  foreignRunOnTrigger(space: string, pipelineId: string, spec: ForeignRunSpec & { offsetMs: number }, onStart?: (runId: string) => void): void {
+    this.pipeline(space, pipelineId).aroundTrigger.push({ spec, ...(onStart && { onStart }) });
+  }
+
+  private addForeignRun(pipeline: QarionPipelineRecord, createdMs: number, s: ForeignRunSpec, notListedBeforeMs?: number): QarionRunRecord {
     const run = this.newRun(pipeline, 'foreign', s.runType ?? 'scheduled', createdMs, s);
     // Overrides the visibility rule for this run (e.g. a scheduled run that Qarion lists before ours).
     if (s.visibleAfterMs !== undefined) run.visibleMs = createdMs + s.visibleAfterMs;
+    if (s.syncsUntilVisible !== undefined) run.syncsNeeded = s.syncsUntilVisible;
+    if (notListedBeforeMs !== undefined) run.visibleMs = Math.max(run.visibleMs, notListedBeforeMs);
     pipeline.runs.push(run);
-    return run.id;
+    return run;
+  }
+
+  /** Starts the foreign runs registered for the next trigger of this pipeline (called by the HTTP layer). */
+  protected startRunsAroundTrigger(pipeline: QarionPipelineRecord, now: number, when: 'before' | 'after'): void {
+    const due = pipeline.aroundTrigger.filter((a) => (a.spec.offsetMs < 0) === (when === 'before'));
+    pipeline.aroundTrigger = pipeline.aroundTrigger.filter((a) => !due.includes(a));
+    for (const item of due) {
+      const run = this.addForeignRun(pipeline, now + item.spec.offsetMs, item.spec, item.spec.offsetMs < 0 ? now : undefined);
+      item.onStart?.(run.id);
+    }
   }
 
   // ----- truth for test assertions ----------------------------------------------------------------------
@@ -585,13 +648,18 @@ export class QarionWorld {
     return run;
   }
 
-  /** A connector sync: every run of its pipelines that exists now is listed `syncDelayMs` from now. */
+  /**
+   * A connector sync: every run of its pipelines that exists now and is not listed yet counts one more sync;
+   * a run that has seen the syncs it needs (`syncsUntilVisible`, default 1) is listed `syncDelayMs` from now.
+   */
   protected applySync(space: QarionSpaceRecord, connector: QarionConnectorRecord, now: number): number {
     let synced = 0;
     for (const pipeline of space.pipelines.values()) {
       if (pipeline.connectorId !== connector.id) continue;
       for (const run of pipeline.runs) {
         if (run.createdMs <= now && run.visibleMs > now + this.options.syncDelayMs) {
+          run.syncsSeen++;
+          if (run.syncsSeen < (run.syncsNeeded ?? this.options.syncsUntilVisible)) continue;
           run.visibleMs = now + this.options.syncDelayMs;
           synced++;
         }
@@ -649,6 +717,7 @@ export class QarionWorld {
       finalWord,
       providerRunId: this.uniqueRunId(pipeline, `${prefix}__`, createdMs),
       visibleMs,
+      syncsSeen: 0,
       tasks: [],
       errorText: s.errorText,
     };
@@ -717,6 +786,7 @@ export class QarionWorld {
       finalWord: item.status,
       providerRunId: this.uniqueRunId(pipeline, `${item.runType ?? 'scheduled'}__`, startMs),
       visibleMs: startMs,
+      syncsSeen: 0,
       tasks: [],
     };
     run.tasks = this.planTasks(run, item.tasks ?? [{ taskId: 'extract_orders', state: word === 'success' ? 'success' : 'failed' }]);

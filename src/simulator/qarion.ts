@@ -384,6 +384,8 @@ export class QarionModule extends QarionWorld implements SimModule {
     const pipeline = this.pipelineFor(ctx, space);
     let status = 500;
     let runId: string | undefined;
+    // A colleague's run registered to start just before ours (foreignRunOnTrigger, negative offset).
+    this.startRunsAroundTrigger(pipeline, ctx.now, 'before');
     try {
       this.requireEditor(role, 'trigger pipelines');
       if (pipeline.provider.toLowerCase() !== 'airflow') {
@@ -411,6 +413,8 @@ export class QarionModule extends QarionWorld implements SimModule {
       throw error;
     } finally {
       this.recordTrigger({ space: space.slug, pipelineId: pipeline.id, status, runId });
+      // …and the ones registered to start just after it (offset 0 or more).
+      this.startRunsAroundTrigger(pipeline, ctx.now, 'after');
     }
   }
 
@@ -471,6 +475,10 @@ export class QarionModule extends QarionWorld implements SimModule {
       .filter((r) => !runType || r.runType.toLowerCase() === runType)
       // Newest first (by start, else by the time it was queued).
       .sort((a, b) => (b.startMs <= now ? b.startMs : b.createdMs) - (a.startMs <= now ? a.startMs : a.createdMs));
+    // The order is undocumented (option runListOrder): oldest first, or a stable arbitrary order by id hash
+    // (stable across requests, so that pages neither overlap nor miss runs).
+    if (this.options.runListOrder === 'oldest-first') runs.reverse();
+    if (this.options.runListOrder === 'shuffled') runs.sort((a, b) => idHash(a.id) - idHash(b.id) || a.id.localeCompare(b.id));
     return this.paged(ctx, runs.map((r) => this.runJson(r, now, false)));
   }
 
@@ -682,7 +690,7 @@ export class QarionModule extends QarionWorld implements SimModule {
           provider_metadata: { dag_id: this.pipelineOf(run)?.dagId, dag_run_id: run.providerRunId, logical_date: this.time(run.createdMs) },
         };
     if (error !== undefined) json['error_message'] = error;
-    if (withTasks) json[aliases ? 'tasks' : 'task_runs'] = run.tasks.map((t) => this.taskRunJson(run, t, now));
+    if (withTasks && this.options.taskRunsInDetail === 'listed') json[aliases ? 'tasks' : 'task_runs'] = run.tasks.map((t) => this.taskRunJson(run, t, now));
     return json;
   }
 
@@ -716,6 +724,13 @@ export class QarionModule extends QarionWorld implements SimModule {
       updated_at: this.time(c.updatedMs),
     };
   }
+}
+
+/** A stable 32-bit hash of a run id (FNV-1a): an arbitrary but repeatable list order. */
+function idHash(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
 }
 
 function bearer(header: string | undefined): string | undefined {

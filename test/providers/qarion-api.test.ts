@@ -51,6 +51,7 @@ test('run detail field aliases (uuid, state, start_date, end_date, dag_run_id, t
     status: 'failed',
     startedAt: '2026-03-15T08:30:00',
     endedAt: '2026-03-15T08:31:00',
+    endedAtField: 'end_date',
     providerRunId: 'manual__z',
     errorText: 'boom',
     taskRuns: [{ taskId: 't1', status: 'up_for_retry', tryNumber: 2, startedAt: 'x' }],
@@ -83,10 +84,28 @@ describe('paging stop rules', () => {
     expect(calls).toHaveLength(4);
   });
 
-  test('a server ignoring page: stops when a page adds nothing new', async () => {
+  test('a server ignoring page: stops when a page adds nothing new, and says the list cannot be shown complete', async () => {
     const { http, calls } = fakeHttp(() => ({ data: range(0, 10) }));
-    expect((await api(http).allRuns('s', 'p', {}, 'follow')).items).toHaveLength(10);
+    const listing = await api(http).allRuns('s', 'p', {}, 'follow');
+    expect(listing.items).toHaveLength(10);
     expect(calls).toHaveLength(2);
+    expect(listing.incomplete).toMatch(/page 2 repeated items already read, and the server gave no total/);
+  });
+
+  test('complete lists carry no `incomplete`; a total larger than what the pages gave does', async () => {
+    const all = range(0, 45);
+    const complete = await api(fakeHttp((page) => ({ data: { items: all.slice((page - 1) * 20, page * 20), total: 45, page, size: 20 } })).http).allRuns('s', 'p', {}, 'check');
+    expect(complete).toMatchObject({ pages: 3, truncated: false });
+    expect(complete.incomplete).toBeUndefined();
+    const short = await api(fakeHttp((page) => ({ data: { items: page === 1 ? all.slice(0, 20) : [], total: 45 } })).http).allRuns('s', 'p', {}, 'check');
+    expect(short.incomplete).toBe('the server counts 45 items, its pages gave 20');
+  });
+
+  test('the page bound: past it the list is marked incomplete (a check then fails clearly)', async () => {
+    const { http, calls } = fakeHttp((page) => ({ data: { items: range((page - 1) * 100, page * 100), total: 6000 } }));
+    const listing = await api(http).allRuns('s', 'p', {}, 'check', 50);
+    expect(calls).toHaveLength(50);
+    expect(listing).toMatchObject({ truncated: true, pages: 50, incomplete: 'more than 50 pages (the bound)' });
   });
 
   test('a base URL that already ends in /api/v1.0 is not prefixed twice', async () => {

@@ -296,6 +296,66 @@ describe('run visibility and connector sync', () => {
     expect(q.syncs().map((s) => s.status)).toEqual([403, 403, 202, 400, 404, 202]);
   });
 
+  test('after-sync with syncsUntilVisible 3: the answered run is listed (and readable) only after the third sync', async () => {
+    await world({ runVisibility: 'after-sync', syncsUntilVisible: 3, triggerAnswer: 'run-id' });
+    const answer = await json(await call(orch(`/pipelines/${daily}/trigger`), { method: 'POST' }));
+    for (let i = 1; i <= 3; i++) {
+      expect((await call(orch(`/runs/${answer.run_id}`))).status).toBe(404);
+      expect((await json(await call(orch(`/pipelines/${daily}/runs`)))).items).toHaveLength(0);
+      expect((await call(orch(`/connectors/${connector}/sync`), { method: 'POST' })).status).toBe(202);
+    }
+    expect((await call(orch(`/runs/${answer.run_id}`))).status).toBe(200);
+    expect((await json(await call(orch(`/pipelines/${daily}/runs`)))).items.map((r: { id: string }) => r.id)).toEqual([answer.run_id]);
+  });
+
+  test('foreignRunOnTrigger: runs just before (listed from the trigger on) and just after ours, even when the trigger fails', async () => {
+    await world({ maxActiveRuns: 16 });
+    const seen: string[] = [];
+    q.foreignRunOnTrigger('finance', daily, { offsetMs: -1500, outcome: 'success', runType: 'manual' }, (id) => seen.push(id));
+    q.foreignRunOnTrigger('finance', daily, { offsetMs: 0, outcome: 'failure', runType: 'scheduled', visibleAfterMs: 0 }, (id) => seen.push(id));
+    expect((await json(await call(orch(`/pipelines/${daily}/runs`)))).items).toHaveLength(0);
+    await call(orch(`/pipelines/${daily}/trigger`), { method: 'POST' });
+    const truth = q.runs('finance', daily);
+    expect(truth.map((r) => r.origin)).toEqual(['foreign', 'api', 'foreign']);
+    expect(seen).toEqual([truth[0]!.id, truth[2]!.id]);
+    const listed = (await json(await call(orch(`/pipelines/${daily}/runs`)))).items as Array<{ id: string; queued_at: string }>;
+    expect(listed).toHaveLength(3);
+    expect(listed.find((r) => r.id === truth[0]!.id)!.queued_at).toBe(new Date(START - 1500).toISOString());
+    // Registered runs start once: a second trigger starts no foreign run.
+    await call(orch(`/pipelines/${daily}/trigger`), { method: 'POST' });
+    expect(q.runs('finance', daily).filter((r) => r.origin === 'foreign')).toHaveLength(2);
+    // …and they start even when the trigger is refused.
+    q.foreignRunOnTrigger('finance', daily, { offsetMs: 0, outcome: 'success' });
+    q.failTriggers('finance', daily, { status: 502, detail: 'Airflow is unavailable' });
+    expect((await call(orch(`/pipelines/${daily}/trigger`), { method: 'POST' })).status).toBe(502);
+    expect(q.runs('finance', daily).filter((r) => r.origin === 'foreign')).toHaveLength(3);
+  });
+
+  test.each(['newest-first', 'oldest-first', 'shuffled'] as const)('runListOrder %s: a stable order, pages neither overlap nor miss runs', async (order) => {
+    await world({ runListOrder: order });
+    const history = Array.from({ length: 25 }, (_, i) => ({ startedAgoMs: (i + 1) * 60_000, durationMs: 1000, status: 'success' }));
+    const pid = q.addPipeline('finance', { name: 'many', connectorId: connector, history });
+    const page = async (n: number) => ((await json(await call(orch(`/pipelines/${pid}/runs?page=${n}&size=10`)))).items as Array<{ id: string; started_at: string }>);
+    const all = [...(await page(1)), ...(await page(2)), ...(await page(3))];
+    expect(new Set(all.map((r) => r.id)).size).toBe(25);
+    expect([...(await page(1)), ...(await page(2)), ...(await page(3))].map((r) => r.id)).toEqual(all.map((r) => r.id));
+    const starts = all.map((r) => Date.parse(r.started_at));
+    const newestFirst = starts.every((t, i) => i === 0 || t <= starts[i - 1]!);
+    const oldestFirst = starts.every((t, i) => i === 0 || t >= starts[i - 1]!);
+    if (order === 'newest-first') expect(newestFirst).toBe(true);
+    if (order === 'oldest-first') expect(oldestFirst).toBe(true);
+    if (order === 'shuffled') expect(newestFirst || oldestFirst).toBe(false);
+  });
+
+  test('taskRunsInDetail omitted: the run detail has no task runs', async () => {
+    await world({ taskRunsInDetail: 'omitted' });
+    await call(orch(`/pipelines/${daily}/trigger`), { method: 'POST' });
+    const detail = await json(await call(orch(`/runs/${q.runs('finance', daily)[0]!.id}`)));
+    expect(detail).not.toHaveProperty('task_runs');
+    q.options.taskRunsInDetail = 'listed';
+    expect((await json(await call(orch(`/runs/${q.runs('finance', daily)[0]!.id}`)))).task_runs.length).toBeGreaterThan(0);
+  });
+
   test('delayed: listed after the delay; a Qarion run answered by the trigger is listed at once', async () => {
     await world({ runVisibility: 'delayed', visibilityDelayMs: 3000, triggerAnswer: 'run-201' });
     const answer = await json(await call(orch(`/pipelines/${daily}/trigger`), { method: 'POST' }));

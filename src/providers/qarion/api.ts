@@ -31,6 +31,8 @@ export interface RunSummary {
   runType?: string;
   startedAt?: string;
   endedAt?: string;
+  /** The field the end time came from (`ended_at`, `end_date`, …): named in the end proof. */
+  endedAtField?: string;
   /** When the run was queued or created, if the server says. */
   queuedAt?: string;
   durationSeconds?: number;
@@ -113,6 +115,13 @@ export interface Listing<T> {
   serverDateMs?: number;
   /** True when paging stopped at the page cap, so the list may be incomplete. */
   truncated: boolean;
+  /** Pages read. */
+  pages: number;
+  /**
+   * Why the list cannot be shown to be complete (page cap reached; the server's total counts more items than
+   * its pages gave; a page repeated earlier items and no total was given). Undefined when it is complete.
+   */
+  incomplete?: string;
 }
 
 /** What the connector sync answered (shape unknown: kept loose). */
@@ -143,6 +152,15 @@ function word(o: JsonObject, ...names: string[]): string | null {
     if (value !== undefined && value !== null) return str(value) ?? null;
   }
   return null;
+}
+
+/** The first of `names` that holds a text value, with the name it was found under. */
+function namedText(o: JsonObject, ...names: string[]): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = str(o[name]);
+    if (value !== undefined) return { name, value };
+  }
+  return undefined;
 }
 
 function errorTextOf(o: JsonObject): string | undefined {
@@ -185,13 +203,15 @@ export function parseRunSummary(o: JsonObject): RunSummary | undefined {
   const id = text(o, 'id', 'run_id', 'uuid');
   if (id === undefined) return undefined;
   const meta = metadataOf(o);
+  const end = namedText(o, 'ended_at', 'end_date', 'finished_at', 'endedAt', 'finishedAt');
   return {
     id,
     pipelineId: text(o, 'pipeline_id', 'pipelineId'),
     status: word(o, 'status', 'state'),
     runType: text(o, 'run_type', 'runType', 'type'),
     startedAt: text(o, 'started_at', 'start_date', 'startedAt'),
-    endedAt: text(o, 'ended_at', 'end_date', 'finished_at', 'endedAt', 'finishedAt'),
+    endedAt: end?.value,
+    endedAtField: end?.name,
     queuedAt: text(o, 'queued_at', 'created_at', 'queuedAt', 'createdAt'),
     durationSeconds: num(pick(o, 'duration_seconds', 'duration')),
     providerRunId: text(o, 'provider_run_id', 'dag_run_id', 'external_id') ?? text(meta, 'dag_run_id', 'run_id'),
@@ -314,24 +334,37 @@ export class QarionApi {
   ): Promise<Listing<T>> {
     const seen = new Map<string, T>();
     let serverDateMs: number | undefined;
+    let total: number | undefined;
+    const done = (pages: number, incomplete?: string): Listing<T> => ({
+      items: [...seen.values()],
+      serverDateMs,
+      truncated: false,
+      pages,
+      ...(incomplete !== undefined && { incomplete }),
+    });
     for (let page = 1; page <= maxPages; page++) {
       const result = await read({ page, size: PAGE_SIZE });
       serverDateMs = result.serverDateMs ?? serverDateMs;
-      if (result.items.length === 0) return { items: [...seen.values()], serverDateMs, truncated: false };
+      total = result.total ?? total;
+      const short = () => (total !== undefined && seen.size < total ? `the server counts ${total} items, its pages gave ${seen.size}` : undefined);
+      if (result.items.length === 0) return done(page, short());
       let added = 0;
       for (const item of result.items) {
         const key = keyOf(item);
         if (!seen.has(key)) added++;
         seen.set(key, item);
       }
-      if (added === 0) return { items: [...seen.values()], serverDateMs, truncated: false };
+      if (added === 0) {
+        // A server ignoring `page`: with a total we know whether everything came; without one we cannot.
+        return done(page, total === undefined ? `page ${page} repeated items already read, and the server gave no total` : short());
+      }
       if (result.total !== undefined) {
         // page*size only with the size the server says it used: the size we asked for may have been capped.
         const pastTheEnd = result.size !== undefined && (result.page ?? page) * result.size >= result.total;
-        if (seen.size >= result.total || pastTheEnd) return { items: [...seen.values()], serverDateMs, truncated: false };
+        if (seen.size >= result.total || pastTheEnd) return done(page, short());
       }
     }
-    return { items: [...seen.values()], serverDateMs, truncated: true };
+    return { items: [...seen.values()], serverDateMs, truncated: true, pages: maxPages, incomplete: `more than ${maxPages} pages (the bound)` };
   }
 
   // ----- pipelines ------------------------------------------------------------------------------------

@@ -5,21 +5,27 @@
  * What makes Qarion awkward (apis.md §2.7): the trigger's answer is undocumented (empty, a Qarion run, an
  * Airflow DAG run, or just an id); runs reach Qarion through a connector sync, so they may show up late or
  * only after a sync; there is no idempotency, no cancel and no log endpoint. So:
- * - an id in the answer is looked up (as a Qarion run id, then as Airflow's id in the runs list);
- * - otherwise the run followed is one that was not in the baseline taken just before the trigger, never
- *   "the newest run"; several newcomers are all followed;
- * - with `sync-before-poll`, a connector sync is requested once when nothing shows up;
- * - after a trigger whose answer was lost, the pipeline counts as busy (so the engine does not send it again)
- *   until a finished connector sync shows nothing: without one, a run that Airflow did start may simply not
- *   be listed yet, and a second load is worse than a red step;
- * - an API trigger makes a `manual` DAG run: a scheduled (backfill, dataset) newcomer is never followed alone
- *   as ours, only alongside ours;
+ * - an id in the answer is looked up (as a Qarion run id, then as Airflow's id in the runs list) and waited
+ *   for until the engine's start window ends: only that run is followed, never another listed run;
+ * - otherwise the run followed is one that was not in the baseline taken just before the trigger (and did not
+ *   start before it by the server's clock), never "the newest run"; several newcomers are all followed;
+ * - with `sync-before-poll`, connector syncs are requested while the run is not listed: the first after a
+ *   few looks (at once after a lost answer), then again every few looks;
+ * - after a trigger whose answer was lost, the pipeline counts as busy for the rest of the step, so the engine
+ *   never sends it again: no answer and no sync can show that Airflow did not start a run (a sync may list
+ *   it only later, apis.md §2.6 step 7, §5 #16), and a second load is worse than a red step. A run of the
+ *   pipeline that started after the baseline is adopted as an equivalent load (`adoption: 'equivalent'`: the
+ *   trigger carries nothing but the pipeline);
+ * - an API trigger makes a `manual` DAG run: when the answer was not lost, a scheduled (backfill, dataset)
+ *   newcomer is never followed alone as ours, only alongside ours;
+ * - a run is a composite of its task runs: the members proof needs at least one task run, all ended, none
+ *   failed (see `membersProof`);
  * - failures list the task runs that are not ok, and say where the logs are (the Airflow UI).
  */
 import { ApiError } from '../../core/http.js';
 import { editDistance } from '../../core/names.js';
 import type { LogSink } from '../../core/logs.js';
-import { normalizeStatus, type FailedTask, type RunState, type StatusTable } from '../../core/outcome.js';
+import { normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';
 import type { QarionPipelineSpec, TargetSpec } from '../../core/settings.js';
 import type {
   FindResult,
@@ -53,16 +59,14 @@ export const QARION_TASK_NOT_A_FAILURE: readonly string[] = ['skipped'];
 
 /** The baseline and the look for new runs list runs started since "now" minus this (clock skew). */
 const SKEW_MARGIN_MS = 10 * 60_000;
-/** With sync-before-poll: the sync is requested after this many looks, or this long after the trigger. */
+/** With sync-before-poll: the first sync is requested after this many looks, or this long after the trigger. */
 const SYNC_AFTER_LOOKS = 3;
 const SYNC_AFTER_MS = 10_000;
 /**
- * After a lost trigger answer, a resend needs a connector sync first: one that answered 200 (done), or one
- * that was accepted (202/204: it may run in the background) at least this long ago.
+ * …and again every this many looks while the run is still not listed: one sync may not list it (how long a
+ * sync takes and what it covers are unknown, apis.md §5 #16). The engine's start window bounds the looks.
  */
-const RESEND_AFTER_SYNC_MS = 10_000;
-/** Looks spent waiting for the id the trigger answered before following every new run instead. */
-const ANSWER_ID_PATIENCE = 3;
+const SYNC_EVERY_LOOKS = 3;
 /** Run-list `status` filters for runs in flight (raw words; the server's own words are unknown). */
 const IN_FLIGHT_FILTERS = ['running', 'queued'];
 const QUEUED_FILTER = 'queued';
@@ -74,7 +78,12 @@ const NOT_FROM_A_TRIGGER = ['scheduled', 'backfill', 'dataset_triggered', 'asset
 const DAY = 86_400_000;
 /** `mode: check` looks for the latest run in these windows, then without a window (capped pages). */
 const LATEST_WINDOWS_MS = [2 * DAY, 14 * DAY, 90 * DAY];
+/** Pages read for `mode: check` at most (per window): past it, the history proof fails clearly. */
+const LATEST_MAX_PAGES = 50;
+/** Runs for `run-id` lookups by Airflow id (mode wait). */
 const UNWINDOWED_MAX_PAGES = 20;
+/** How far back a run without a zone in its start time may be newer in real time (a clock change). */
+const CLOCK_CHANGE_MS = 60 * 60_000;
 /** Run history for polling: successful runs of the last 30 days, a few pages at most. */
 const HISTORY_WINDOW_MS = 30 * DAY;
 const HISTORY_MAX_PAGES = 3;
@@ -99,6 +108,12 @@ interface QarionBaseline {
   ids: Set<string>;
   /** `started_from` of the baseline, used again when looking for the new run. */
   from: string;
+  /**
+   * The server's `Date` header on the baseline's list answer: the server's clock when it answered, rounded
+   * down to the second. A run queued before it yet not in that list was listed late: it started before the
+   * baseline. Undefined when the server sends no `Date`.
+   */
+  serverDateMs?: number;
 }
 
 /** What the provider knows about the latest trigger of a target (reset by `baseline`). */
@@ -109,13 +124,16 @@ interface TriggerState {
   /** Message of a trigger error after which the trigger may still have started a run. */
   lost?: string;
   sync: 'not-yet' | 'done' | 'failed' | 'no-connector';
-  /** When the sync was requested, and whether it answered 200 (finished rather than queued). */
-  syncAtMs?: number;
-  syncFinished?: boolean;
+  /** Connector syncs requested since the trigger, and the look of the last one. */
+  syncs: number;
+  lastSyncLook?: number;
   syncNote?: string;
-  mismatchWarned?: boolean;
   /** New runs seen so far that the trigger cannot have started (scheduled, backfill, …). */
   othersSeen?: string[];
+  /** New runs listed while the run the trigger answered was not: never followed in its place. */
+  notAnswered?: string[];
+  /** New runs that started before the baseline by the server's clock (listed late): never ours. */
+  beforeBaseline?: string[];
 }
 
 function runState(run: Pick<RunSummary, 'status' | 'endedAt'>): RunState {
@@ -130,6 +148,11 @@ function taskState(task: TaskRun): RunState {
 function taskIsOk(task: TaskRun): boolean {
   const raw = (task.status ?? '').trim().toLowerCase();
   return taskState(task) === 'succeeded' || QARION_TASK_NOT_A_FAILURE.includes(raw);
+}
+
+/** Whether an ISO time carries its zone (`Z` or an offset). */
+function hasZone(text: string): boolean {
+  return /[zZ]$|[+-]\d\d:?\d\d$/.test(text.trim());
 }
 
 /** Epoch ms of an ISO time; a time without an offset is read as UTC (the format is unknown, apis.md §5 #14). */
@@ -165,6 +188,8 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
   readonly platform = 'qarion' as const;
   readonly statusTable = QARION_STATUS;
   readonly triggerSafety = 'look-before-resend' as const;
+  /** Qarion's trigger carries nothing but the pipeline: a run of it started after the baseline is an equivalent load. */
+  readonly adoption = 'equivalent' as const;
   readonly timeNote = 'Times are as Qarion sends them (ISO 8601); a time without an offset is read as UTC.';
   private readonly api: QarionApi;
   private readonly states = new Map<string, TriggerState>();
@@ -174,6 +199,7 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
   private readonly announced = new Set<string>();
   /** Server clock minus client clock, from the last `Date` header seen. */
   private serverOffsetMs: number | undefined;
+
 
   constructor(private readonly deps: ProviderDeps) {
     this.api = new QarionApi(deps.http, deps.settings.baseUrl);
@@ -190,6 +216,9 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
     pipeline ??= await this.pipelineByName(spec.space, ref);
     const target: QarionTarget = {
       spec,
+      // A run's detail lists its task runs (apis.md §2.2 "one run with task details"): a run is green only
+      // with the members proof (membersProof).
+      composite: true,
       space: spec.space,
       pipelineId: pipeline.id,
       name: pipeline.name,
@@ -271,26 +300,33 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
    * filter may leave it out). The baseline and every look use the same queries, so they compare.
    */
   private async recentRuns(target: QarionTarget, from: string, phase: 'baseline' | 'find'): Promise<RunSummary[]> {
+    return (await this.recentListing(target, from, phase)).runs;
+  }
+
+  private async recentListing(target: QarionTarget, from: string, phase: 'baseline' | 'find'): Promise<{ runs: RunSummary[]; serverDateMs?: number }> {
     const byId = new Map<string, RunSummary>();
     const started = await this.api.allRuns(target.space, target.pipelineId, { started_from: from }, phase);
     this.noteServerDate(started.serverDateMs);
     for (const run of started.items) byId.set(run.id, run);
     const queued = await this.api.allRuns(target.space, target.pipelineId, { status: QUEUED_FILTER }, phase);
     for (const run of queued.items) byId.set(run.id, run);
-    return [...byId.values()];
+    // The earlier of the two answers' dates: both lists were answered no earlier than it.
+    const dates = [started.serverDateMs, queued.serverDateMs].filter((d): d is number => d !== undefined);
+    return { runs: [...byId.values()], ...(dates.length > 0 && { serverDateMs: Math.min(...dates) }) };
   }
 
   async inFlight(target: QarionTarget): Promise<InFlight<QarionHandle> | undefined> {
     const runs = await this.inFlightRuns(target, 'baseline');
     if (runs.length === 0) {
-      // After a lost trigger answer, "nothing listed" does not mean idle until a finished sync says so: the run
-      // may exist in Airflow unsynced. Saying busy keeps the engine from sending a second trigger.
+      // After a lost trigger answer, "nothing listed" never means idle: the run may exist in Airflow unsynced,
+      // and no sync is documented to list everything (one may not be enough). Saying busy keeps the engine from
+      // sending a second trigger.
       const state = this.states.get(target.spec.label);
-      if (state?.lost !== undefined && !this.syncedSince(state)) {
+      if (state?.lost !== undefined) {
         return {
           description:
-            "the trigger's answer was lost, and Qarion may list the run it started only after a connector sync, so the pipeline " +
-            `cannot be shown to be idle${this.deps.settings.syncBeforePoll ? ' (no sync has surely finished since)' : ' (sync-before-poll is off)'}`,
+            "the trigger's answer was lost, and Qarion may list the run it started only after one or more connector syncs, so the pipeline " +
+            `cannot be shown to be idle${this.deps.settings.syncBeforePoll ? ` (${state.syncs} sync(s) requested so far)` : ' (sync-before-poll is off)'}`,
         };
       }
       return undefined;
@@ -306,30 +342,30 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
   private state(target: QarionTarget): TriggerState {
     let state = this.states.get(target.spec.label);
     if (!state) {
-      state = { looks: 0, sync: 'not-yet' };
+      state = { looks: 0, sync: 'not-yet', syncs: 0 };
       this.states.set(target.spec.label, state);
     }
     return state;
   }
 
   async baseline(target: QarionTarget): Promise<QarionBaseline> {
-    this.states.set(target.spec.label, { looks: 0, sync: 'not-yet' });
+    this.states.set(target.spec.label, { looks: 0, sync: 'not-yet', syncs: 0 });
     const from = iso(this.serverNow() - SKEW_MARGIN_MS);
-    const runs = await this.recentRuns(target, from, 'baseline');
-    return { ids: new Set(runs.map((r) => r.id)), from };
+    const { runs, serverDateMs } = await this.recentListing(target, from, 'baseline');
+    return { ids: new Set(runs.map((r) => r.id)), from, ...(serverDateMs !== undefined && { serverDateMs }) };
   }
 
   // --- trigger ---------------------------------------------------------------------------------------
 
   async trigger(target: QarionTarget): Promise<TriggerResult<QarionHandle>> {
     const state = this.state(target);
-    if (state.lost !== undefined && !this.syncedSince(state)) {
+    if (state.lost !== undefined) {
       // Defence in depth: `inFlight` already reports such a pipeline busy, so the engine does not resend. Should
       // it try anyway, fail closed: a second load is worse than a red step.
       throw new Error(
         `not sending the trigger again: its first answer was lost (${state.lost}), and Qarion may list the run it started ` +
-          'only after a connector sync' +
-          (this.deps.settings.syncBeforePoll ? ', and no sync has surely finished since' : ' (set sync-before-poll: true to let the step sync and check)'),
+          'only after one or more connector syncs' +
+          (this.deps.settings.syncBeforePoll ? '' : ' (set sync-before-poll: true to let the step sync and look)'),
       );
     }
     state.triggeredAtMs = this.deps.clock.now();
@@ -374,12 +410,6 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
     }
   }
 
-  /** A connector sync has surely listed whatever Airflow had when it ran. */
-  private syncedSince(state: TriggerState): boolean {
-    if (state.sync !== 'done' || state.syncAtMs === undefined) return false;
-    return state.syncFinished === true || this.deps.clock.now() - state.syncAtMs >= RESEND_AFTER_SYNC_MS;
-  }
-
   /**
    * A 409 is Airflow's answer passed through: "already running" only when a run is in flight; otherwise
    * (e.g. a dag_run_id conflict) it is quoted as an error, so `if-running: queue` cannot loop on it.
@@ -396,51 +426,71 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
 
   // --- find ------------------------------------------------------------------------------------------
 
+  /**
+   * One look for the run the trigger caused.
+   * - The answer named a run: only that run (by Qarion id, or by Airflow id in the list) is ever returned. Until
+   *   it is listed the answer is `pending` (with syncs where configured); the engine's start window bounds the
+   *   wait. Another new run is never followed in its place (issue 12, defect 5).
+   * - No id (or a lost answer): runs not in the baseline that did not start before it (server clock), all of
+   *   them. When the answer was lost any such run is an equivalent load (`adoption`); otherwise a scheduled
+   *   newcomer is followed only alongside a run a trigger can have made.
+   */
   async find(target: QarionTarget, baseline: QarionBaseline): Promise<FindResult<QarionHandle>> {
     const state = this.state(target);
     state.looks++;
     const ids = [state.answer?.runId, state.answer?.providerRunId].filter((id): id is string => id !== undefined && id !== '');
-    if (state.answer?.runId) {
-      // The id may be Qarion's (found here) or Airflow's (404/422 here; matched in the list below).
-      const run = await this.api.getRun(target.space, state.answer.runId, 'find', true);
-      if (run && (run.pipelineId === undefined || run.pipelineId === target.pipelineId)) return this.found([run]);
-    }
-    let result = this.pick(target, state, baseline, await this.recentRuns(target, baseline.from, 'find'), ids);
+    const look = async (): Promise<FindResult<QarionHandle> | undefined> => {
+      if (ids.length > 0) return this.answered(target, state, baseline, ids);
+      return this.pick(state, baseline, await this.recentRuns(target, baseline.from, 'find'));
+    };
+    let result = await look();
     if (result) return result;
     if (this.shouldSync(state) && (await this.sync(target, state))) {
-      result = this.pick(target, state, baseline, await this.recentRuns(target, baseline.from, 'find'), ids);
+      result = await look();
       if (result) return result;
     }
     return { kind: 'pending', reason: this.pendingReason(target, state) };
   }
 
-  private pick(
-    target: QarionTarget,
-    state: TriggerState,
-    baseline: QarionBaseline,
-    candidates: RunSummary[],
-    ids: string[],
-  ): FindResult<QarionHandle> | undefined {
+  /** The run the trigger answered, when Qarion shows it; other new runs are noted, never returned. */
+  private async answered(target: QarionTarget, state: TriggerState, baseline: QarionBaseline, ids: string[]): Promise<FindResult<QarionHandle> | undefined> {
+    const identity = `the run id the trigger answered (${ids.join(' / ')})`;
+    if (state.answer?.runId) {
+      // The id may be Qarion's (found here) or Airflow's (404/422 here; matched in the list below).
+      const run = await this.api.getRun(target.space, state.answer.runId, 'find', true);
+      if (run && (run.pipelineId === undefined || run.pipelineId === target.pipelineId)) return this.found([run], identity);
+    }
+    const candidates = await this.recentRuns(target, baseline.from, 'find');
     // Normally one match; should two runs carry the answered id, both are followed rather than one guessed.
     const matches = candidates.filter((r) => ids.includes(r.id) || (r.providerRunId !== undefined && ids.includes(r.providerRunId)));
-    if (matches.length > 0) return this.found(matches);
-    const fresh = candidates.filter((r) => !baseline.ids.has(r.id));
+    if (matches.length > 0) return this.found(matches, identity);
+    const others = candidates.filter((r) => !baseline.ids.has(r.id)).map((r) => `${r.id}${r.runType ? ` (${r.runType})` : ''}`);
+    if (others.length > 0) state.notAnswered = others;
+    return undefined;
+  }
+
+  private pick(state: TriggerState, baseline: QarionBaseline, candidates: RunSummary[]): FindResult<QarionHandle> | undefined {
+    const notInBaseline = candidates.filter((r) => !baseline.ids.has(r.id));
+    // A run Qarion listed late (after a sync) may have started before the baseline: by the server's clock, it
+    // is not a load started after this step asked for it.
+    const before = notInBaseline.filter((r) => this.startedBeforeBaseline(r, baseline));
+    if (before.length > 0) state.beforeBaseline = before.map((r) => `${r.id} (started ${r.queuedAt ?? r.startedAt})`);
+    const fresh = notInBaseline.filter((r) => !before.includes(r));
     if (fresh.length === 0) return undefined;
+    if (state.lost !== undefined) {
+      // Any run of the pipeline started after the baseline is an equivalent load; all of them are followed.
+      fresh.sort((a, b) => runStartMs(a) - runStartMs(b) || a.id.localeCompare(b.id));
+      return this.found(
+        fresh,
+        `a run of this pipeline not in the baseline taken just before the trigger, and not started before it by Qarion's clock ` +
+          "(an equivalent load: Qarion's trigger carries nothing but the pipeline)",
+      );
+    }
     // Only scheduled (or backfill, dataset) runs so far: none of them is ours; wait for one that can be.
     const couldBeOurs = fresh.filter((r) => !NOT_FROM_A_TRIGGER.includes(r.runType?.trim().toLowerCase() ?? ''));
     if (couldBeOurs.length === 0) {
       state.othersSeen = fresh.map((r) => `${r.id} (${r.runType})`);
       return undefined;
-    }
-    if (ids.length > 0) {
-      // The answer named a run we cannot see yet: give it a few looks before following every newcomer.
-      if (state.looks < ANSWER_ID_PATIENCE) return undefined;
-      if (!state.mismatchWarned) {
-        state.mismatchWarned = true;
-        this.deps.log.warn(
-          `${target.label}: the trigger answered run id ${ids.join(' / ')}, which matches no listed run; following every run that started since the trigger instead`,
-        );
-      }
     }
     // Manual runs first (an API trigger makes a manual DAG run), then by start. Never "the newest" alone:
     // every newcomer is returned and followed.
@@ -450,23 +500,39 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
         runStartMs(a) - runStartMs(b) ||
         a.id.localeCompare(b.id),
     );
-    return this.found(fresh);
+    return this.found(fresh, "a new run: not in the baseline taken just before the trigger (the trigger's answer named no run)");
   }
 
-  private found(runs: RunSummary[]): FindResult<QarionHandle> {
+  /**
+   * Whether the run surely started before the baseline, by the server's own clock: its queued (else start)
+   * time is earlier than the `Date` of the baseline's list answer, yet the baseline did not list it. Only
+   * zoned times are compared: a time without an offset may be in any zone (apis.md §5 #14). The `Date` is
+   * whole seconds, so a run queued less than a second before the baseline's answer and listed only later
+   * cannot be told from one queued just after it (it is taken as started after the baseline).
+   */
+  private startedBeforeBaseline(run: RunSummary, baseline: QarionBaseline): boolean {
+    if (baseline.serverDateMs === undefined) return false;
+    const text = run.queuedAt ?? run.startedAt;
+    if (!text || !hasZone(text)) return false;
+    const ms = timeMs(text);
+    return ms !== undefined && ms < baseline.serverDateMs;
+  }
+
+  private found(runs: RunSummary[], identity: string): FindResult<QarionHandle> {
     const [first, ...rest] = runs.map(handleOf);
     this.ours.add(first!.runId);
-    return { kind: 'found', handle: first!, ...(rest.length > 0 && { others: rest }) };
+    return { kind: 'found', handle: first!, identity, ...(rest.length > 0 && { others: rest }) };
   }
 
   private shouldSync(state: TriggerState): boolean {
-    if (!this.deps.settings.syncBeforePoll || state.sync !== 'not-yet') return false;
+    if (!this.deps.settings.syncBeforePoll || state.sync === 'failed' || state.sync === 'no-connector') return false;
+    if (state.syncs > 0) return state.looks - (state.lastSyncLook ?? 0) >= SYNC_EVERY_LOOKS;
     if (state.lost !== undefined) return true;
     const since = state.triggeredAtMs === undefined ? 0 : this.deps.clock.now() - state.triggeredAtMs;
     return state.looks >= SYNC_AFTER_LOOKS || since >= SYNC_AFTER_MS;
   }
 
-  /** Requests the connector sync once; a refusal only warns (it needs edit rights on the connector). */
+  /** Requests a connector sync; a refusal only warns (it needs edit rights on the connector) and ends the syncs. */
   private async sync(target: QarionTarget, state: TriggerState): Promise<boolean> {
     const { log } = this.deps;
     if (!target.connectorId) {
@@ -475,11 +541,15 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
       return false;
     }
     try {
-      const answer = await this.api.syncConnector(target.space, target.connectorId, 'find');
+      await this.api.syncConnector(target.space, target.connectorId, 'find');
       state.sync = 'done';
-      state.syncAtMs = this.deps.clock.now();
-      state.syncFinished = answer.httpStatus === 200;
-      log.info(`${target.label}: no run showed up yet: requested a sync of connector ${target.connectorId} (sync-before-poll)`);
+      state.syncs++;
+      state.lastSyncLook = state.looks;
+      const what = state.answer?.runId ?? state.answer?.providerRunId;
+      log.info(
+        `${target.label}: ${what ? `run ${what} (the trigger's answer) is not listed yet` : 'no run showed up yet'}: ` +
+          `requested a sync of connector ${target.connectorId} (sync-before-poll${state.syncs > 1 ? `, sync ${state.syncs}` : ''})`,
+      );
       return true;
     } catch (error) {
       if (!(error instanceof ApiError) || isAbort(error)) throw error;
@@ -499,23 +569,25 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
     const answered = [state.answer?.runId, state.answer?.providerRunId].filter(Boolean);
     parts.push(
       answered.length > 0
-        ? `the trigger answered run ${answered.join(' / ')}, which Qarion does not list yet`
+        ? `the trigger answered run ${answered.join(' / ')}, which Qarion does not list yet; only that run is followed`
         : `no new run of pipeline '${target.name}' is listed`,
     );
+    if (state.notAnswered?.length) parts.push(`other new runs are listed but were not started by this trigger, so they are not followed: ${state.notAnswered.join(', ')}`);
     if (state.othersSeen?.length) {
       parts.push(`only runs a trigger cannot have started appeared: ${state.othersSeen.join(', ')}`);
     }
+    if (state.beforeBaseline?.length) parts.push(`runs listed late that started before this step's baseline (not ours): ${state.beforeBaseline.join(', ')}`);
     parts.push(`the run may exist in Airflow${target.dagId ? ` (DAG ${target.dagId})` : ''} but not be synced to Qarion yet`);
     switch (state.sync) {
       case 'not-yet':
         parts.push(
           this.deps.settings.syncBeforePoll
             ? 'a connector sync will be requested (sync-before-poll)'
-            : "set sync-before-poll: true to let the step request a connector sync (the key's user needs edit rights on the connector)",
+            : "set sync-before-poll: true to let the step request connector syncs (the key's user needs edit rights on the connector)",
         );
         break;
       case 'done':
-        parts.push('a connector sync was requested (sync-before-poll), but the run is still not listed');
+        parts.push(`${state.syncs} connector sync(s) were requested (sync-before-poll), but the run is still not listed`);
         break;
       case 'failed':
         parts.push(`the connector sync (sync-before-poll) failed: ${state.syncNote}`);
@@ -684,26 +756,57 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
   }
 
   /**
-   * The run with the newest start. Its age is measured against the server's clock (the `Date` header of the
-   * list answer) when the server sends one, else against this machine's clock.
+   * The run with the newest start (`mode: check`), read from every page of the runs list (bound: 50 pages per
+   * window; past it the history proof fails). Qarion documents no list order, so "newest" is chosen by the
+   * server's start times: by instant when they carry a zone; without a zone the text may be local time, and
+   * across a clock change a run up to an hour "older" by its text may be the newer one, so when such a run
+   * ended otherwise than the newest by text the history proof fails instead of guessing. The run detail is
+   * read for the end and members proofs. Its age is measured against the server's clock (the `Date` header
+   * of the list answer) when the server sends one, else against this machine's clock.
    */
   async latest(target: QarionTarget): Promise<LatestRun<QarionHandle> | undefined> {
     for (const windowMs of [...LATEST_WINDOWS_MS, undefined]) {
       const filters = windowMs === undefined ? {} : { started_from: iso(this.serverNow() - windowMs) };
-      const listing = await this.api.allRuns(target.space, target.pipelineId, filters, 'check', windowMs === undefined ? UNWINDOWED_MAX_PAGES : undefined);
+      const listing = await this.api.allRuns(target.space, target.pipelineId, filters, 'check', LATEST_MAX_PAGES);
       this.noteServerDate(listing.serverDateMs);
       if (listing.items.length === 0) continue;
-      const newest = [...listing.items].sort((a, b) => runStartMs(b) - runStartMs(a) || b.id.localeCompare(a.id))[0]!;
-      const endMs = timeMs(newest.endedAt);
+      const scope = windowMs === undefined ? 'all runs' : `runs started since ${filters.started_from}`;
+      const read = `read ${listing.pages} page(s) of ${scope} (${listing.items.length} run(s))`;
+      const sorted = [...listing.items].sort((a, b) => runStartMs(b) - runStartMs(a) || b.id.localeCompare(a.id));
+      const newest = sorted[0]!;
+      const history = this.historyProof(read, listing.incomplete, newest, sorted);
+      const detail = (await this.api.getRun(target.space, newest.id, 'check', true)) ?? newest;
+      const endMs = timeMs(detail.endedAt);
       const serverMs = listing.serverDateMs;
       return {
-        handle: handleOf(newest),
-        observation: observationOf(newest),
+        handle: handleOf(detail),
+        observation: observationOf(detail),
+        history,
         ...(endMs !== undefined && { ageMs: Math.max(0, (serverMs ?? this.deps.clock.now()) - endMs) }),
         ...(endMs !== undefined && serverMs === undefined && { ageNote: "measured on this machine's clock (Qarion sent no Date header)" }),
       };
     }
     return undefined;
+  }
+
+  /** The complete-history proof of `latest`: every page read, and "newest" told by the server's times. */
+  private historyProof(read: string, incomplete: string | undefined, newest: RunSummary, sorted: RunSummary[]): Proof {
+    if (incomplete !== undefined) return { ok: false, detail: `${read}, but the list is not complete: ${incomplete}` };
+    const start = newest.startedAt ?? newest.queuedAt;
+    if (start === undefined) return { ok: true, detail: `${read}; the newest has no start time yet (in flight)` };
+    if (hasZone(start)) return { ok: true, detail: `${read}; newest by zoned start time (${start})` };
+    const newestMs = runStartMs(newest);
+    const state = runState(newest);
+    const rivals = sorted.filter((r) => r !== newest && newestMs - runStartMs(r) <= CLOCK_CHANGE_MS && runState(r) !== state);
+    if (rivals.length > 0) {
+      return {
+        ok: false,
+        detail:
+          `${read}; start times carry no zone, and run ${rivals[0]!.id} (${rivals[0]!.status ?? 'no status'}, started ${rivals[0]!.startedAt ?? rivals[0]!.queuedAt}) ` +
+          `started within an hour of run ${newest.id} (${newest.status ?? 'no status'}, ${start}) by the text: across a clock change either may be the newer`,
+      };
+    }
+    return { ok: true, detail: `${read}; newest by start time (${start}, no zone; no run within an hour before it ended otherwise)` };
   }
 }
 
@@ -721,10 +824,52 @@ function observationOf(run: RunSummary | RunDetail): Observation {
   const duration = run.durationSeconds ?? (startMs !== undefined && endMs !== undefined ? Math.max(0, Math.round((endMs - startMs) / 1000)) : undefined);
   const observation: Observation = { state: runState(run), rawStatus: run.status ?? '' };
   if (run.startedAt !== undefined) observation.startedAt = run.startedAt;
-  if (run.endedAt !== undefined) observation.finishedAt = run.endedAt;
+  if (run.endedAt !== undefined) {
+    observation.finishedAt = run.endedAt;
+    // The end proof: the run's own end time, under the field the server used.
+    observation.end = `${run.endedAtField ?? 'ended_at'} ${run.endedAt}`;
+  }
   if (duration !== undefined) observation.durationSeconds = duration;
-  if ('taskRuns' in run && run.taskRuns.length > 0) observation.progress = taskProgress(run.taskRuns);
+  if ('taskRuns' in run) {
+    if (run.taskRuns.length > 0) observation.progress = taskProgress(run.taskRuns);
+    observation.members = membersProof(run.taskRuns);
+  } else {
+    observation.members = { ok: false, detail: 'only the run list was read (no task runs)' };
+  }
   return observation;
+}
+
+/**
+ * The members proof of a run from its task runs (the run detail lists only this run's task runs, so no time
+ * bounding is needed; Qarion has no failure counters to compare). Ok when at least one task run is listed,
+ * every one has ended (an end word, `skipped`, or an end time) and none failed (a failure or cancel word,
+ * `upstream_failed` included). A task word not in the table with an end time counts as ended, not failed, and
+ * is named in the detail. A run whose detail lists no task run at all fails the proof: Qarion documents the
+ * detail "with task details", and a run that shows no task cannot be shown to have loaded anything (an
+ * honest red rather than a green on the run's word alone).
+ */
+export function membersProof(tasks: TaskRun[]): Proof {
+  if (tasks.length === 0) return { ok: false, detail: 'Qarion lists no task run for this run, so no task of it can be shown to have run' };
+  const notEnded: string[] = [];
+  const failed: string[] = [];
+  const unknownWords: string[] = [];
+  let skipped = 0;
+  for (const task of tasks) {
+    const raw = (task.status ?? '').trim().toLowerCase();
+    const explicit = normalizeStatus(QARION_STATUS, task.status ?? 'none', false);
+    if (explicit === 'failed' || explicit === 'cancelled') failed.push(`${task.taskId} (${task.status})`);
+    else if (QARION_TASK_NOT_A_FAILURE.includes(raw)) skipped++;
+    else if (explicit === 'succeeded') continue;
+    else if (explicit === 'unknown' && task.endedAt !== undefined) unknownWords.push(`${task.taskId} (${task.status ?? 'no status'})`);
+    else notEnded.push(`${task.taskId} (${task.status ?? 'no status'})`);
+  }
+  const n = tasks.length;
+  const extras = [skipped > 0 ? `${skipped} skipped` : '', unknownWords.length > 0 ? `ended with a word not in the table: ${unknownWords.join(', ')}` : '']
+    .filter(Boolean)
+    .join('; ');
+  if (failed.length > 0) return { ok: false, detail: `${failed.length} of ${n} task runs failed: ${failed.join(', ')}` };
+  if (notEnded.length > 0) return { ok: false, detail: `${notEnded.length} of ${n} task runs have not ended: ${notEnded.join(', ')}` };
+  return { ok: true, detail: `${n} of ${n} task runs ended, none failed${extras ? ` (${extras})` : ''}` };
 }
 
 /** e.g. "3 of 5 task runs ended (1 failed), 1 running": explicit words only, no end-time rule (display only). */
