@@ -14,6 +14,12 @@ export type FaultKind =
   | 'html'
   | 'empty'
   | 'apply-then-reset'
+  /**
+   * The module applies the request (e.g. starts a run), then the answer is replaced by `status` (default 502;
+   * also 504): a gateway that lost the upstream answer after the server acted on it (apis.md §4.0: "a trigger
+   * that the server applies but whose answer times out at the client"; issue: 502/504 after a POST was applied).
+   */
+  | 'apply-then-status'
   | 'redirect'
   | 'rate-limit';
 
@@ -27,7 +33,10 @@ export interface FaultRule {
   /** How many matching requests (after the skipped ones) get the fault. Default 1; Infinity allowed. */
   times?: number;
   kind: FaultKind;
-  /** 'status': the status to answer (default 503). Also overrides the status of 'html', 'malformed-json', 'redirect'. */
+  /**
+   * 'status': the status to answer (default 503); 'apply-then-status': the status answered after the request
+   * was applied (default 502). Also overrides the status of 'html', 'malformed-json', 'redirect'.
+   */
   status?: number;
   /** Extra headers. For 'rate-limit' they REPLACE the default `Retry-After: 1` (pass {} for a 429 without it). */
   headers?: Record<string, string>;

@@ -83,9 +83,20 @@ export interface PlanasonixOptions {
   logFormat: 'text' | 'ndjson' | 'urls';
   /** Most log lines per answer (per object with logFormat 'urls'); the rest comes with `since`. */
   logPageLines: number;
+  /**
+   * Order of the job and run lists (GET /api/v1/jobs, /api/pipelines/{id}/runs, /api/runs). No source states
+   * it (apis.md §3.2, §3.3 and §3.5 name the paging but not the order), so clients must not rely on it:
+   * 'newest-first' (the default, what list UIs usually show) or 'oldest-first'.
+   */
+  listOrder: 'newest-first' | 'oldest-first';
   /** List answers: a bare array, `{data, meta:{cursor}}` or `{data, meta:{page:{cursor}}}`. */
   listShape: 'bare' | 'cursor' | 'page-cursor';
   defaultPageSize: number;
+  /**
+   * The most items a page holds, whatever `limit` asks (null: `limit` is honoured up to 100). The docs name
+   * `limit` but no maximum (apis.md §3.5), so a server may answer shorter pages than asked.
+   */
+  pageCap: number | null;
   /** null: no limit at all (and no headers). */
   rateLimit: PlanasonixRateLimit | null;
   /** X-RateLimit-Limit/Remaining/Reset on every answer ("when supported", apis.md §3.5). */
@@ -123,8 +134,10 @@ export const DEFAULT_PLANASONIX_OPTIONS: PlanasonixOptions = {
   runDetail404: false,
   logFormat: 'text',
   logPageLines: 10_000,
+  listOrder: 'newest-first',
   listShape: 'bare',
   defaultPageSize: 20,
+  pageCap: null,
   rateLimit: { perKey: 10_000, perWorkspace: 20_000, windowMs: 60_000 },
   rateLimitHeaders: true,
   retryAfter: 'seconds',

@@ -345,7 +345,8 @@ export class PlanasonixModule extends PlanasonixWorld implements SimModule {
 
   /** A page of a list in the configured shape: `limit` + `offset` (v1) or `cursor` (REST), both accepted. */
   private page(ctx: RequestContext, res: SimResponse, items: unknown[]): void {
-    const limit = this.int(ctx, 'limit', this.options.defaultPageSize, 1, 100);
+    const asked = this.int(ctx, 'limit', this.options.defaultPageSize, 1, 100);
+    const limit = this.options.pageCap === null ? asked : Math.max(1, Math.min(asked, this.options.pageCap));
     let offset = this.int(ctx, 'offset', 0, 0, 1e9);
     const cursor = ctx.query['cursor'];
     if (cursor) {
@@ -365,6 +366,11 @@ export class PlanasonixModule extends PlanasonixWorld implements SimModule {
       default:
         res.json(200, { data: slice, meta: { page: { cursor: next, size: limit } } });
     }
+  }
+
+  /** The order of job and run lists (options.listOrder; undocumented, apis.md §3.5). */
+  private listSort(a: Activity, b: Activity): number {
+    return this.options.listOrder === 'oldest-first' ? a.createdMs - b.createdMs : b.createdMs - a.createdMs;
   }
 
   private ts(ms: number): string {
@@ -493,7 +499,7 @@ export class PlanasonixModule extends PlanasonixWorld implements SimModule {
     const jobs = this.jobList
       .filter((j) => j.createdMs <= ctx.now && (connectionId === undefined || j.connectionId === connectionId))
       .filter((j) => !statuses || statuses.includes(this.jobWord(j, ctx.now).toLowerCase()))
-      .sort((a, b) => b.createdMs - a.createdMs);
+      .sort((a, b) => this.listSort(a, b));
     for (const job of jobs) this.touch(job, ctx.now);
     this.page(ctx, res, jobs.map((j) => this.jobJson(j, ctx.now)));
   }
@@ -749,7 +755,7 @@ export class PlanasonixModule extends PlanasonixWorld implements SimModule {
   private pipelineRuns(ctx: RequestContext, res: SimResponse): void {
     const pipelineId = ctx.params['id']!;
     if (!this.pipelines.has(pipelineId)) throw this.error(404, 'pipeline_not_found', `Pipeline ${pipelineId} not found`);
-    const runs = this.runList.filter((r) => r.pipelineId === pipelineId && r.createdMs <= ctx.now).sort((a, b) => b.createdMs - a.createdMs);
+    const runs = this.runList.filter((r) => r.pipelineId === pipelineId && r.createdMs <= ctx.now).sort((a, b) => this.listSort(a, b));
     for (const run of runs) this.touch(run, ctx.now);
     this.page(ctx, res, runs.map((r) => this.runSummary(r, ctx.now)));
   }
@@ -760,7 +766,7 @@ export class PlanasonixModule extends PlanasonixWorld implements SimModule {
     const runs = this.runList
       .filter((r) => r.createdMs <= ctx.now && (pipelineId === undefined || r.pipelineId === pipelineId))
       .filter((r) => !statuses || statuses.includes(this.runWord(r, ctx.now).toLowerCase()))
-      .sort((a, b) => b.createdMs - a.createdMs);
+      .sort((a, b) => this.listSort(a, b));
     for (const run of runs) this.touch(run, ctx.now);
     this.page(ctx, res, runs.map((r) => this.runSummary(r, ctx.now)));
   }

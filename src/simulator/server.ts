@@ -178,6 +178,14 @@ export class SimServer {
       req.socket.destroy();
       return;
     }
+    if (fault?.rule.kind === 'apply-then-status') {
+      // Applied, but a gateway answers an error instead (default 502): the client cannot tell it was applied.
+      entry.handledStatus = reply.status;
+      const lost = appliedThenStatusReply(fault.rule);
+      entry.status = lost.status;
+      await writeReply(res, lost);
+      return;
+    }
     if (fault?.rule.kind === 'reset-mid-body') {
       entry.handledStatus = reply.status;
       entry.status = reply.status;
@@ -299,6 +307,14 @@ function cannedFaultReply(rule: FaultRule): SimReply | undefined {
     default:
       return undefined;
   }
+}
+
+/** The answer of an 'apply-then-status' fault: a gateway error page (or the rule's body) with the rule's status. */
+function appliedThenStatusReply(rule: FaultRule): SimReply {
+  const status = rule.status ?? 502;
+  const extra = lowerCaseKeys(rule.headers ?? {});
+  if (rule.body !== undefined) return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...extra }, body: Buffer.from(rule.body) };
+  return { status, headers: { 'content-type': 'text/html', ...extra }, body: Buffer.from(HTML_PROXY_PAGE(status)) };
 }
 
 function problemReply(status: number, title: string): SimReply {

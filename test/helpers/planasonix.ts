@@ -83,6 +83,8 @@ export const CI: CiContext = {
   actor: 'octocat',
   workflow: 'release',
   repository: 'acme/data',
+  // GitHub names the step (GITHUB_JOB/GITHUB_ACTION): the default idempotency key needs no nonce.
+  step: 'release/__run',
 };
 
 export async function runPlx(

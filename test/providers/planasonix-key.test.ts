@@ -28,3 +28,28 @@ test('the idempotency-key input wins; with several targets each gets its own suf
   expect(a).not.toBe(b);
   expect(a.startsWith('release-7-')).toBe(true);
 });
+
+describe('unique per invocation of the step (issue 12, defect 7b)', () => {
+  // GitLab, Jenkins, CircleCI: the CLI knows the CI run and job, but no step within the job.
+  const gitlab: CiContext = { system: 'cli', runId: '981723', attempt: '5521904', runUrl: 'https://gitlab.example/acme/data/-/jobs/5521904' };
+
+  test('without a step id, two invocations in one CI job get different keys (each its own nonce)', () => {
+    const a = idempotencyKeyFor({ targets: [spec] }, gitlab, spec, 'nonce-invocation-1');
+    const b = idempotencyKeyFor({ targets: [spec] }, gitlab, spec, 'nonce-invocation-2');
+    expect(a).not.toBe(b);
+    expect(a.startsWith('orun-cli-981723-5521904-')).toBe(true);
+  });
+
+  test('without a step id, one invocation keeps its key (a resend reuses it)', () => {
+    expect(idempotencyKeyFor({ targets: [spec] }, gitlab, spec, 'nonce-1')).toBe(idempotencyKeyFor({ targets: [spec] }, gitlab, spec, 'nonce-1'));
+  });
+
+  test('with a step id (GitHub GITHUB_ACTION, Azure task instance) the key is derived from the CI ids alone', () => {
+    expect(idempotencyKeyFor({ targets: [spec] }, ci, spec, 'nonce-1')).toBe(idempotencyKeyFor({ targets: [spec] }, ci, spec, 'nonce-2'));
+    const azure: CiContext = { system: 'azure', runId: '77', attempt: '1', step: 'job-guid/task-instance-guid' };
+    expect(idempotencyKeyFor({ targets: [spec] }, azure, spec, 'a')).toBe(idempotencyKeyFor({ targets: [spec] }, azure, spec, 'b'));
+    expect(idempotencyKeyFor({ targets: [spec] }, azure, spec, 'a')).not.toBe(
+      idempotencyKeyFor({ targets: [spec] }, { ...azure, step: 'job-guid/other-task-instance' }, spec, 'a'),
+    );
+  });
+});

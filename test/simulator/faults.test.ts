@@ -140,6 +140,17 @@ describe('faults that break the connection', () => {
     expect(apiExecutions(w)).toHaveLength(1);
   });
 
+  it.each([undefined, 502, 504])("'apply-then-status' (%s) applies the trigger once, then answers a gateway error", async (status) => {
+    const w = await start();
+    w.sim.faults.add({ path: TRIGGER, kind: 'apply-then-status', ...(status !== undefined && { status }) });
+    const res = await w.post('/finance/tasks/Package/1005/trigger');
+    expect(res.status).toBe(status ?? 502);
+    expect(await res.text()).toMatch(new RegExp(`${status ?? 502}`));
+    expect(apiExecutions(w)).toHaveLength(1);
+    expect(w.sim.tdp.triggers()).toEqual([expect.objectContaining({ accepted: true, status: 202 })]);
+    expect(w.sim.journal.entries({ method: 'POST' })[0]).toMatchObject({ fault: 'apply-then-status', status: status ?? 502, handledStatus: 202 });
+  });
+
   it("'slow' exceeds the client's timeout, and the server still applies the request after the delay", async () => {
     const w = await start();
     w.sim.faults.add({ path: TRIGGER, kind: 'slow', delayMs: 300 });

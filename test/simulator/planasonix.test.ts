@@ -154,6 +154,58 @@ describe('sync, idempotency and conflicts', () => {
     expect((await call('GET', '/api/v1/jobs?limit=3')).json.meta.page.cursor).toEqual(expect.any(String));
     expect((await call('GET', '/api/v1/jobs?status=completed&limit=100')).json.data).toHaveLength(5);
   });
+
+  test('list order: newest first by default, oldest first by switch (the order is undocumented)', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(plx.startForeignJob('conn_a', { outcome: 'success', durationMs: 10 }));
+      plx.startForeignRun('pl_a', { outcome: 'success', durationMs: 10 });
+      sim.clock.advance(100);
+    }
+    const jobIds = async () => ((await call('GET', '/api/v1/jobs?connection_id=conn_a')).json as Json[]).map((j) => j.id as string);
+    const runStarts = async (path: string) => {
+      const json = (await call('GET', path)).json;
+      return ((Array.isArray(json) ? json : json.data) as Json[]).map((r) => Date.parse(r.startedAt as string));
+    };
+    expect(await jobIds()).toEqual([...ids].reverse());
+    const newest = await runStarts('/api/pipelines/pl_a/runs');
+    expect(newest).toEqual([...newest].sort((a, b) => b - a));
+    plx.options.listOrder = 'oldest-first';
+    expect(await jobIds()).toEqual(ids);
+    for (const path of ['/api/pipelines/pl_a/runs', '/api/runs?pipelineId=pl_a']) {
+      const oldest = await runStarts(path);
+      expect(oldest).toEqual([...oldest].sort((a, b) => a - b));
+    }
+  });
+
+  test('a page cap answers shorter pages than the limit asked, and the paging still reaches every item', async () => {
+    for (let i = 0; i < 5; i++) {
+      plx.startForeignJob('conn_a', { outcome: 'success', durationMs: 10 });
+      sim.clock.advance(100);
+    }
+    plx.options.pageCap = 2;
+    const pages: number[] = [];
+    for (let offset = 0; offset < 6; offset += 2) pages.push(((await call('GET', `/api/v1/jobs?limit=50&offset=${offset}`)).json as Json[]).length);
+    expect(pages).toEqual([2, 2, 1]);
+    plx.options.listShape = 'cursor';
+    const first = await call('GET', '/api/v1/jobs?limit=50');
+    expect([first.json.data.length, typeof first.json.meta.cursor]).toEqual([2, 'string']);
+  });
+
+  test("idempotency 'none': a resend with the same key starts a second pipeline run (and answers a second sync 409)", async () => {
+    plx.options.idempotency = 'none';
+    const body = { parameters: {}, idempotency_key: 'k-same' };
+    const first = await call('POST', '/api/pipelines/pl_a/run', body, { 'Idempotency-Key': 'k-same' });
+    const second = await call('POST', '/api/pipelines/pl_a/run', body, { 'Idempotency-Key': 'k-same' });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(first.json.runId).not.toBe(second.json.runId);
+    expect(plx.runs('pl_a')).toHaveLength(2);
+    expect(plx.triggers().map((t) => [t.keySource, t.replay])).toEqual([['none', false], ['none', false]]);
+    await call('POST', '/api/v1/connections/conn_a/sync', { idempotency_key: 'k-sync' }, { 'Idempotency-Key': 'k-sync' });
+    const again = await call('POST', '/api/v1/connections/conn_a/sync', { idempotency_key: 'k-sync' }, { 'Idempotency-Key': 'k-sync' });
+    expect(again.status).toBe(409);
+    expect(plx.jobs('conn_a')).toHaveLength(1);
+  });
 });
 
 describe('backfills, runs, logs', () => {

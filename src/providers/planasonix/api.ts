@@ -20,8 +20,11 @@ export const REST = '/api';
 
 /** Page size we ask for on lists. */
 export const PAGE_SIZE = 50;
-/** Safety stop for paging and for log continuation. */
-const MAX_PAGES = 20;
+/**
+ * Most pages read of one list (issue 12: check mode reads every page it needs, with a bound that fails
+ * clearly past it). A list that goes on past it is reported incomplete, never taken as whole.
+ */
+export const MAX_PAGES = 50;
 const MAX_LOG_PAGES = 200;
 /** A JSON log answer (a list of URLs, or lines) is buffered up to this size. */
 const JSON_LOG_LIMIT = 32 * 1024 * 1024;
@@ -49,6 +52,10 @@ export interface Job {
   errorCode: string | null;
   /** The idempotency key the server stored, or the one we put in metadata. */
   idempotencyKey: string | null;
+  /** Where that key was read (`idempotency_key`, `metadata.idempotency_key`…), for the identity proof. */
+  keyField: string | null;
+  /** The name of the field `finishedAt` was read from (`finished_at`, `endedAt`, `completed_at`…). */
+  endField: string | null;
 }
 
 export interface JobResults {
@@ -69,6 +76,8 @@ export interface Backfill {
   /** Internal jobs a large window was split into: shown, never used as the backfill's status. */
   internalJobs: Array<{ id: string; status: string | null }>;
   idempotencyKey: string | null;
+  keyField: string | null;
+  endField: string | null;
 }
 
 export interface Run {
@@ -87,6 +96,8 @@ export interface Run {
   errorStack: string | null;
   errorNode: string | null;
   idempotencyKey: string | null;
+  keyField: string | null;
+  endField: string | null;
 }
 
 export interface RunNode {
@@ -105,6 +116,17 @@ export interface ExecutionStatus {
   status: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  endField: string | null;
+}
+
+/** A whole list, or as much of it as could be read, and whether that is all of it. */
+export interface ListResult<T> {
+  items: T[];
+  /** Every page was read: the server said the list ended (no cursor, a short or empty page). */
+  complete: boolean;
+  pages: number;
+  /** Why the list is not complete. */
+  incomplete?: string;
 }
 
 export type ConflictKind = 'job' | 'backfill' | 'run';
@@ -167,10 +189,34 @@ function readError(o: JsonObject): { message: string | null; code: string | null
   };
 }
 
-function metadataKey(o: JsonObject): string | null {
-  const metadata = pick(o, 'metadata', 'triggerMetadata', 'trigger_metadata');
-  const fromMetadata = isObject(metadata) ? text(metadata, 'idempotency_key', 'idempotencyKey') : null;
-  return text(o, 'idempotency_key', 'idempotencyKey') ?? fromMetadata;
+/** The first of `names` that holds a non-empty string: its name and value. */
+function named(o: JsonObject, names: readonly string[]): { field: string; value: string } | undefined {
+  for (const name of names) {
+    const value = text(o, name);
+    if (value !== null) return { field: name, value };
+  }
+  return undefined;
+}
+
+const KEY_FIELDS = ['idempotency_key', 'idempotencyKey'];
+const METADATA_FIELDS = ['metadata', 'triggerMetadata', 'trigger_metadata'];
+
+/** The idempotency key the object carries, top-level or in its (trigger) metadata, and where it was found. */
+function markerOf(o: JsonObject): { idempotencyKey: string | null; keyField: string | null } {
+  const top = named(o, KEY_FIELDS);
+  if (top) return { idempotencyKey: top.value, keyField: top.field };
+  for (const holder of METADATA_FIELDS) {
+    const metadata = o[holder];
+    if (!isObject(metadata)) continue;
+    const inner = named(metadata, KEY_FIELDS);
+    if (inner) return { idempotencyKey: inner.value, keyField: `${holder}.${inner.field}` };
+  }
+  return { idempotencyKey: null, keyField: null };
+}
+
+function endOf(o: JsonObject): { finishedAt: string | null; endField: string | null } {
+  const end = named(o, END_FIELDS);
+  return { finishedAt: end?.value ?? null, endField: end?.field ?? null };
 }
 
 function parseJob(o: JsonObject): Job | undefined {
@@ -184,12 +230,12 @@ function parseJob(o: JsonObject): Job | undefined {
     connectionId: text(o, 'connection_id', 'connectionId'),
     createdAt: text(o, ...CREATED_FIELDS),
     startedAt: text(o, ...START_FIELDS),
-    finishedAt: text(o, ...END_FIELDS),
+    ...endOf(o),
     durationSeconds: count(o, 'duration_seconds', 'durationSeconds'),
     rowsSynced: count(progress, 'rows_synced', 'rowsSynced') ?? count(o, 'rows_synced', 'rowsSynced'),
     errorMessage: error.message,
     errorCode: error.code,
-    idempotencyKey: metadataKey(o),
+    ...markerOf(o),
   };
 }
 
@@ -205,13 +251,13 @@ function parseBackfill(o: JsonObject): Backfill | undefined {
     progressPercent: count(o, 'progress_percent', 'progressPercent'),
     createdAt: text(o, ...CREATED_FIELDS),
     startedAt: text(o, ...START_FIELDS),
-    finishedAt: text(o, ...END_FIELDS),
+    ...endOf(o),
     errorMessage: error.message,
     errorCode: error.code,
     internalJobs: Array.isArray(jobs)
       ? jobs.filter(isObject).map((j) => ({ id: text(j, 'id', 'job_id') ?? '?', status: text(j, 'status', 'state') }))
       : [],
-    idempotencyKey: metadataKey(o),
+    ...markerOf(o),
   };
 }
 
@@ -226,7 +272,7 @@ function parseRun(o: JsonObject): Run | undefined {
     status: text(o, 'status', 'state'),
     createdAt: text(o, ...CREATED_FIELDS),
     startedAt: text(o, ...START_FIELDS),
-    finishedAt: text(o, ...END_FIELDS),
+    ...endOf(o),
     durationSeconds: count(o, 'durationSeconds', 'duration_seconds'),
     rowsRead: count(metrics, 'rowsRead', 'rows_read') ?? count(o, 'recordsRead', 'records_read'),
     rowsWritten: count(metrics, 'rowsWritten', 'rows_written') ?? count(o, 'recordsWritten', 'records_written'),
@@ -234,7 +280,7 @@ function parseRun(o: JsonObject): Run | undefined {
     errorCode: error.code,
     errorStack: error.stack,
     errorNode: error.node,
-    idempotencyKey: metadataKey(o),
+    ...markerOf(o),
   };
 }
 
@@ -533,8 +579,12 @@ export class PlanasonixApi {
   }
 
   /**
-   * Every page of a list (up to `maxPages`): follows the cursor when the answer carries one, else
-   * `offset` until a short page; stops when a page adds nothing new (a server ignoring both).
+   * Every page of a list (up to `maxPages`): follows the cursor when the answer carries one, else `offset`.
+   * The list is complete when the server says it ended: a null or missing-after-cursor cursor, an empty
+   * page, or (offset paging) a page shorter than the one before it or than `limit`. A page cap below our
+   * `limit` is allowed for (apis.md §3.5 names no maximum): a full page is one as long as the first page.
+   * Incomplete: the page bound was reached, a cursor repeated, or a page added nothing new (a server that
+   * ignores both cursor and offset).
    */
   private async list<T>(
     path: string,
@@ -543,14 +593,22 @@ export class PlanasonixApi {
     parse: (o: JsonObject) => T | undefined,
     idOf: (item: T) => string,
     maxPages: number,
-  ): Promise<T[]> {
+  ): Promise<ListResult<T>> {
     const seen = new Map<string, T>();
     let cursor: string | undefined;
     let offset = 0;
+    let pageSize = PAGE_SIZE;
     for (let page = 0; page < maxPages; page++) {
       const q = { ...query, limit: PAGE_SIZE, ...(cursor !== undefined ? { cursor } : page > 0 ? { offset } : {}) };
       const response = await this.getJson(path, q, phase);
       const { items, cursor: next } = readListPage(response.data, 'jobs', 'runs', 'nodes');
+      const done = (complete: boolean, incomplete?: string): ListResult<T> => ({
+        items: [...seen.values()],
+        complete,
+        pages: page + 1,
+        ...(incomplete !== undefined && { incomplete }),
+      });
+      if (items.length === 0) return done(true);
       let added = 0;
       for (const raw of items) {
         const item = parse(raw);
@@ -558,23 +616,28 @@ export class PlanasonixApi {
         if (!seen.has(idOf(item))) added++;
         seen.set(idOf(item), item);
       }
-      if (added === 0) break;
+      if (added === 0) return done(false, `page ${page + 1} repeated items already read (the server ignored the paging)`);
       if (next !== undefined) {
-        if (next === null || next === cursor) break;
+        if (next === null) return done(true);
+        if (next === cursor) return done(false, `the server handed out the same cursor twice`);
         cursor = next;
       } else {
-        if (items.length < PAGE_SIZE) break;
+        if (page === 0) pageSize = Math.min(PAGE_SIZE, items.length);
+        if (items.length < pageSize) return done(true);
         offset += items.length;
       }
     }
-    return [...seen.values()];
+    return { items: [...seen.values()], complete: false, pages: maxPages, incomplete: `the list goes on past ${maxPages} pages (the most read)` };
   }
 
   // ----- triggers ---------------------------------------------------------------------------------------
 
   /**
-   * A trigger POST with its idempotency key in the `Idempotency-Key` header AND the body. `retry: 'safe'`:
-   * a lost answer is sent again, byte for byte, so the server returns the original job (apis.md §3.5).
+   * A trigger POST with its idempotency key in the `Idempotency-Key` header AND the body (harmless, and a
+   * server that honours either returns the original job). `retry: 'unsafe'`: the header name is undocumented
+   * and the body field is seen only in the vendor client for syncs (apis.md §3.5, §5 #24), so a server may
+   * ignore both: a POST that may have been applied is never sent again here. The error says
+   * `mayHaveApplied`, and the engine looks for a run carrying our key before it sends anything again.
    */
   private async trigger(path: string, body: JsonObject, key: string, kind: ConflictKind): Promise<TriggerAnswer> {
     const response = await this.call({
@@ -582,7 +645,7 @@ export class PlanasonixApi {
       path,
       json: body,
       headers: { 'Idempotency-Key': key },
-      retry: 'safe',
+      retry: 'unsafe',
       phase: 'trigger',
       expect: 'json',
       okStatuses: [409],
@@ -638,7 +701,12 @@ export class PlanasonixApi {
   }
 
   /** GET /api/v1/jobs?connection_id=…&status=… (limit/offset; some deployments send a cursor). */
-  listJobs(query: { connection_id?: string; status?: string }, phase: Phase, maxPages = MAX_PAGES): Promise<Job[]> {
+  async listJobs(query: { connection_id?: string; status?: string }, phase: Phase, maxPages = MAX_PAGES): Promise<Job[]> {
+    return (await this.listJobsAll(query, phase, maxPages)).items;
+  }
+
+  /** The same, saying whether every page was read. */
+  listJobsAll(query: { connection_id?: string; status?: string }, phase: Phase, maxPages = MAX_PAGES): Promise<ListResult<Job>> {
     return this.list(`${V1}/jobs`, query, phase, parseJob, (j) => j.id, maxPages);
   }
 
@@ -690,17 +758,22 @@ export class PlanasonixApi {
     if (o && isObject(pick(o, 'currentRun', 'current_run', 'lastRun', 'last_run'))) {
       o = pick(o, 'currentRun', 'current_run', 'lastRun', 'last_run') as JsonObject;
     }
-    if (!o) return { runId: null, status: null, startedAt: null, finishedAt: null };
+    if (!o) return { runId: null, status: null, startedAt: null, finishedAt: null, endField: null };
     return {
       runId: text(o, 'runId', 'run_id', 'id'),
       status: text(o, 'status', 'state'),
       startedAt: text(o, ...START_FIELDS),
-      finishedAt: text(o, ...END_FIELDS),
+      ...endOf(o),
     };
   }
 
   /** GET /api/pipelines/{id}/runs (limit, cursor; a bare array per the MCP server). */
-  pipelineRuns(pipelineId: string, phase: Phase, maxPages = MAX_PAGES): Promise<Run[]> {
+  async pipelineRuns(pipelineId: string, phase: Phase, maxPages = MAX_PAGES): Promise<Run[]> {
+    return (await this.pipelineRunsAll(pipelineId, phase, maxPages)).items;
+  }
+
+  /** The same, saying whether every page was read. */
+  pipelineRunsAll(pipelineId: string, phase: Phase, maxPages = MAX_PAGES): Promise<ListResult<Run>> {
     return this.list(`${REST}/pipelines/${enc(pipelineId)}/runs`, {}, phase, parseRun, (r) => r.id, maxPages);
   }
 

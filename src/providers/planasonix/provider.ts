@@ -4,10 +4,13 @@
  * cancel on timeout, CI cancellation and fail-fast.
  *
  * Every trigger carries an idempotency key, in the `Idempotency-Key` header AND the body field
- * `idempotency_key` (apis.md §3.5: the header name is unknown, the vendor client sends the body field), so
- * the HTTP client may send a trigger again after a lost answer: the server answers with the job it already
- * started (`triggerSafety: 'idempotent'`). The key is stable for the step: the `idempotency-key` input, or
- * derived from the CI run id, attempt and target; a local run without a CI run id gets a random one.
+ * `idempotency_key`, and in its `metadata` (with the CI run it came from). Planasonix does not document
+ * idempotency for what we send (apis.md §3.5: the header name is unknown; the body field is seen only in the
+ * vendor client, for syncs), so a server may ignore the key and start a second load on a resend. A trigger
+ * that may have been applied is therefore never sent again blindly (`triggerSafety: 'look-before-resend'`):
+ * the engine first looks (`find`) for a job or run carrying this step's key, and adopts only such a one
+ * (`adoption: 'own-marker'`); a run without our marker is never taken for ours. The key is unique per
+ * invocation of the step and the same on every resend within it (see `idempotencyKeyFor`).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
@@ -22,6 +25,7 @@ import type {
   TargetSpec,
 } from '../../core/settings.js';
 import { ApiError } from '../../core/http.js';
+import type { Proof } from '../../core/outcome.js';
 import type {
   FindResult,
   InFlight,
@@ -35,7 +39,18 @@ import type {
   RunHandle,
   TriggerResult,
 } from '../provider.js';
-import { PlanasonixApi, PlanasonixError, type Backfill, type ConflictKind, type Job, type Run, type RunNode, type TriggerAnswer } from './api.js';
+import {
+  MAX_PAGES,
+  PlanasonixApi,
+  PlanasonixError,
+  type Backfill,
+  type ConflictKind,
+  type Job,
+  type ListResult,
+  type Run,
+  type RunNode,
+  type TriggerAnswer,
+} from './api.js';
 
 /**
  * Planasonix status words (apis.md §3.4), one table for jobs, backfills, runs and nodes. Both cancel
@@ -93,9 +108,8 @@ interface Conflict {
 }
 
 const WHAT: Record<ConflictKind, string> = { job: 'sync job', backfill: 'backfill', run: 'pipeline run' };
-/** Looks for the run of a trigger whose every answer was lost, and the gap between them. */
-const KEY_LOOKS = 3;
-const KEY_LOOK_GAP_MS = 1000;
+/** Detail reads per `find` of new runs whose list entry shows no key (run lists carry no metadata). */
+const DETAIL_READS_PER_LOOK = 10;
 /** Consecutive 404s of the (guessed) backfill status path before following gives up. */
 const BACKFILL_404_LIMIT = 3;
 
@@ -120,16 +134,20 @@ function requestFingerprint(spec: PlanasonixSyncSpec | PlanasonixBackfillSpec | 
 }
 
 /**
- * The idempotency key of one target (apis.md §3.5: "derive the key from the CI run id, the attempt and the
- * target, and reuse it on every retry"):
+ * The idempotency key of one target, unique per invocation of the step and the same on every resend within
+ * it (apis.md §3.5: "derive the key from the CI run id, the attempt and the target, and reuse it on every
+ * retry"; issue 12: two invocations in one CI job must each start their own load):
  * - the `idempotency-key` input as given when the step has one target; with several targets each gets
  *   `<input>-<hash of the target>`, so two targets never share a key (a server that replays by key alone
  *   would otherwise answer every target with the first target's job);
- * - else `orun-<ci>-<run id>-<attempt>-<hash of repository, step, target and request>`: a re-run of the CI
- *   job (new attempt) triggers again, a resend within the step never does, and two steps of one run asking
- *   for the same load (a sync, a transform, the sync again) each get their own;
- * - else (no CI run id: a local CLI run) `orun-local-<random per step>-<hash>`.
- * At most 255 printable ASCII characters.
+ * - else, when the CI names the step (GitHub: job and GITHUB_ACTION; Azure: job and task instance),
+ *   `orun-<ci>-<run id>-<attempt>-<hash of repository, step, target and request>`: a re-run of the CI job
+ *   (new attempt) triggers again, and two steps of one run asking for the same load each get their own;
+ * - else, with a CI run id but no step id (GitLab, Jenkins, CircleCI through the CLI), the same plus this
+ *   invocation's random nonce: `orun-<ci>-<run id>-<attempt>-<nonce>-<hash>`, so a second invocation in the
+ *   same CI job is never answered with the first one's job;
+ * - else (no CI run id: a local CLI run) `orun-local-<nonce>-<hash>`.
+ * `stepNonce` is random per invocation (per provider instance). At most 255 printable ASCII characters.
  */
 export function idempotencyKeyFor(
   settings: Pick<Settings, 'idempotencyKey' | 'targets'>,
@@ -141,11 +159,13 @@ export function idempotencyKeyFor(
   if (settings.idempotencyKey) {
     return settings.targets.length > 1 ? `${settings.idempotencyKey.slice(0, 240)}-${target}` : settings.idempotencyKey;
   }
+  const nonce = keyPart(stepNonce).replace(/-/g, '').slice(0, 16);
   if (ci.runId) {
     const base = `orun-${keyPart(ci.system)}-${keyPart(ci.runId)}-${keyPart(ci.attempt ?? '1')}`;
-    return `${base}-${hash(ci.repository ?? '', ci.runUrl ?? '', ci.step ?? '', spec.label, requestFingerprint(spec))}`;
+    const tail = hash(ci.repository ?? '', ci.runUrl ?? '', ci.step ?? '', spec.label, requestFingerprint(spec));
+    return ci.step ? `${base}-${tail}` : `${base}-${nonce}-${tail}`;
   }
-  return `orun-local-${stepNonce}-${target}`;
+  return `orun-local-${nonce}-${target}`;
 }
 
 /** Traceability (product spec): the CI run URL, commit, actor and workflow, as `metadata`. */
@@ -157,6 +177,7 @@ export function metadataFor(ci: CiContext, label: string, key: string): Record<s
   add('ci_run_url', ci.runUrl);
   add('ci_run_id', ci.runId);
   add('ci_run_attempt', ci.attempt);
+  add('ci_step', ci.step);
   add('commit', ci.commit);
   add('actor', ci.actor);
   add('workflow', ci.workflow);
@@ -164,11 +185,30 @@ export function metadataFor(ci: CiContext, label: string, key: string): Record<s
   return metadata;
 }
 
+const OFFSET = /(z|[+-]\d\d:?\d\d)$/i;
+
 /** An ISO time that carries an offset (`Z`, `+02:00`), as epoch ms; undefined otherwise (apis.md §5 #32). */
 function absoluteMs(time: string | null | undefined): number | undefined {
-  if (!time || !/(z|[+-]\d\d:?\d\d)$/i.test(time.trim())) return undefined;
+  if (!time || !OFFSET.test(time.trim())) return undefined;
   const ms = Date.parse(time);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * A server timestamp as a number to compare with others OF THE SAME LIST: epoch ms when it carries an
+ * offset; without one, its wall-clock text read as if it were UTC (never in this machine's zone), which
+ * orders times of one server consistently. Undefined when missing or unreadable.
+ */
+function sortableMs(time: string | null | undefined): number | undefined {
+  if (!time) return undefined;
+  const trimmed = time.trim();
+  const ms = Date.parse(OFFSET.test(trimmed) ? trimmed : `${trimmed.replace(' ', 'T')}Z`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** The end proof of an observation: the end time as the platform gave it, with its field name. */
+function endText(field: string | null, finishedAt: string | null): string | undefined {
+  return finishedAt ? `${field ?? 'end'} ${finishedAt}` : undefined;
 }
 
 function seconds(start: string | null, end: string | null, given: number | null): number | undefined {
@@ -206,36 +246,72 @@ function inProgress(status: string | null, finishedAt: string | null): boolean {
   return status !== null && !isTerminal(stateOf(status, finishedAt));
 }
 
+type Timed = { createdAt: string | null; startedAt: string | null };
+
+/** When an item was created (or else started), comparable within its list; +∞ without either (still queued). */
+function timeOf(item: Timed): number {
+  return sortableMs(item.createdAt) ?? sortableMs(item.startedAt) ?? Number.POSITIVE_INFINITY;
+}
+
 /**
- * Newest first, from a list the server gives newest first: by creation (or start) time where known; an item
- * without either (still queued) counts as the newest; ties keep the server's order.
+ * Newest first by the server's timestamps (creation, else start; the list order is undocumented, so it is
+ * never used, apis.md §3.5); an item without either (still queued) counts as the newest.
  */
-function newestFirst<T extends { createdAt: string | null; startedAt: string | null }>(items: T[]): T[] {
-  const at = (t: T) => {
-    const ms = Date.parse(t.createdAt ?? t.startedAt ?? '');
-    return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
-  };
+function newestFirst<T extends Timed>(items: T[]): T[] {
   return items
-    .map((item, index) => ({ item, index, at: at(item) }))
+    .map((item, index) => ({ item, index, at: timeOf(item) }))
     .sort((a, b) => (a.at === b.at ? a.index - b.index : b.at > a.at ? 1 : -1))
     .map((x) => x.item);
+}
+
+/**
+ * The latest item of a whole list, by the server's timestamps, never by list position. Items that share
+ * the newest time (or several without any time) cannot be ordered: the one that did not succeed is taken,
+ * so the check is green only if all of them succeeded. Also says how it was picked.
+ */
+function latestOf<T extends Timed & { status: string | null; finishedAt: string | null }>(items: T[], what: string): { item: T; how: string } | undefined {
+  if (items.length === 0) return undefined;
+  const newest = Math.max(...items.map(timeOf));
+  const tied = items.filter((i) => timeOf(i) === newest);
+  const item = tied.find((i) => stateOf(i.status, i.finishedAt) !== 'succeeded') ?? tied[0]!;
+  const field = item.createdAt ? 'creation time' : item.startedAt ? 'start time' : undefined;
+  const zoned = items.every((i) => absoluteMs(i.createdAt ?? i.startedAt) !== undefined || (!i.createdAt && !i.startedAt));
+  let how = field
+    ? `the latest ${what} picked by its ${field} (${zoned ? 'ISO with offset' : 'server times without offset, compared within this one list'}), not by list position`
+    : `the latest ${what} has no creation or start time yet (still queued), so it is the newest`;
+  if (tied.length > 1) how += `; ${tied.length} ${what}s share the newest time, so the check takes the worst of them`;
+  return { item, how };
+}
+
+/** The complete-history proof of a list read for mode check. */
+function historyProof<T>(list: ListResult<T>, what: string, how: string): Proof {
+  if (!list.complete) {
+    return { ok: false, detail: `the ${what} list could not be read whole: ${list.incomplete ?? 'it did not end'} (read ${list.pages} pages, ${list.items.length} ${what}s); without every page the latest ${what} cannot be told` };
+  }
+  return { ok: true, detail: `read every page of the ${what} list (${list.pages} page${list.pages === 1 ? '' : 's'}, ${list.items.length} ${what}s); ${how}` };
 }
 
 export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBaseline> {
   readonly platform = 'planasonix' as const;
   readonly statusTable = PLANASONIX_STATUS;
-  readonly triggerSafety = 'idempotent' as const;
+  /** Idempotency is undocumented for what we send (apis.md §3.5): never resent blindly. */
+  readonly triggerSafety = 'look-before-resend' as const;
+  /** A run is ours only if it carries this step's idempotency key (top-level or in its metadata). */
+  readonly adoption = 'own-marker' as const;
   readonly timeNote = 'Times are as Planasonix reports them (ISO 8601).';
   private readonly api: PlanasonixApi;
   private readonly settings: Settings;
   private readonly ci: CiContext;
   private readonly log: ProviderLog;
-  /** Random per step invocation: the key of a local run without a CI run id. */
-  private readonly stepNonce = randomUUID();
+  /**
+   * Random per step invocation (kept by the engine in the saved state, so a GitHub post step derives the same
+   * key and recognises the run of a trigger that was in flight): part of the key when the CI names no step.
+   */
+  private readonly stepNonce: string;
   private readonly conflicts = new Map<string, Conflict>();
   private readonly backfill404 = new Map<string, number>();
-  /** The last baseline of each target, to tell new runs when a trigger's answer was lost. */
-  private readonly baselines = new Map<string, Set<string> | undefined>();
+  /** Ids of new jobs or runs whose detail was read and that do not carry this step's key (per target). */
+  private readonly notOurs = new Map<string, Set<string>>();
   private readonly clock: Clock;
   private readonly signal: AbortSignal;
   private readonly http: ProviderDeps['http'];
@@ -245,6 +321,7 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
     this.api = new PlanasonixApi(deps.http, deps.settings.baseUrl);
     this.settings = deps.settings;
     this.ci = deps.ciContext;
+    this.stepNonce = deps.ciContext.invocation ?? randomUUID();
     this.log = deps.log;
     this.clock = deps.clock;
     this.signal = deps.signal;
@@ -299,7 +376,7 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
         }
         return undefined;
       }
-      const runs = (await this.api.pipelineRuns(pipeline, 'baseline', 1)).filter((r) => inProgress(r.status, r.finishedAt));
+      const runs = (await this.api.pipelineRuns(pipeline, 'baseline')).filter((r) => inProgress(r.status, r.finishedAt));
       const run = newestFirst(runs)[0];
       return run ? { handle: this.handle('run', run.id), description: `run ${run.id} of pipeline ${pipeline} is ${run.status}` } : undefined;
     }
@@ -338,20 +415,18 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
     return conflict.kind === this.handleKind(target) ? { handle, description } : { description };
   }
 
+  /**
+   * The ids listed before the trigger (every page, bounded): a job or run not among them is new. A new one is
+   * still adopted only when it carries this step's key (see `find`).
+   */
   async baseline(target: PlxTarget): Promise<PlxBaseline> {
-    const baseline = await this.readBaseline(target);
-    this.baselines.set(target.label, baseline.ids);
-    return baseline;
-  }
-
-  private async readBaseline(target: PlxTarget): Promise<PlxBaseline> {
     try {
       if (target.kind === 'sync') {
-        const jobs = await this.api.listJobs({ connection_id: target.spec.connection }, 'baseline', 1);
+        const jobs = await this.api.listJobs({ connection_id: target.spec.connection }, 'baseline');
         return { ids: new Set(jobs.map((j) => j.id)) };
       }
       if (target.kind === 'pipeline') {
-        return { ids: new Set((await this.api.pipelineRuns(target.spec.pipeline, 'baseline', 1)).map((r) => r.id)) };
+        return { ids: new Set((await this.api.pipelineRuns(target.spec.pipeline, 'baseline')).map((r) => r.id)) };
       }
     } catch (error) {
       // Only needed when the trigger answer carries no id (or is lost); a missing list is no reason to stop.
@@ -398,16 +473,16 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
             ? await this.api.triggerBackfill(target.spec.connection, body, key)
             : await this.api.triggerRun(target.spec.pipeline, body, key);
     } catch (error) {
-      // Every attempt lost its answer (reset, timeout, 5xx), yet the server may have started the job: the
-      // resends carried the same key, so there is at most one, and it carries our key. Follow it if it is there.
-      if (!(error instanceof ApiError) || !error.mayHaveApplied || error.kind === 'aborted' || this.signal.aborted) throw error;
-      const found = await this.findByKey(target);
-      if (!found) throw error;
-      return {
-        kind: 'accepted',
-        handle: found,
-        note: `the trigger's answer was lost (${error.message}), but ${WHAT[kind]} ${found.runId} carries this step's idempotency key: following it`,
-      };
+      // The answer was lost after the server may have acted on it. Syncs and pipeline runs: the engine looks
+      // for a job or run carrying our key (`find`) before it sends anything again. Backfills cannot be
+      // listed (apis.md §5 #25), so whether one started cannot be told: never sent again, a clear failure.
+      if (target.kind === 'backfill' && error instanceof ApiError && error.mayHaveApplied && error.kind !== 'aborted' && !this.signal.aborted) {
+        throw new PlanasonixError(
+          `the backfill trigger's answer was lost (${error.message}); the server may have started it. Planasonix lists no backfills, so ` +
+            'whether it did cannot be told, and it is not sent again (that could start a second backfill). Check the Planasonix app before running the step again',
+        );
+      }
+      throw error;
     }
     if (answer.kind === 'refused') {
       throw new PlanasonixError(`Planasonix refused to start ${WHAT[kind]} of ${target.label}: ${answer.message}`);
@@ -444,37 +519,6 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
     return { kind: 'accepted', handle: this.handle(kind, answer.id), ...(replay && { note: replay }) };
   }
 
-  /**
-   * The job or run carrying this target's idempotency key, among the connection's jobs or the pipeline's runs
-   * that were not in the baseline (a run list does not show keys, so each new run is read). A few looks, as a
-   * new job may take a moment to be listed. Backfills cannot be listed: undefined.
-   */
-  private async findByKey(target: PlxTarget): Promise<PlxHandle | undefined> {
-    if (target.kind === 'backfill') return undefined;
-    const known = this.baselines.get(target.label);
-    for (let look = 0; look < KEY_LOOKS; look++) {
-      if (look > 0) await this.clock.sleep(KEY_LOOK_GAP_MS, this.signal);
-      try {
-        if (target.kind === 'sync') {
-          const fresh = (await this.api.listJobs({ connection_id: target.spec.connection }, 'find', 1)).filter((j) => !known?.has(j.id)).slice(0, 5);
-          for (const listed of fresh) {
-            const job = listed.idempotencyKey !== null ? listed : await this.api.getJob(listed.id, 'find');
-            if (job.idempotencyKey === target.idempotencyKey) return this.handle('job', listed.id);
-          }
-        } else {
-          const fresh = (await this.api.pipelineRuns(target.spec.pipeline, 'find', 1)).filter((r) => !known?.has(r.id)).slice(0, 5);
-          for (const listed of fresh) {
-            const run = listed.idempotencyKey !== null ? listed : await this.api.getRun(listed.id, 'find');
-            if (run?.idempotencyKey === target.idempotencyKey) return this.handle('run', listed.id);
-          }
-        }
-      } catch (error) {
-        this.log.debug(`${target.label}: could not look for the run of the lost trigger: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-    return undefined;
-  }
-
   private async carriesOurKey(handle: PlxHandle, target: PlxTarget): Promise<boolean> {
     try {
       if (handle.kind === 'job') return (await this.api.getJob(handle.runId, 'trigger')).idempotencyKey === target.idempotencyKey;
@@ -486,27 +530,76 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
     }
   }
 
-  /** Only when the trigger answer carried no id (apis.md §3.7 #4): a job or run that was not in the baseline. */
+  /**
+   * The job or run this step's trigger started, when its answer carried no id (apis.md §3.7 #4) or was lost:
+   * among the connection's jobs or the pipeline's runs that were not in the baseline, only one carrying this
+   * step's idempotency key (top-level or in its metadata) is ours (`adoption: 'own-marker'`; the parameters of
+   * other runs may differ). A list entry without the key is read in detail (run lists carry no metadata).
+   * A new run that carries no marker is reported, never adopted. Two carrying our key (a resend the server
+   * did not dedupe): both are followed.
+   */
   async find(target: PlxTarget, baseline: PlxBaseline): Promise<FindResult<PlxHandle>> {
-    if (target.kind === 'backfill' || baseline.ids === undefined) {
-      return { kind: 'pending', reason: `the trigger answer carried no id, and Planasonix lists no ${target.kind === 'backfill' ? 'backfills' : 'runs for this target'} to find it in` };
+    if (target.kind === 'backfill') {
+      return { kind: 'pending', reason: 'Planasonix lists no backfills: a backfill is known only by the id in its trigger answer' };
+    }
+    if (baseline.ids === undefined) {
+      return { kind: 'pending', reason: `the ${target.kind === 'sync' ? 'job' : 'run'} list could not be read before the trigger, so no new one can be told` };
     }
     const known = baseline.ids;
-    const fresh: Array<{ id: string; createdAt: string | null; startedAt: string | null; key: string | null }> =
-      target.kind === 'sync'
-        ? (await this.api.listJobs({ connection_id: target.spec.connection }, 'find', 1))
-            .filter((j) => !known.has(j.id) && (j.connectionId === null || j.connectionId === target.spec.connection))
-            .map((j) => ({ id: j.id, createdAt: j.createdAt, startedAt: j.startedAt, key: j.idempotencyKey }))
-        : (await this.api.pipelineRuns(target.spec.pipeline, 'find', 1))
-            .filter((r) => !known.has(r.id))
-            .map((r) => ({ id: r.id, createdAt: r.createdAt, startedAt: r.startedAt, key: r.idempotencyKey }));
-    if (fresh.length === 0) return { kind: 'pending', reason: 'no new run is listed yet' };
     const kind = this.handleKind(target);
-    // One of them carries our key: that one is ours, the others are someone else's.
-    const ours = fresh.find((f) => f.key === target.idempotencyKey);
-    if (ours) return { kind: 'found', handle: this.handle(kind, ours.id) };
-    const [first, ...rest] = newestFirst(fresh).reverse();
-    return { kind: 'found', handle: this.handle(kind, first!.id), others: rest.map((r) => this.handle(kind, r.id)) };
+    const what = target.kind === 'sync' ? 'job' : 'run';
+    let fresh: Array<Job | Run>;
+    try {
+      fresh =
+        target.kind === 'sync'
+          ? (await this.api.listJobs({ connection_id: target.spec.connection }, 'find')).filter(
+              (j) => !known.has(j.id) && (j.connectionId === null || j.connectionId === target.spec.connection),
+            )
+          : (await this.api.pipelineRuns(target.spec.pipeline, 'find')).filter((r) => !known.has(r.id));
+    } catch (error) {
+      if (!(error instanceof ApiError) || ![404, 405, 501].includes(error.status ?? 0)) throw error;
+      return { kind: 'pending', reason: `the ${what} list cannot be read (${error.message})` };
+    }
+    if (fresh.length === 0) return { kind: 'pending', reason: `no new ${what} is listed yet` };
+    const notOurs = this.notOurs.get(target.label) ?? new Set<string>();
+    this.notOurs.set(target.label, notOurs);
+    const ours: Array<{ id: string; field: string }> = [];
+    let reads = 0;
+    for (const listed of newestFirst(fresh)) {
+      if (notOurs.has(listed.id)) continue;
+      let item: Job | Run | undefined = listed;
+      if (listed.idempotencyKey === null) {
+        if (reads >= DETAIL_READS_PER_LOOK) continue;
+        reads++;
+        item = target.kind === 'sync' ? await this.readJobOrUndefined(listed.id) : await this.api.getRun(listed.id, 'find');
+        // Unreadable now (e.g. a 404 just after listing): looked at again on the next call.
+        if (!item) continue;
+      }
+      if (item.idempotencyKey === target.idempotencyKey) ours.push({ id: listed.id, field: item.keyField ?? 'idempotency_key' });
+      else notOurs.add(listed.id);
+    }
+    if (ours.length === 0) {
+      const others = fresh.filter((f) => notOurs.has(f.id)).map((f) => f.id);
+      return {
+        kind: 'pending',
+        reason:
+          others.length > 0
+            ? `new ${what}${others.length > 1 ? 's' : ''} ${others.slice(0, 5).join(', ')} appeared, but ${others.length > 1 ? 'none carries' : 'it does not carry'} this step's idempotency key or metadata: not adopted`
+            : `a new ${what} is listed, but whether it carries this step's idempotency key cannot be read yet`,
+      };
+    }
+    const [first, ...rest] = ours;
+    const identity = `it carries this step's idempotency key (${first!.field})` + (rest.length > 0 ? `; ${rest.length + 1} ${what}s carry it` : '');
+    return { kind: 'found', handle: this.handle(kind, first!.id), identity, ...(rest.length > 0 && { others: rest.map((r) => this.handle(kind, r.id)) }) };
+  }
+
+  private async readJobOrUndefined(id: string): Promise<Job | undefined> {
+    try {
+      return await this.api.getJob(id, 'find');
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return undefined;
+      throw error;
+    }
   }
 
   // --- observe ---------------------------------------------------------------------------------
@@ -541,6 +634,7 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
       rawStatus: job.status ?? '',
       ...(job.startedAt && { startedAt: job.startedAt }),
       ...(job.finishedAt && { finishedAt: job.finishedAt }),
+      ...(job.finishedAt && { end: endText(job.endField, job.finishedAt)! }),
       ...(seconds(job.startedAt, job.finishedAt, job.durationSeconds) !== undefined && {
         durationSeconds: seconds(job.startedAt, job.finishedAt, job.durationSeconds)!,
       }),
@@ -579,6 +673,7 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
       rawStatus: backfill.status ?? '',
       ...(backfill.startedAt && { startedAt: backfill.startedAt }),
       ...(backfill.finishedAt && { finishedAt: backfill.finishedAt }),
+      ...(backfill.finishedAt && { end: endText(backfill.endField, backfill.finishedAt)! }),
       ...(seconds(backfill.startedAt, backfill.finishedAt, null) !== undefined && { durationSeconds: seconds(backfill.startedAt, backfill.finishedAt, null)! }),
       ...(parts.length > 0 && { progress: parts.join(', ') }),
     };
@@ -591,6 +686,7 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
       rawStatus: run.status ?? '',
       ...(run.startedAt && { startedAt: run.startedAt }),
       ...(run.finishedAt && { finishedAt: run.finishedAt }),
+      ...(run.finishedAt && { end: endText(run.endField, run.finishedAt)! }),
       ...(seconds(run.startedAt, run.finishedAt, run.durationSeconds) !== undefined && {
         durationSeconds: seconds(run.startedAt, run.finishedAt, run.durationSeconds)!,
       }),
@@ -629,9 +725,11 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
         errorStack: null,
         errorNode: null,
         idempotencyKey: null,
+        keyField: null,
+        endField: status.endField,
       };
     }
-    return (await this.api.pipelineRuns(pipeline, phase, 3)).find((r) => r.id === id);
+    return (await this.api.pipelineRuns(pipeline, phase)).find((r) => r.id === id);
   }
 
   // --- failures --------------------------------------------------------------------------------
@@ -861,28 +959,38 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
     return this.handle(this.handleKind(target), id);
   }
 
+  /**
+   * The latest job of the connection or run of the pipeline (mode check): every page of the list (up to
+   * MAX_PAGES), the latest picked by the server's timestamps, never by list position (the order of the lists
+   * is undocumented, apis.md §3.5). A list that could not be read whole fails the complete-history proof.
+   */
   async latest(target: PlxTarget): Promise<LatestRun<PlxHandle> | undefined> {
     if (target.kind === 'backfill') {
       throw new PlanasonixError('mode check cannot gate on a backfill: Planasonix documents no backfill list to find the latest one in');
     }
     if (target.kind === 'sync') {
-      const jobs = (await this.api.listJobs({ connection_id: target.spec.connection }, 'check', 1)).filter(
-        (j) => j.connectionId === null || j.connectionId === target.spec.connection,
-      );
-      const job = newestFirst(jobs)[0];
-      if (!job) return undefined;
-      return this.latestOf(this.handle('job', job.id), this.jobObservation(job), job.finishedAt);
+      const list = await this.api.listJobsAll({ connection_id: target.spec.connection }, 'check', MAX_PAGES);
+      const jobs = list.items.filter((j) => j.connectionId === null || j.connectionId === target.spec.connection);
+      const picked = latestOf(jobs, 'job');
+      if (!picked) return list.complete ? undefined : this.unreadable(list, 'job');
+      const history = historyProof({ ...list, items: jobs }, 'job', picked.how);
+      return this.latestRun(this.handle('job', picked.item.id), this.jobObservation(picked.item), picked.item.finishedAt, history);
     }
-    const run = newestFirst(await this.api.pipelineRuns(target.spec.pipeline, 'check', 1))[0];
-    if (!run) return undefined;
-    return this.latestOf(this.handle('run', run.id), this.runObservation(run), run.finishedAt);
+    const list = await this.api.pipelineRunsAll(target.spec.pipeline, 'check', MAX_PAGES);
+    const picked = latestOf(list.items, 'run');
+    if (!picked) return list.complete ? undefined : this.unreadable(list, 'run');
+    return this.latestRun(this.handle('run', picked.item.id), this.runObservation(picked.item), picked.item.finishedAt, historyProof(list, 'run', picked.how));
   }
 
-  private latestOf(handle: PlxHandle, observation: Observation, finishedAt: string | null): LatestRun<PlxHandle> {
+  private unreadable(list: ListResult<unknown>, what: string): never {
+    throw new PlanasonixError(`the ${what} list could not be read whole: ${list.incomplete ?? 'it did not end'}`);
+  }
+
+  private latestRun(handle: PlxHandle, observation: Observation, finishedAt: string | null, history: Proof): LatestRun<PlxHandle> {
     const end = absoluteMs(finishedAt);
     // The age on the platform's own clock (its Date header), not this machine's.
     const now = this.http.serverNow() ?? this.clock.now();
-    return { handle, observation, ...(end !== undefined && { ageMs: Math.max(0, now - end) }) };
+    return { handle, observation, history, ...(end !== undefined && { ageMs: Math.max(0, now - end) }) };
   }
 }
 
