@@ -12,6 +12,8 @@
  * and warning is redacted against the key before it leaves `parseSettings` in case a user pasted the key
  * into some other input.
  */
+import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { editDistance } from './names.js';
 import { MODES, PLATFORMS } from './settings.js';
 import type {
@@ -260,7 +262,7 @@ export const INPUTS: readonly InputDef[] = [
     azureName: 'maxAge',
     group: 'waiting',
     modes: ['check'],
-    description: 'For mode check: the latest successful run must have ended within this time, e.g. 24h.',
+    description: 'For mode check: the latest successful run must have ended within this time, e.g. 24h (a number needs a unit).',
     example: '24h',
   },
   {
@@ -277,8 +279,8 @@ export const INPUTS: readonly InputDef[] = [
     name: 'timeout',
     azureName: 'timeout',
     group: 'waiting',
-    default: '60m',
-    description: 'Overall wall-clock limit for following the runs, e.g. 90s, 45m, 2h, 1h30m (at most 7 days).',
+    default: '55m',
+    description: 'Overall wall-clock limit for following the runs, e.g. 90s, 45m, 2h, 1h30m (at most 7 days; a number needs a unit). Keep it below the job timeout.',
     example: '45m',
   },
   {
@@ -331,7 +333,7 @@ export const INPUTS: readonly InputDef[] = [
     name: 'junit-file',
     azureName: 'junitFile',
     group: 'logs',
-    description: 'Write the results as JUnit XML to this path (one test case per target and failed task).',
+    description: 'Write the results as JUnit XML to this path (one test case per target and failed task). Missing folders are created; a path that cannot be written fails before any request.',
     example: 'reports/orchestration.xml',
   },
   // advanced
@@ -447,36 +449,44 @@ const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
 };
 const DURATION_HINT = 'use a number with a unit: 90s, 45m, 2h, 1h30m, 500ms or 1d';
 
+/** A number without a unit: `90`, `1.5`. */
+const BARE_NUMBER = /^\d+(\.\d+)?$/;
+
 /**
- * A duration in milliseconds: `90s`, `45m`, `2h`, `1h30m`, `500ms`, `1d`, or a bare number of seconds.
- * Zero and negative values are refused: every duration input here is a limit or a gap, and zero would
- * mean "never wait" or a busy loop.
+ * A duration in milliseconds: `90s`, `45m`, `2h`, `1h30m`, `500ms`, `1d`. A bare number is refused: read as
+ * seconds, `timeout: 90` meant to be 90 minutes would give up after a minute and a half, and `max-age: 24`
+ * meant to be a day would refuse every load. Zero and negative values are refused: every duration input
+ * here is a limit or a gap, and zero would mean "never wait" or a busy loop.
  */
 export function parseDuration(text: string): number {
   const value = text.trim();
   if (value === '') throw new Error(`the duration is empty; ${DURATION_HINT}`);
   if (value.startsWith('-')) throw new Error(`${quote(value)} is negative; a duration must be greater than zero`);
+  if (BARE_NUMBER.test(value)) throw new Error(bareNumberProblem(value));
 
-  let ms: number;
-  if (/^\d+(\.\d+)?$/.test(value)) {
-    ms = Number(value) * 1000;
-  } else {
-    // Components such as `1h30m` or `1h 30m`; the sticky regex must consume the whole text.
-    const component = /\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/iy;
-    ms = 0;
-    let consumed = 0;
-    let match: RegExpExecArray | null;
-    while ((match = component.exec(value)) !== null) {
-      ms += Number(match[1]) * DURATION_UNITS_MS[match[2]!.toLowerCase()]!;
-      consumed = component.lastIndex;
-    }
-    if (consumed === 0 || consumed !== value.length) throw new Error(`${quote(value)} is not a duration; ${DURATION_HINT}`);
+  // Components such as `1h30m` or `1h 30m`; the sticky regex must consume the whole text.
+  const component = /\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/iy;
+  let ms = 0;
+  let consumed = 0;
+  let match: RegExpExecArray | null;
+  while ((match = component.exec(value)) !== null) {
+    ms += Number(match[1]) * DURATION_UNITS_MS[match[2]!.toLowerCase()]!;
+    consumed = component.lastIndex;
   }
+  if (consumed === 0 || consumed !== value.length) throw new Error(`${quote(value)} is not a duration; ${DURATION_HINT}`);
   if (!Number.isFinite(ms)) throw new Error(`${quote(value)} is too long`);
   ms = Math.round(ms);
   if (ms <= 0) throw new Error(`${quote(value)} is zero; a duration must be greater than zero`);
   return ms;
 }
+
+function bareNumberProblem(value: string): string {
+  if (Number(value) === 0) return `${quote(value)} is zero; a duration must be greater than zero, with a unit`;
+  return `${quote(value)} has no unit, and a bare number is not a duration; write ${value}s, ${value}m or ${value}h`;
+}
+
+/** The unit a bare number most likely meant, per duration input, for the example in the message. */
+const LIKELY_UNIT: Readonly<Record<string, string>> = { timeout: 'm', 'poll-interval': 's', 'max-age': 'h' };
 
 const TRUE_WORDS = new Set(['true', 'yes', '1', 'on']);
 const FALSE_WORDS = new Set(['false', 'no', '0', 'off']);
@@ -529,6 +539,24 @@ function buildSettings(r: InputReader): Settings {
       `lists ${runId.split(',').length} run id(s), but the step has ${targets.length} target(s); give one id per target, comma-separated in target order`,
     );
   }
+  if (runId !== undefined && platform === 'timextender') {
+    // TimeXtender run ids have a fixed shape (an execution id; a process map's `<id>@<start>`): a wrong one is
+    // refused before any request instead of waiting for a run that cannot exist.
+    // A target's handle may name several runs (`a+b`) and mark adopted ones (`adopted:`), as mode trigger writes it.
+    runId.split(',').forEach((handle, i) => {
+      const spec = targets[i];
+      if (spec?.platform !== 'timextender') return;
+      for (const raw of handle.split('+')) {
+        const id = raw.trim().replace(/^adopted:/, '');
+        if (spec.kind === 'task' && !/^\d+$/.test(id)) {
+          r.fail('run-id', `: ${quote(id)} is not a TimeXtender execution id (digits)`, { example: '97210' });
+        }
+        if (spec.kind === 'process-map' && !/^\d+@\S+$/.test(id)) {
+          r.fail('run-id', `: ${quote(id)} is not a TimeXtender process map run (<process map id>@<start time>)`, { example: '42@2026-03-15T08:30:00' });
+        }
+      }
+    });
+  }
   const serverTimeZone = r.value('server-time-zone');
   if (serverTimeZone !== undefined && !isTimeZone(serverTimeZone)) {
     r.fail('server-time-zone', `: ${quote(serverTimeZone)} is neither an IANA time zone nor a UTC offset`);
@@ -575,6 +603,79 @@ function buildSettings(r: InputReader): Settings {
   const junitFile = r.value('junit-file');
   if (junitFile !== undefined) settings.junitFile = junitFile;
   return settings;
+}
+
+// --- output paths ----------------------------------------------------------------------------------------
+
+/**
+ * Makes sure a file can be written at `path` when the step ends: creates its missing folders (like
+ * `mkdir -p`) and checks that the folder can be written. The file itself is not created, so a step that
+ * stops early leaves no empty report behind. Returns what is wrong, or undefined when the path is usable.
+ * Runs before the first request, so a load is never started whose report cannot be written.
+ */
+export function prepareOutputFile(path: string): string | undefined {
+  if (path.trim() === '') return 'is empty; give a file name';
+  if (/[\\/]$/.test(path)) return `names a folder (${quote(path)}); give a file name inside it`;
+  const full = resolve(path);
+  const existing = statOrProblem(full);
+  if (typeof existing === 'string') return existing;
+  if (existing !== undefined) {
+    if (existing.isDirectory()) return `is a folder (${quote(path)}); give a file name inside it`;
+    return writable(full) ? undefined : `cannot be written: the file exists and is not writable (${quote(path)})`;
+  }
+  const folder = dirname(full);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    return folderProblem(error, folder);
+  }
+  return writable(folder) ? undefined : `cannot be written: its folder is not writable (${quote(folder)})`;
+}
+
+/**
+ * The output paths among the inputs (`junit-file`) prepared by prepareOutputFile, before the first request;
+ * throws an InputError naming the input the way the user wrote it, with an example, when one is unusable.
+ * Front ends call it right after parseSettings (which stays free of file system effects).
+ */
+export function prepareOutputPaths(settings: Settings, options: Pick<ParseOptions, 'nameStyle'> = {}): void {
+  if (settings.junitFile === undefined) return;
+  const problem = prepareOutputFile(settings.junitFile);
+  if (problem === undefined) return;
+  const def = inputByName('junit-file');
+  const name = displayName(def, options.nameStyle ?? 'github');
+  throw new InputError(def.name, `Input '${name}' ${problem}. Example: ${def.example}`);
+}
+
+function statOrProblem(path: string): ReturnType<typeof statSync> | string | undefined {
+  try {
+    return statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOTDIR') return `cannot be written: a part of its folder path is a file, not a folder (${quote(path)})`;
+    if (code === 'EACCES' || code === 'EPERM') return `cannot be reached: permission denied on its folder (${quote(path)})`;
+    return `cannot be checked (${code ?? errorMessage(error)})`;
+  }
+}
+
+function folderProblem(error: unknown, folder: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOTDIR' || code === 'EEXIST') {
+    return `cannot be written: a part of its folder path is a file, not a folder (${quote(folder)})`;
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return `cannot be written: its folder cannot be created, permission denied (${quote(folder)})`;
+  }
+  return `cannot be written: its folder cannot be created, ${code ?? errorMessage(error)} (${quote(folder)})`;
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** An IANA zone name the runtime knows, `UTC`/`Z`, or an offset like `+01:00` / `-0530`. */
@@ -684,6 +785,31 @@ function isLoopbackHost(hostname: string): boolean {
 
 // --- targets ---------------------------------------------------------------------------------------------
 
+/**
+ * The most targets one step follows, over all its target inputs together. Each target costs requests,
+ * log lines, a summary row and part of the outputs; thousands would flood the platform and the CI log
+ * (5,000 lines printed 774 KB). A bigger load belongs in a process map or pipeline, or in several steps.
+ */
+export const MAX_TARGETS = 200;
+
+/**
+ * Refuses more than MAX_TARGETS lines over the target inputs `names` (in the order targets are built),
+ * before any line is read, naming the input whose lines go past the bound and the count.
+ */
+function checkTargetCount(r: InputReader, names: readonly string[]): void {
+  const counts = names.map((name) => ({ name, count: r.lines(name).length }));
+  const total = counts.reduce((sum, c) => sum + c.count, 0);
+  if (total <= MAX_TARGETS) return;
+  let before = 0;
+  const culprit = counts.find((c) => (before += c.count) > MAX_TARGETS)!;
+  const others = counts.filter((c) => c !== culprit && c.count > 0);
+  const with_ = others.length ? ` (with ${others.map((c) => `${c.count} in ${r.name(c.name)}`).join(' and ')})` : '';
+  r.fail(
+    culprit.name,
+    `has ${culprit.count} line(s), ${total} targets in all${with_}; a step follows at most ${MAX_TARGETS} targets: split them over several steps, or run them as one process map or pipeline`,
+  );
+}
+
 function readTargets(r: InputReader, platform: Platform): TargetSpec[] {
   switch (platform) {
     case 'timextender':
@@ -708,6 +834,7 @@ function timextenderTargets(r: InputReader): TargetSpec[] {
   }
   const envSuffix = environment === 'Production' ? '' : ` [${environment}]`;
 
+  checkTargetCount(r, ['task', 'process-map']);
   const tasks = r.lines('task');
   const maps = r.lines('process-map');
   if (tasks.length === 0 && maps.length === 0) {
@@ -777,6 +904,7 @@ function qarionTargets(r: InputReader): TargetSpec[] {
   if (space === undefined) r.fail('space', 'is required for platform qarion');
   checkIdentifier(r, 'space', space);
 
+  checkTargetCount(r, ['pipeline']);
   const pipelines = r.lines('pipeline');
   if (pipelines.length === 0) r.fail('pipeline', 'needs at least one line for platform qarion');
   const seen = new DuplicateGuard(r, 'pipeline');
@@ -787,6 +915,7 @@ function qarionTargets(r: InputReader): TargetSpec[] {
 }
 
 function planasonixTargets(r: InputReader): TargetSpec[] {
+  checkTargetCount(r, ['connection', 'pipeline']);
   const connections = r.lines('connection');
   const pipelines = r.lines('pipeline');
   if (connections.length === 0 && pipelines.length === 0) {
@@ -1157,8 +1286,12 @@ class InputReader {
   }
 
   duration(name: string): number {
+    const text = this.valueOrDefault(name).trim();
+    if (BARE_NUMBER.test(text) && Number(text) !== 0) {
+      return this.fail(name, `: ${bareNumberProblem(text)}`, { example: `${text}${LIKELY_UNIT[name] ?? 'm'}` });
+    }
     try {
-      return parseDuration(this.valueOrDefault(name));
+      return parseDuration(text);
     } catch (error) {
       return this.fail(name, `: ${errorMessage(error)}`);
     }

@@ -35,7 +35,11 @@ export class LogFile implements LogSink {
   private buffer: string[] = [];
   private bufferedBytes = 0;
 
-  /** Masks the key in everything written: a server may echo it in a log line. */
+  /**
+   * Cleans everything written: control characters and escape sequences removed first, then the key masked
+   * (a server may echo it in a log line, even split by a colour code). CI commands are broken where lines
+   * are printed; the file is read by people, not by a runner.
+   */
   private readonly mask: (line: string) => string;
 
   constructor(

@@ -91,6 +91,14 @@ export function neutralize(text: string): string {
 }
 
 /**
+ * Cleaning order for server text, wherever it is printed or written (log lines, the log file, the summary,
+ * JSON): 1. remove control characters and escape sequences (stripControl), 2. mask secrets, 3. break CI
+ * commands (neutralize, neutralizeJson). Masking first would let a key split by an escape sequence
+ * (`txk_ab<ESC>[0mcd`) pass the masker and be joined back into one piece by the stripping after it. The
+ * masker below therefore strips before it masks, so every caller gets steps 1 and 2 in that order.
+ */
+
+/**
  * Masks secrets as they may appear in server text: raw, URL-encoded, JSON-escaped and base64 (standard and
  * URL-safe alphabets, with and without padding). Base64 is also matched when the secret was encoded as
  * part of a longer value (e.g. `user:secret` in a Basic authorization header): there the secret's bytes
@@ -100,6 +108,9 @@ export function neutralize(text: string): string {
  * about the secret than it hides. Longer patterns go first so a secret containing another is masked whole.
  */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
+  // Control characters and escape sequences are removed first (see the cleaning order above): the result
+  // holds none, so nothing done to it later can join the pieces of a key. Serialized JSON that holds them
+  // is cleaned string by string (see secretMasker), so it stays valid JSON.
   return secretMasker(secrets)(text);
 }
 
@@ -113,18 +124,83 @@ export function secretMasker(secrets: readonly string[]): (text: string) => stri
     // A multi-line secret (a PEM key) is printed line by line, so each line is a secret of its own.
     const parts = [secret, ...(LINE_BREAK.test(secret) ? splitLines(secret) : [])];
     for (const part of parts) {
-      if (part.length < MIN_SECRET_LENGTH) continue;
-      for (const form of secretForms(part)) patterns.add(form);
+      // The text is stripped before it is masked, so a secret holding a control character is looked for
+      // in its stripped form too.
+      for (const variant of new Set([part, stripControl(part)])) {
+        if (variant.length < MIN_SECRET_LENGTH) continue;
+        for (const form of secretForms(variant)) patterns.add(form);
+      }
     }
   }
   const ordered = [...patterns].sort((a, b) => b.length - a.length);
-  return (text: string) => {
-    let out = text;
+  const maskText = (text: string): string => {
+    let out = UNCLEAN.test(text) ? stripControl(text) : text;
     for (const pattern of ordered) {
       if (out.includes(pattern)) out = out.split(pattern).join('***');
     }
     return out;
   };
+  return (text: string) => {
+    // Serialized JSON (a result, saved state) holding control characters, raw or escaped, is cleaned string
+    // by string: stripping the text itself could cut a JSON escape in half, and an escaped `\u001b[0m`
+    // between two halves of a key would survive the text masker and be decoded by whoever parses the JSON.
+    if (JSON_START.test(text) && (UNCLEAN.test(text) || ESCAPED_CONTROL.test(text))) {
+      const masked = maskParsedJson(text, maskText);
+      if (masked !== undefined) return masked;
+    }
+    return maskText(text);
+  };
+}
+
+const JSON_START = /^\s*[[{"]/;
+/** A JSON escape of a character stripControl removes (C0, DEL, C1) or of a lone surrogate. */
+const ESCAPED_CONTROL = /\\u(?:00[01][0-9a-f]|007f|008[0-46-9a-f]|009[0-9a-f]|d[89a-f][0-9a-f]{2})/i;
+
+/** Any character stripControl would remove or replace; most lines hold none and skip the stripping. */
+const UNCLEAN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\uD800-\uDFFF]/;
+
+/**
+ * Masks the strings (keys and values) of serialized JSON and serializes it again, in the same layout
+ * (compact, or indented as its first line is). The masker strips control characters, and on serialized JSON that
+ * could cut an escape in half (a C1 introducer taking the backslash of `\"` as its final byte) or leave
+ * a key split by an escaped `\u001b[0m`; string by string, neither can happen. Text that is not JSON is
+ * masked as text.
+ */
+export function maskJsonStrings(json: string, mask: (text: string) => string): string {
+  return maskParsedJson(json, mask) ?? mask(json);
+}
+
+/** maskJsonStrings, or undefined when the text is not JSON. The indentation of the first line is kept. */
+function maskParsedJson(json: string, mask: (text: string) => string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return mask(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [mask(k), walk(x)]));
+    return v;
+  };
+  const indent = /^\s*[[{]\r?\n( +|\t)/.exec(json)?.[1];
+  return JSON.stringify(walk(value), null, indent);
+}
+
+/** `#` anywhere, the colons of `::`, and characters some viewers take as line breaks or controls. */
+const JSON_RISKY = /#|:(?=:)|(?<=:):|[\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Serialized JSON that no CI runner acts on, and that parses back to the same data. The Azure agent acts on
+ * `##vso[` (and `##[`) anywhere in a line and GitHub's runner on a line starting with `::`; server text
+ * inside JSON strings can hold either. Every `#` becomes `\u0023`, every colon of a `::` `\u003a`, and DEL,
+ * C1 controls and the Unicode line and paragraph separators their `\uXXXX` escapes. This is safe on any
+ * output of JSON.stringify: outside strings JSON has no `#`, no two adjacent colons and none of those
+ * characters, and inside a string none of them can follow a backslash that starts an escape.
+ */
+export function neutralizeJson(json: string): string {
+  return json.replace(JSON_RISKY, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const MIN_SECRET_LENGTH = 4;

@@ -35,3 +35,23 @@ test('the tail keeps its order: a log shorter than log-lines keeps every line, l
   expect(b.finish()).toMatchObject({ excerpt: [], errorLines: ['ERROR: x'], count: 1 });
   none.close();
 });
+
+test('a key split by an escape sequence is masked in the file and in memory: escapes go first, then the key', () => {
+  const key = 'txk_LogFileSplitKeyAbCdEfGh123456789';
+  const path = join(mkdtempSync(join(tmpdir(), 'logs-')), 'step.log');
+  const file = new LogFile(path, 5, [key]);
+  const log = file.open('finance/Package/1010 execution 97105: Failed');
+  const split = `${key.slice(0, 12)}\x1b[0m${key.slice(12)}`;
+  log.write(`ERROR: login failed for ${split}`);
+  log.write(`\x1b[31mred\x1b[0m text and \x9b1mC1\x9b0m too, ${key.slice(0, 5)}\x00${key.slice(5)}`);
+  const summary = log.finish();
+  file.close();
+  const text = readFileSync(path, 'utf8');
+  for (const out of [text, ...summary.excerpt, ...summary.errorLines]) {
+    expect(out).not.toContain(key);
+    // What a terminal shows (escapes interpreted, i.e. removed) must not show the key either.
+    expect(out.replace(/\x1b\[[0-9;]*m|\x9b[0-9;]*m|\x00/g, '')).not.toContain(key);
+  }
+  expect(summary.errorLines).toEqual(['ERROR: login failed for ***']);
+  expect(summary.excerpt[1]).toBe('red text and C1 too, ***');
+});

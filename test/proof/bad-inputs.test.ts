@@ -4,7 +4,10 @@
  * exit code 2 and exactly one stderr line naming the flag, and nothing on stdout; the key never shows.
  * test/core/inputs.test.ts unit-tests the rules; this is the end-to-end proof.
  */
-import { InputError, parseSettings } from '../../src/core/inputs.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError, parseSettings, prepareOutputFile } from '../../src/core/inputs.js';
 import { parseArgs, UsageError } from '../../src/adapters/cli/main.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks } from '../helpers/leaks.js';
@@ -24,8 +27,12 @@ interface BadInput {
   key?: string | null;
   /** Refused by the command line parser (no input involved), not by the input rules. */
   usage?: true;
+  /** An output path refused by the CLI's check of output files (after the input rules, before any request). */
+  output?: true;
 }
 
+/** `{{file}}` is a plain file, so a path under it has a file where a folder should be. */
+const MANY_TASKS = Array.from({ length: 201 }, (_, i) => ['--task', `Package/${i + 1}`]).flat();
 const TDP = ['--platform', 'timextender', '--base-url', '{{url}}', '--workspace', 'finance'];
 const TASK = ['--task', 'Package/1005'];
 const PLX = ['--platform', 'planasonix', '--base-url', '{{url}}'];
@@ -62,6 +69,17 @@ const CASES: BadInput[] = [
   { name: 'poll interval under 100ms', args: [...TDP, ...TASK, '--poll-interval', '50ms'], flag: '--poll-interval', says: /shorter than 100ms/ },
   { name: 'poll interval longer than the timeout', args: [...TDP, ...TASK, '--timeout', '1m', '--poll-interval', '5m'], flag: '--poll-interval', says: /longer than '--timeout'/ },
   { name: 'max-age not a duration', args: [...TDP, ...TASK, '--mode', 'check', '--max-age', 'yesterday'], flag: '--max-age' },
+  // a bare number is not a duration (it once meant seconds)
+  { name: 'timeout a bare number', args: [...TDP, ...TASK, '--timeout', '90'], flag: '--timeout', says: /no unit.*Example: 90m$/ },
+  { name: 'max-age a bare number', args: [...TDP, ...TASK, '--mode', 'check', '--max-age', '24'], flag: '--max-age', says: /no unit.*Example: 24h$/ },
+  { name: 'poll interval a bare number', args: [...TDP, ...TASK, '--poll-interval', '30'], flag: '--poll-interval', says: /no unit.*Example: 30s$/ },
+  // how many targets
+  { name: '201 targets', args: [...TDP, ...MANY_TASKS], flag: '--task', says: /201 targets.*at most 200/ },
+  { name: '201 Qarion pipelines', args: [...QRN, '--space', 'analytics', ...MANY_TASKS.map((a) => (a === '--task' ? '--pipeline' : a))], flag: '--pipeline', says: /201 targets/ },
+  // output files
+  { name: 'a JUnit file under a file', args: [...TDP, ...TASK, '--junit', '{{file}}/junit.xml'], flag: '--junit', says: /not a folder/, output: true },
+  { name: 'a JUnit file that is a folder', args: [...TDP, ...TASK, '--junit-file', '{{dir}}'], flag: '--junit-file', says: /is a folder/, output: true },
+  { name: 'a summary file under a file', args: [...TDP, ...TASK, '--summary', '{{file}}/deeper/summary.md'], flag: '--summary', says: /not a folder/, output: true },
   // connection
   { name: 'http:// to a non-loopback host', args: ['--platform', 'timextender', '--base-url', 'http://acme.odq.timextender.com', '--workspace', 'finance', ...TASK], flag: '--base-url', says: /must use https/ },
   { name: 'http:// to a look-alike of loopback', args: ['--platform', 'timextender', '--base-url', 'http://127.0.0.1.nip.io', '--workspace', 'finance', ...TASK], flag: '--base-url', says: /must use https/ },
@@ -114,16 +132,20 @@ const CASES: BadInput[] = [
 ];
 
 let sim: Simulator;
+let scratch: string;
+const fill = (arg: string) => arg.replace('{{url}}', sim.url).replace('{{file}}', join(scratch, 'plain-file')).replace('{{dir}}', scratch);
 const runs = new Map<string, ProcessRun>();
 let runtimeMs = 0;
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 9 });
+  scratch = mkdtempSync(join(tmpdir(), 'bad-inputs-'));
+  writeFileSync(join(scratch, 'plain-file'), 'not a folder');
   const started = Date.now();
   await pool(CASES, 4, async (c) => {
     const env: Record<string, string> = {};
     if (c.key !== null) env.ORCHESTRATION_RUN_API_KEY = c.key ?? KEY;
-    runs.set(c.name, await runNode([CLI, ...c.args.map((a) => a.replace('{{url}}', sim.url))], env));
+    runs.set(c.name, await runNode([CLI, ...c.args.map(fill)], env));
   });
   runtimeMs = Date.now() - started;
 }, 120_000);
@@ -162,16 +184,22 @@ test.each(CASES.map((c) => [c.name, c] as const))('%s: exit 2, one line naming t
 
 test('the same inputs in-process name the same input (InputError.input), so the flag in the line is the one at fault', () => {
   for (const c of CASES) {
-    const argv = c.args.map((a) => a.replace('{{url}}', sim.url));
+    const argv = c.args.map(fill);
     let error: unknown;
     try {
       const parsed = parseArgs(argv);
       const env: Record<string, string | undefined> = { ORCHESTRATION_RUN_API_KEY: c.key === null ? undefined : (c.key ?? KEY) };
       parseSettings((name) => parsed.values.get(name)?.join('\n') ?? env[`ORCHESTRATION_RUN_${name.toUpperCase().replace(/-/g, '_')}`], { nameStyle: 'cli' });
+      // Output paths pass the input rules; the CLI checks them next, before any request.
+      if (c.output) {
+        const path = argv[argv.indexOf(c.flag) + 1]!;
+        error = prepareOutputFile(path);
+      }
     } catch (e) {
       error = e;
     }
-    if (c.usage) expect([c.name, error instanceof UsageError]).toEqual([c.name, true]);
+    if (c.output) expect([c.name, typeof error === 'string' ? error : String(error)]).toEqual([c.name, expect.stringMatching(c.says!)]);
+    else if (c.usage) expect([c.name, error instanceof UsageError]).toEqual([c.name, true]);
     else expect([c.name, error instanceof InputError ? `--${error.input}` : String(error)]).toEqual([c.name, c.flag]);
   }
 });

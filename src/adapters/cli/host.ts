@@ -35,7 +35,11 @@ export class CliHost implements Host {
     this.ciContext = ciContextFromEnv(options.env);
   }
 
-  /** Neutralized and masked, one printed line per text line. */
+  /**
+   * One printed line per text line, cleaned in this order: control characters and escape sequences removed
+   * and the secrets masked (maskSecrets does both, stripping first so a key split by an escape sequence
+   * cannot be joined after masking), then CI commands broken (neutralize).
+   */
   clean(text: string): string[] {
     return neutralize(maskSecrets(text, this.secrets)).split('\n');
   }

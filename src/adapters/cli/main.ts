@@ -3,10 +3,11 @@
  * `ORCHESTRATION_RUN_<NAME>` environment variables as fallback (e.g. ORCHESTRATION_RUN_API_KEY).
  * Exit codes: 0 succeeded, 1 failed or cancelled, 2 bad input, 3 timed out.
  */
+import { readFileSync } from 'node:fs';
 import { runStep } from '../../core/engine.js';
 import { EXIT } from '../../core/outcome.js';
-import { INPUTS, InputError, parseSettings } from '../../core/inputs.js';
-import { maskSecrets, neutralize } from '../../core/untrusted.js';
+import { INPUTS, InputError, MAX_TARGETS, inputByName, parseSettings, prepareOutputFile } from '../../core/inputs.js';
+import { maskJsonStrings, maskSecrets, neutralize, neutralizeJson, neutralizeLine, secretMasker } from '../../core/untrusted.js';
 import { loadProvider } from '../../providers/index.js';
 import { CliHost } from './host.js';
 
@@ -16,6 +17,8 @@ interface CliArgs {
   values: Map<string, string[]>;
   json: boolean;
   summaryFile?: string;
+  /** The flag the JUnit path came with (`--junit` or `--junit-file`), for messages about it. */
+  junitFlag?: string;
   verbose: boolean;
   help: boolean;
   version: boolean;
@@ -40,8 +43,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new UsageError(`flag --${name} needs a value, e.g. --${name} ${exampleFor(name)}`);
     if (name === 'summary') args.summaryFile = value;
-    else if (name === 'junit') args.values.set('junit-file', [value]);
-    else if (known.has(name)) args.values.set(name, [...(args.values.get(name) ?? []), value]);
+    else if (name === 'junit') {
+      args.values.set('junit-file', [value]);
+      args.junitFlag = '--junit';
+    } else if (known.has(name)) {
+      args.values.set(name, [...(args.values.get(name) ?? []), value]);
+      if (name === 'junit-file') args.junitFlag = '--junit-file';
+    }
     else {
       const all = [...known, ...CLI_ONLY_FLAGS];
       const close = all.filter((n) => n.includes(name) || name.includes(n)).slice(0, 3);
@@ -74,6 +82,10 @@ export function helpText(): string {
     '  --summary FILE       write the markdown summary to FILE',
     '  --junit FILE         write JUnit XML results to FILE',
     '  --verbose            print debug lines (requests and retries)',
+    '',
+    'Durations (--timeout, --poll-interval, --max-age) need a unit: 90s, 45m, 2h, 1h30m; a bare number is refused.',
+    `A step takes at most ${MAX_TARGETS} targets (all target flags together).`,
+    'The folders of --junit and --summary files are created; a path that cannot be written is refused before any request.',
     '',
     'Exit codes: 0 succeeded, 1 failed or cancelled, 2 bad input, 3 timed out.',
   );
@@ -115,10 +127,25 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     parsed = parseSettings(raw, { nameStyle: 'cli' });
   } catch (error) {
     if (error instanceof InputError) {
-      io.stderr(`orchestration-run: ${maskSecrets(error.message, apiKeyHint ? [apiKeyHint] : [])}`);
+      io.stderr(`orchestration-run: ${neutralizeLine(maskSecrets(error.message, apiKeyHint ? [apiKeyHint] : []))}`);
       return EXIT.badInput;
     }
     throw error;
+  }
+  // Output files are prepared (missing folders created) or refused before the first request: a load must not
+  // run when its report cannot be written.
+  const outputs: Array<[flag: string, path: string | undefined]> = [
+    [args.junitFlag ?? '--junit-file', parsed.settings.junitFile],
+    ['--summary', args.summaryFile],
+  ];
+  for (const [flag, path] of outputs) {
+    if (path === undefined) continue;
+    const problem = prepareOutputFile(path);
+    if (problem !== undefined) {
+      const example = flag === '--summary' ? 'reports/summary.md' : inputByName('junit-file').example;
+      io.stderr(`orchestration-run: ${neutralizeLine(`Input '${flag}' ${problem}. Example: ${flag} ${example}`)}`);
+      return EXIT.badInput;
+    }
   }
   const host = new CliHost({
     out: args.json ? io.stderr : io.stdout,
@@ -133,9 +160,25 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const outcome = await runStep(parsed.settings, host, { loadProvider });
   if (outcome.failureLine) host.error(outcome.failureLine);
   if (args.json) {
-    io.stdout(maskSecrets(host.outputs.get('result') ?? '[]', [parsed.settings.apiKey]));
+    // Strings masked one by one (control characters stripped first), then every `#` and `::` escaped: the
+    // JSON carries server text, and an Azure agent or a GitHub runner reading this stdout must find no
+    // command in it. It parses back to the same data.
+    // The full result (the `result` output may be capped for CI output limits; stdout has none).
+    const json = maskJsonStrings(fullResult(host) ?? host.outputs.get('result') ?? '[]', secretMasker([parsed.settings.apiKey]));
+    io.stdout(neutralizeJson(json));
   }
   return outcome.exitCode;
+}
+
+/** The full result JSON from the result file, when the step wrote one. */
+function fullResult(host: CliHost): string | undefined {
+  const file = host.outputs.get('result-file');
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the CLI as a process: signals cancel the run; a second signal exits at once. */
