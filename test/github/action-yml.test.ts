@@ -70,7 +70,7 @@ describe('action.yml', () => {
 
   test('lists every output with its description', () => {
     expect(Object.keys(outputs)).toEqual([...OUTPUT_NAMES]);
-    expect(Object.keys(outputs)).toEqual(['status', 'run-id', 'raw-status', 'started-at', 'finished-at', 'duration-seconds', 'result', 'log-file']);
+    expect(Object.keys(outputs)).toEqual(['status', 'run-id', 'raw-status', 'started-at', 'finished-at', 'duration-seconds', 'result', 'result-file', 'log-file']);
     for (const name of OUTPUT_NAMES) expect((outputs[name] as YamlNode).description).toBe(OUTPUT_DESCRIPTIONS[name]);
   });
 

@@ -9,23 +9,21 @@
  * of the project (scripts/check-dist.mjs --out), and those are tested; dist/ and lib/ are never rewritten
  * under other test files.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STATE_RUNS } from '../../src/core/engine.js';
-import { INPUTS } from '../../src/core/inputs.js';
 import { DEMO_USER, seedDemoWorld } from '../../src/simulator/demo-world.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { CONN, PLX_KEY, plxWorld, type PlxWorld } from '../helpers/planasonix.js';
-import { runtimes, type Runtime } from '../helpers/runtimes.js';
+import { runtimes } from '../helpers/runtimes.js';
+import { ALL_OUTPUTS, ensureBundles, runAction, SIM_RUN_ID, until, visibleLines, waitForExit, type ActionRun } from './action-runner.js';
 import { foreignCommands, parseRunnerCommands } from './runner-commands.js';
 
-const ROOT = process.cwd();
-const COMMITTED = join(ROOT, 'dist');
-/** The bundles under test: dist/ itself, or a private fresh build when dist/ is missing or stale (see below). */
-let MAIN = join(COMMITTED, 'main', 'index.js');
-let POST = join(COMMITTED, 'post', 'index.js');
+/** The bundles under test (action-runner.ts: dist/, or a private fresh build when dist/ is missing or stale). */
+let MAIN = '';
+let POST = '';
 
 /** A key with characters that URL-encoding and base64 change, so every form is a different string. */
 const KEY = 'txk_E2e+Key/With=Specials%26&x9AbCd';
@@ -47,46 +45,10 @@ const PAYLOADS = [
 const SPLIT_PAYLOADS = ['ok\n::set-output name=x::y', 'ok\r::add-mask::x', 'ok\r\n::stop-commands::tok', 'ok\u2028::error::ls', 'ok\n##[error]x'];
 const KEY_LINES = [`ERROR: rejected X-API-Key ${KEY}`, `request url ...?key=${encodeURIComponent(KEY)}`, `ERROR: Authorization: Basic ${Buffer.from(KEY).toString('base64')}`];
 
-const SIM_RUN_ID = '4242';
-const CONTEXT_ENV = {
-  GITHUB_ACTIONS: 'true',
-  GITHUB_SERVER_URL: 'https://github.com',
-  GITHUB_REPOSITORY: 'acme/data-app',
-  GITHUB_RUN_ID: SIM_RUN_ID,
-  GITHUB_RUN_ATTEMPT: '3',
-  GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-  GITHUB_ACTOR: 'octocat',
-  GITHUB_WORKFLOW: 'release',
-};
-
 let sim: Simulator;
 
-/**
- * Uses the committed dist/ when it is there and (outside CI) not older than the sources. Otherwise builds the
- * bundles into a private directory and tests those: dist/ is never rewritten here, since other test files may
- * be running the committed bundle at the same time. In CI the committed bundle is what the runner runs, so it
- * is tested as it is (scripts/check-dist.mjs fails the build when it is stale).
- */
-function ensureBundles(): void {
-  const sources = ['src/core', 'src/providers', 'src/adapters/github'].map((d) => join(ROOT, d));
-  const newest = Math.max(...sources.flatMap((dir) => listFiles(dir)).map((f) => statSync(f).mtimeMs));
-  const missing = !existsSync(MAIN) || !existsSync(POST);
-  const stale = !missing && !process.env.CI && newest > Math.min(statSync(MAIN).mtimeMs, statSync(POST).mtimeMs);
-  if (!missing && !stale) return;
-  const out = mkdtempSync(join(tmpdir(), 'gh-e2e-dist-'));
-  const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-dist.mjs'), '--out', out], { cwd: ROOT, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`building the bundles failed:\n${built.stdout}\n${built.stderr}`);
-  MAIN = join(out, 'main', 'index.js');
-  POST = join(out, 'post', 'index.js');
-}
-
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
-}
-
 beforeAll(async () => {
-  ensureBundles();
+  ({ main: MAIN, post: POST } = ensureBundles());
   sim = await startSimulator({ seed: 11 });
   seedDemoWorld(sim);
   const tdp = sim.tdp;
@@ -117,6 +79,13 @@ beforeAll(async () => {
       { taskType: 'Package', taskId: 7004, stage: 2 },
     ],
   });
+  // A log long enough that the full result is far above the 32,000 characters `result` may hold.
+  tdp.addTask(WS, { taskType: 'Package', taskId: 7005, taskName: 'Verbose Load', processMapId: null });
+  tdp.setScenario(WS, 'Package', 7005, {
+    outcome: 'failure',
+    durationMs: 400,
+    logLines: Array.from({ length: 800 }, (_, i) => `ERROR: row batch ${i + 1} rejected: ${'constraint violation on column amount; '.repeat(4)}`),
+  });
   tdp.addTask(WS, { taskType: 'Package', taskId: 7100, taskName: 'Quick Load', processMapId: null });
   tdp.setScenario(WS, 'Package', 7100, { outcome: 'success', durationMs: 300 });
 }, 180_000);
@@ -137,121 +106,8 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------------------
 // Running the bundle like the runner does
 
-interface ActionRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-  state: Record<string, string>;
-  outputFile: string;
-  stateFile: string;
-  summary: string;
-  elapsedMs: number;
-  tempDir: string;
-}
-
-interface RunOptions {
-  /** STATE_* values for the post step. */
-  state?: Record<string, string>;
-  env?: Record<string, string>;
-  /** Called for each stdout line while the process runs (to send signals). */
-  onLine?: (line: string, child: ChildProcess) => void;
-}
-
-/** Parses the runner's file-command format: `name<<DELIMITER` heredocs and `name=value` lines; the last value wins. */
-function parseFileCommands(text: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
-    if (heredoc) {
-      const [, name, delimiter] = heredoc;
-      const body: string[] = [];
-      for (i++; i < lines.length && lines[i] !== delimiter; i++) body.push(lines[i]!);
-      if (i >= lines.length) throw new Error(`unterminated heredoc for ${name}`);
-      values[name!] = body.join('\n');
-    } else if (line.includes('=')) {
-      values[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
-    } else if (line.trim() !== '') {
-      throw new Error(`bad file-command line: ${line}`);
-    }
-  }
-  return values;
-}
-
-/** INPUT_* as the runner sets them: every input with a value or a default, name upper-cased, dashes kept. */
-function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const def of INPUTS) {
-    const value = inputs[def.name] ?? def.default;
-    if (value !== undefined) env[`INPUT_${def.name.toUpperCase()}`] = value;
-  }
-  return env;
-}
-
-function runAction(runtime: Runtime, entry: string, inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'gh-e2e-'));
-  const tempDir = join(dir, '_temp');
-  mkdirSync(tempDir);
-  const outputFile = join(dir, 'output');
-  const stateFile = join(dir, 'state');
-  const summaryFile = join(dir, 'summary');
-  for (const file of [outputFile, stateFile, summaryFile]) writeFileSync(file, '');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...CONTEXT_ENV,
-    RUNNER_TEMP: tempDir,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STATE: stateFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    ...inputEnv(inputs),
-    ...Object.fromEntries(Object.entries(options.state ?? {}).map(([k, v]) => [`STATE_${k}`, v])),
-    ...options.env,
-  };
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(runtime.bin, [entry], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      partial += chunk;
-      const lines = partial.split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) options.onLine?.(line, child);
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({
-        code,
-        signal,
-        stdout,
-        stderr,
-        outputs: parseFileCommands(readFileSync(outputFile, 'utf8')),
-        state: parseFileCommands(readFileSync(stateFile, 'utf8')),
-        outputFile: readFileSync(outputFile, 'utf8'),
-        stateFile: readFileSync(stateFile, 'utf8'),
-        summary: readFileSync(summaryFile, 'utf8'),
-        elapsedMs: Date.now() - started,
-        tempDir,
-      });
-    });
-  });
-}
-
 function tdpInputs(extra: Record<string, string>): Record<string, string> {
   return { platform: 'timextender', 'api-key': KEY, 'base-url': sim.url, workspace: WS, 'poll-interval': '200ms', timeout: '2m', ...extra };
-}
-
-/** Lines a reader sees in the log: not the runner's own commands that it hides (add-mask, debug). */
-function visibleLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l !== '' && !l.startsWith('::add-mask::') && !l.startsWith('::debug::'));
 }
 
 /** Everything the step leaves behind, except the add-mask command itself (the runner swallows that line). */
@@ -276,11 +132,18 @@ function expectNoLeak(run: ActionRun, places: string[]): void {
   }
 }
 
-const ALL_OUTPUTS = ['status', 'run-id', 'raw-status', 'started-at', 'finished-at', 'duration-seconds', 'result', 'log-file'];
-
-async function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise((resolve) => child.once('exit', resolve));
+/**
+ * The runner keeps at most 10 error annotations per step (actions/runner ExecutionContext) and drops the rest:
+ * at most 10 `::error` commands, and the last is the step's failure message (no title), so it always shows.
+ */
+function expectAnnotationBudget(run: ActionRun, failure: RegExp): void {
+  const errors = parseRunnerCommands(run.stdout).filter((c) => c.name === 'error');
+  expect(errors.length).toBeGreaterThan(1);
+  expect(errors.length).toBeLessThanOrEqual(10);
+  const last = errors[errors.length - 1]!;
+  expect(last.properties).toBe('');
+  expect(last.data).toMatch(failure);
+  expect(errors.slice(0, -1).every((c) => c.properties.startsWith('title='))).toBe(true);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -300,6 +163,8 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expect(run.outputs['started-at']).not.toBe('');
     expect(run.outputs['log-file'].startsWith(run.tempDir)).toBe(true);
     expect(JSON.parse(run.outputs.result!)).toEqual([expect.objectContaining({ target: 'finance/Package/7100', status: 'succeeded', runId: run.outputs['run-id'] })]);
+    expect(run.outputs['result-file'].startsWith(run.tempDir)).toBe(true);
+    expect(JSON.parse(readFileSync(run.outputs['result-file']!, 'utf8'))).toEqual(JSON.parse(run.outputs.result!));
     expect(run.summary).toContain('finance/Package/7100');
     expect(run.summary).toContain(`https://github.com/acme/data-app/actions/runs/${SIM_RUN_ID}/attempts/3`);
     expect(run.stdout.split('\n')[0]).toBe(`::add-mask::${KEY.replace(/%/g, '%25')}`);
@@ -313,7 +178,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expect(post.stderr).toBe('');
   });
 
-  test('failing tasks whose names and logs carry workflow commands: none reaches the runner, ≤ 10 annotations', async () => {
+  test('failing tasks whose names and logs carry workflow commands: none reaches the runner, ≤ 10 error annotations, the failure last', async () => {
     const run = await runAction(runtime, MAIN, tdpInputs({ 'process-map': '::stop-commands::evil map', 'log-lines': '50' }));
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('');
@@ -326,8 +191,9 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     const commands = parseRunnerCommands(run.stdout);
     const titled = commands.filter((c) => c.name === 'error' && c.properties.startsWith('title='));
     expect(titled.length).toBeGreaterThan(0);
-    expect(titled.length).toBeLessThanOrEqual(10);
-    // 3 failed tasks × 5 error lines: the ones past 10 are plain lines; the step's failure is one more ::error.
+    // The runner keeps 10 error annotations per step: 3 failed tasks × 5 error lines share 9, the rest are
+    // plain lines, and the step's failure message is the 10th, so it is never the one dropped.
+    expectAnnotationBudget(run, /^finance\/process-map\/.*evil map \(77\): run /);
     expect(run.stdout).toMatch(/^Error: .*ERROR: step/m);
     expect(commands.filter((c) => c.name === 'error' && c.properties === '')).toHaveLength(1);
     expect(commands.filter((c) => c.name === 'group')).toHaveLength(commands.filter((c) => c.name === 'endgroup').length);
@@ -346,7 +212,9 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expect(sim.journal.entries().length).toBe(before);
     expect(visibleLines(run.stdout)).toEqual([expect.stringMatching(/^::error::Input 'poll-interval': 'often' is not a duration.*Example: /)]);
     expect(run.stderr).toBe('');
-    expect(run.outputs).toEqual({});
+    // A later step (if: always()) reading `status` sees the failure, not an empty value.
+    expect(run.outputs).toEqual({ status: 'failed' });
+    expect(run.state['main-finished']).toBe('true');
   });
 
   test('an unexpected fault: one clear line, exit 1, never a stack trace in the visible log', async () => {
@@ -381,7 +249,8 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expect(run.outputs.status).toBe('cancelled');
     expect(run.summary).toContain(`finance/${task}`);
     expect(visibleLines(run.stdout).filter((l) => l.startsWith('::error::'))).toHaveLength(1);
-    expect(run.state['main-finished']).toBe('true');
+    // Finished with the target stopped: the post step would settle only an unconfirmed cancel or a trigger in flight.
+    expect(run.state['main-finished']).toBe('stopped:0');
     expectNoLeak(run, ['stdout', 'stderr', 'outputs', 'state', 'summary', 'log file']);
 
     // The main step handled it: the post step stays quiet.
@@ -448,6 +317,42 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expectNoLeak(post, ['stdout', 'stderr', 'outputs', 'state', 'summary']);
   });
 
+  test('two failing targets with many error lines: ≤ 10 error annotations, the failure message last', async () => {
+    const run = await runAction(runtime, MAIN, tdpInputs({ task: 'Package/7001\nPackage/7002', 'log-lines': '50', 'fail-fast': 'false' }));
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('failed');
+    // Each target has more error lines than its share: the log-line annotations run out, the failure does not.
+    expect(run.stdout).toMatch(/^Error: .*ERROR: step/m);
+    expectAnnotationBudget(run, /^2 of 2 targets did not succeed/);
+    expect(foreignCommands(run.stdout, [KEY])).toEqual([]);
+  });
+
+  test('a long log: result capped at 32,000 characters and still valid JSON; result-file holds the full JSON', async () => {
+    const run = await runAction(runtime, MAIN, tdpInputs({ task: 'Package/7005\nPackage/7100', 'log-lines': '1000', 'fail-fast': 'false' }));
+    expect(run.code).toBe(1);
+    expect(Object.keys(run.outputs).sort()).toEqual([...ALL_OUTPUTS].sort());
+    const result = run.outputs.result!;
+    expect(result.length).toBeLessThanOrEqual(32_000);
+    const capped = JSON.parse(result) as Array<Record<string, unknown>>;
+    // The README's gate reads fromJSON(…outputs.result).*.target and the statuses: both survive the cap.
+    expect(capped.map((o) => o.target)).toEqual(['finance/Package/7005', 'finance/Package/7100']);
+    expect(capped.map((o) => o.status)).toEqual(['failed', 'succeeded']);
+    expect(capped[0]).toEqual(expect.objectContaining({ truncated: true, runId: expect.stringMatching(/^\d+$/) }));
+
+    const file = run.outputs['result-file']!;
+    expect(file.startsWith(run.tempDir)).toBe(true);
+    const text = readFileSync(file, 'utf8');
+    expect(text.length).toBeGreaterThan(32_000);
+    const full = JSON.parse(text) as Array<{ target: string; truncated?: boolean; failedTasks: Array<{ logExcerpt: string }> }>;
+    expect(full.map((o) => o.target)).toEqual(['finance/Package/7005', 'finance/Package/7100']);
+    expect(full.every((o) => o.truncated === undefined)).toBe(true);
+    expect(full[0]!.failedTasks[0]!.logExcerpt).toContain('row batch 1 rejected');
+    expect(full[0]!.failedTasks[0]!.logExcerpt).toContain('row batch 800 rejected');
+    // The runner's limit for all of a job's outputs together is 1 MB: every output of this step stays far below.
+    expect(Buffer.byteLength(run.outputFile)).toBeLessThan(64 * 1024);
+    expectNoLeak(run, ['outputs', 'log file']);
+  });
+
   test('the post step never fails the job, even with inputs that are not valid', async () => {
     const state = { [STATE_RUNS]: JSON.stringify([{ index: 0, runId: '1', done: false }]) };
     const post = await runAction(runtime, POST, { platform: 'nonsense' }, { state });
@@ -467,6 +372,115 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name, Planasonix (a platform t
   });
   const plxInputs = () => ({ platform: 'planasonix', 'api-key': PLX_KEY, 'base-url': w.baseUrl, connection: CONN, 'poll-interval': '200ms', timeout: '2m' });
   const followed = (line: string) => /: run \S+ is /.test(line);
+  /** Cancel requests that reached the server (answered or not): POST …/jobs/{id}/cancel, DELETE …/runs/{id}. */
+  const cancelRequests = () => w.sim.journal.entries().filter((e) => (e.method === 'POST' && /\/jobs\/[^/]+\/cancel$/.test(e.path)) || e.method === 'DELETE');
+  /** Sends SIGINT at the first line showing the step follows a run. */
+  const sigintWhenFollowing = () => {
+    const sent = { at: 0 };
+    const onLine = (line: string, child: ChildProcess) => {
+      if (sent.at === 0 && followed(line)) {
+        sent.at = Date.now();
+        child.kill('SIGINT');
+      }
+    };
+    return { sent, onLine };
+  };
+
+  test('mode wait without run-id follows a job someone else started: SIGINT does not cancel it, the log says it keeps going', async () => {
+    const foreign = w.plx.startForeignJob(CONN, { outcome: 'hang' });
+    const { sent, onLine } = sigintWhenFollowing();
+    const run = await runAction(runtime, MAIN, { ...plxInputs(), mode: 'wait' }, { onLine });
+    expect(sent.at).toBeGreaterThan(0);
+    expect(Date.now() - sent.at).toBeLessThan(5000);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('');
+    expect(run.outputs.status).toBe('cancelled');
+    expect(run.outputs['run-id']).toBe(foreign);
+    expect(w.plx.triggers()).toEqual([]);
+    expect(cancelRequests()).toEqual([]);
+    expect(run.stdout).toContain(`run ${foreign} was not started by this step: not cancelled, it keeps going on the server`);
+    expect(w.plx.jobs(CONN).find((j) => j.id === foreign)).toEqual(expect.objectContaining({ id: foreign }));
+
+    // Nothing for the post step either: the run is not this step's.
+    const post = await runAction(runtime, POST, { ...plxInputs(), mode: 'wait' }, { state: run.state });
+    expect(post.code).toBe(0);
+    expect(visibleLines(post.stdout)).toEqual([]);
+    expect(cancelRequests()).toEqual([]);
+  });
+
+  test('mode wait without run-id: the timeout (cancel-on-timeout defaults to true) does not cancel a job someone else started', async () => {
+    const foreign = w.plx.startForeignJob(CONN, { outcome: 'hang' });
+    const run = await runAction(runtime, MAIN, { ...plxInputs(), mode: 'wait', timeout: '2s' });
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('timed-out');
+    expect(run.outputs['run-id']).toBe(foreign);
+    expect(cancelRequests()).toEqual([]);
+    expect(run.stdout).toContain(`run ${foreign} was not started by this step: not cancelled, it keeps going on the server`);
+    const post = await runAction(runtime, POST, { ...plxInputs(), mode: 'wait', timeout: '2s' }, { state: run.state });
+    expect(visibleLines(post.stdout)).toEqual([]);
+    expect(cancelRequests()).toEqual([]);
+  });
+
+  test('a cancel the server does not answer is saved as unconfirmed: the post step sends it again and reports the final state', async () => {
+    // Every cancel request of the main step loses its connection before the server acts on it.
+    const fault = w.sim.faults.add({ kind: 'reset', method: 'POST', path: /\/jobs\/[^/]+\/cancel$/, times: Infinity });
+    const { sent, onLine } = sigintWhenFollowing();
+    const run = await runAction(runtime, MAIN, plxInputs(), { onLine });
+    w.sim.faults.remove(fault);
+    expect(sent.at).toBeGreaterThan(0);
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('cancelled');
+    const [job] = w.plx.jobs(CONN);
+    expect(cancelRequests().length).toBeGreaterThan(0);
+    expect(w.plx.cancels()).toEqual([]);
+    expect(JSON.parse(run.state[STATE_RUNS]!)).toEqual([expect.objectContaining({ runId: job!.id, done: false, cancel: 'unconfirmed' })]);
+
+    const post = await runAction(runtime, POST, plxInputs(), { state: run.state });
+    expect(post.code).toBe(0);
+    expect(post.stderr).toBe('');
+    expect(w.plx.cancels()).toEqual([expect.objectContaining({ kind: 'job', id: job!.id, status: 202 })]);
+    expect(post.stdout).toMatch(new RegExp(`cancel of sync job ${job!.id} accepted.*sent again`));
+    // The final state it read, whatever it is.
+    expect(post.stdout).toMatch(new RegExp(`: run ${job!.id} (ended|is still) `));
+    expect(foreignCommands(post.stdout, [PLX_KEY])).toEqual([]);
+  });
+
+  test('SIGINT while the server holds the trigger: the trigger is saved, and the post step finds the job it started and cancels it', async () => {
+    const fault = w.sim.faults.add({ kind: 'slow', delayMs: 2500, method: 'POST', path: /\/connections\/[^/]+\/sync$/ });
+    const triggerSent = () => w.sim.journal.entries().some((e) => e.method === 'POST' && /\/sync$/.test(e.path));
+    let signalledAt = 0;
+    const run = await runAction(runtime, MAIN, plxInputs(), {
+      onStart: (child) => {
+        void until(triggerSent, 30_000, 'the trigger request').then(() =>
+          setTimeout(() => {
+            signalledAt = Date.now();
+            child.kill('SIGINT');
+          }, 200),
+        );
+      },
+    });
+    w.sim.faults.remove(fault);
+    expect(signalledAt).toBeGreaterThan(0);
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('cancelled');
+    expect(run.stdout).toMatch(/the trigger had been sent/);
+    const saved = JSON.parse(run.state[STATE_RUNS]!) as Array<Record<string, unknown>>;
+    expect(saved).toEqual([expect.objectContaining({ index: 0, done: false, trigger: expect.objectContaining({ sentAt: expect.any(String) }) })]);
+    expect(saved[0]!.runId).toBeUndefined();
+
+    // The server applies the held trigger after all: a job starts that nobody follows.
+    await until(() => w.plx.jobs(CONN).length === 1, 15_000, 'the held trigger to start a job');
+    const [job] = w.plx.jobs(CONN);
+    expect(w.plx.cancels()).toEqual([]);
+
+    const post = await runAction(runtime, POST, plxInputs(), { state: run.state });
+    expect(post.code).toBe(0);
+    expect(post.stderr).toBe('');
+    expect(post.stdout).toMatch(new RegExp(`was in flight; found run ${job!.id}`));
+    expect(w.plx.cancels()).toEqual([expect.objectContaining({ kind: 'job', id: job!.id, status: 202 })]);
+    expect(post.stdout).toMatch(new RegExp(`cancel of sync job ${job!.id} accepted`));
+    expect(w.plx.triggers()).toHaveLength(1);
+  });
 
   test('SIGINT mid-run: the job is cancelled on the server, and the step exits non-zero within 5 s', async () => {
     let signalledAt = 0;
@@ -486,7 +500,8 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name, Planasonix (a platform t
     expect(w.plx.cancels()).toEqual([expect.objectContaining({ kind: 'job', id: job!.id, status: 202 })]);
     expect(run.stdout).toMatch(new RegExp(`cancel of sync job ${job!.id} accepted`));
     expect(run.outputs.status).toBe('cancelled');
-    expect(run.state['main-finished']).toBe('true');
+    expect(run.state['main-finished']).toBe('stopped:0');
+    expect(JSON.parse(run.state[STATE_RUNS]!)).toEqual([expect.objectContaining({ runId: job!.id, done: true })]);
     expect(foreignCommands(run.stdout, [PLX_KEY])).toEqual([]);
 
     // Handled by the main step: the post step sends nothing.

@@ -4,7 +4,7 @@
  * post step that cancels only what a killed main step left running and never fails the job.
  */
 import { STATE_RUNS } from '../../src/core/engine.js';
-import { runMainStep, runPostStep, STATE_MAIN_FINISHED, type StepDeps } from '../../src/adapters/github/steps.js';
+import { runMainStep, runPostStep, runsToSettle, STATE_MAIN_FINISHED, type StepDeps } from '../../src/adapters/github/steps.js';
 import { loadProvider } from '../../src/providers/index.js';
 import type { ProviderLoader, RunHandle } from '../../src/providers/provider.js';
 import type { Simulator } from '../../src/simulator/index.js';
@@ -58,6 +58,8 @@ describe('main step', () => {
     expect(core.calls[0]!.fn).toBe('setSecret');
     expect(core.secrets).toContain(KEY);
     expect(core.savedState.get(STATE_MAIN_FINISHED)).toBe('true');
+    // A later step reading `status` sees the failure, not an empty value.
+    expect([...core.outputs]).toEqual([['status', 'failed']]);
   });
 
   test('a key pasted with a Bearer prefix fails without quoting it; every part was masked first', async () => {
@@ -108,6 +110,8 @@ describe('main step', () => {
     expect(core.outputs.get('status')).toBe('cancelled');
     expect(core.calls.filter((c) => c.fn === 'warning').map((c) => c.message).join('\n')).toMatch(/timextender offers no way to cancel a run/);
     expect(core.failed).toMatch(/cancelled/);
+    // Finished, but with a stopped target: the post step may still have something of it to settle.
+    expect(core.savedState.get(STATE_MAIN_FINISHED)).toBe('stopped:0');
   });
 
   test('a provider that cannot start: every target failed, one failure line, outputs still written', async () => {
@@ -135,6 +139,51 @@ describe('main step', () => {
 
 describe('post step', () => {
   const unfinished = JSON.stringify([{ index: 0, runId: '4242', done: false }]);
+
+  test('what it settles, by how the main step ended', () => {
+    const trigger = { sentAt: '2026-01-01T00:00:00.000Z', baseline: '{}' };
+    const state = JSON.stringify([
+      { index: 0, runId: 'a', done: false },
+      { index: 1, runId: 'b', done: false, cancel: 'unconfirmed' },
+      { index: 2, done: false, trigger },
+      { index: 3, done: false, trigger },
+      { index: 4, runId: 'e', done: true },
+    ]);
+    const ids = (finished: string) => runsToSettle(finished, state).map((r) => r.index);
+    // Killed: everything not done.
+    expect(ids('')).toEqual([0, 1, 2, 3]);
+    // Finished without a stopped target: nothing (a failed trigger started nothing to look for).
+    expect(ids('true')).toEqual([]);
+    // Targets 2 stopped: its trigger in flight, and every unconfirmed cancel; not target 0's run or target 3's trigger.
+    expect(ids('stopped:2')).toEqual([1, 2]);
+  });
+
+  test('after a stopped main step with a cancel not confirmed: the cancel is sent again', async () => {
+    const cancelled: string[] = [];
+    const state = JSON.stringify([{ index: 0, runId: '4242', done: false, cancel: 'unconfirmed' }]);
+    const core = new RecordingCore(inputs({ task: 'Package/1005' }), { [STATE_MAIN_FINISHED]: 'stopped:0', [STATE_RUNS]: state });
+    const loader: ProviderLoader = async (platform) => {
+      const real = await loadProvider(platform);
+      return {
+        ...real,
+        create: (providerDeps) => {
+          const provider = real.create(providerDeps);
+          return Object.assign(Object.create(provider) as typeof provider, {
+            handleFor: async (_target: unknown, runId: string): Promise<RunHandle> => ({ runId }),
+            observe: async () => ({ state: 'cancelled', rawStatus: 'Cancelled' }),
+            cancel: async (_target: unknown, handle: RunHandle) => {
+              cancelled.push(handle.runId);
+              return { requested: true, accepted: true, note: `cancel requested for run ${handle.runId}` };
+            },
+          });
+        },
+      };
+    };
+    await expect(runPostStep(deps(core, undefined, loader))).resolves.toBe(0);
+    expect(cancelled).toEqual(['4242']);
+    expect(core.text()).toMatch(/cancel requested for run 4242 \(the main step's cancel was not confirmed: sent again\)/);
+    expect(core.text()).toMatch(/run 4242 ended/);
+  });
 
   test('after a main step that finished: nothing but debug lines', async () => {
     const core = new RecordingCore(inputs({ task: 'Package/1005' }), { [STATE_MAIN_FINISHED]: 'true', [STATE_RUNS]: unfinished });

@@ -32,7 +32,8 @@ export const OUTPUT_DESCRIPTIONS: Readonly<Record<OutputName, string>> = {
   'finished-at': "When the run ended, from the platform's clock; several targets: comma-separated.",
   'duration-seconds': 'How long the run took, in seconds; several targets: comma-separated.',
   result:
-    'JSON array, one object per target: target, runId, status, rawStatus, startedAt, finishedAt, durationSeconds, failedTasks (name, type, id, status, log excerpt), logFile.',
+    'JSON array, one object per target: target, runId, status, rawStatus, startedAt, finishedAt, durationSeconds, failedTasks (name, type, id, status, log excerpt), logFile, message, evidence. Capped at 32,000 characters (a job\'s outputs may hold 1 MB in all): past that, excerpts and details are shortened and each object says "truncated": true; the full JSON is in result-file.',
+  'result-file': 'Path of the file (under RUNNER_TEMP) holding the full result JSON, never capped.',
   'log-file': 'Path of the file (under RUNNER_TEMP) holding the full logs of this step.',
 };
 

@@ -8,13 +8,19 @@
  * bundler keeps one file per entry (evaluated on first use, not split into chunks).
  */
 import type { EngineOptions } from '../../core/engine.js';
-import { InputError, parseSettings, type RawInputs } from '../../core/inputs.js';
-import { STATE_RUNS } from '../../core/saved-runs.js';
+import { InputError, parseSettings, prepareOutputPaths, type RawInputs } from '../../core/inputs.js';
+import { pendingSavedRuns, STATE_RUNS, type SavedRun } from '../../core/saved-runs.js';
 import type { ProviderLoader } from '../../providers/provider.js';
 import { GitHubHost, type CoreApi } from './host.js';
 
-/** Saved by the main step once it has finished (whatever the outcome), so the post step stays quiet. */
+/**
+ * Saved by the main step once it has finished: `true` when it left nothing to settle (the post step stays
+ * quiet); `stopped:<indexes>` when targets were stopped (cancel, timeout, fail-fast), so the post step settles
+ * what the main step could not: cancels the platform did not confirm, and triggers that were in flight with
+ * no run found yet for those targets. Absent: the main step was killed, and every saved run is settled.
+ */
 export const STATE_MAIN_FINISHED = 'main-finished';
+const STOPPED_PREFIX = 'stopped:';
 
 /**
  * Time the engine may spend cancelling remote runs once following stopped. The runner sends SIGTERM about
@@ -68,8 +74,12 @@ export async function runMainStep(deps: StepDeps): Promise<number> {
   let parsed;
   try {
     parsed = parseSettings(raw, { nameStyle: 'github' });
+    // Output files are checked (their folders created) before the first request.
+    prepareOutputPaths(parsed.settings, { nameStyle: 'github' });
   } catch (error) {
     if (error instanceof InputError) {
+      // A later step that reads `status` (if: always()) sees the step failed, not an empty value.
+      host.setOutput('status', 'failed');
       core.setFailed(host.cleanLine(error.message));
       // Nothing was started: the post step has nothing to do.
       core.saveState(STATE_MAIN_FINISHED, 'true');
@@ -79,6 +89,7 @@ export async function runMainStep(deps: StepDeps): Promise<number> {
   }
   for (const warning of parsed.warnings) host.warning(warning);
   if (deps.signal.aborted) {
+    host.setOutput('status', 'cancelled');
     core.setFailed('orchestration-run: the job was cancelled before the step started; nothing was triggered');
     core.saveState(STATE_MAIN_FINISHED, 'true');
     return 1;
@@ -90,8 +101,10 @@ export async function runMainStep(deps: StepDeps): Promise<number> {
     ...deps.engine,
     loadProvider: await providerLoader(deps),
   });
-  // From here on, whatever was left running was handled (or reported) by the engine itself.
-  core.saveState(STATE_MAIN_FINISHED, 'true');
+  // Whatever was left running was handled (or reported) by the engine itself, except what only the post step
+  // can settle for a stopped target: a cancel the platform did not confirm, a trigger whose run was not seen.
+  const stopped = outcome.results.flatMap((r, i) => (r.status === 'cancelled' || r.status === 'timed-out' ? [i] : []));
+  core.saveState(STATE_MAIN_FINISHED, stopped.length === 0 ? 'true' : `${STOPPED_PREFIX}${stopped.join(',')}`);
   if (outcome.exitCode !== 0) {
     core.setFailed(host.cleanLine(outcome.failureLine ?? `orchestration-run: the step ended ${outcome.status}`));
     return 1;
@@ -99,38 +112,58 @@ export async function runMainStep(deps: StepDeps): Promise<number> {
   return 0;
 }
 
-interface SavedRunLike {
-  runId?: unknown;
-  done?: unknown;
+/**
+ * The saved runs the post step settles. The main step killed (no `main-finished`): every run or trigger it
+ * had not settled. The main step finished after stopping targets: only cancels the platform did not confirm,
+ * and triggers of stopped targets still in flight (a trigger that failed with an error started nothing to
+ * look for). The main step finished otherwise: none.
+ */
+export function runsToSettle(finished: string, state: string): SavedRun[] {
+  const pending = pendingSavedRuns(state);
+  if (finished === '') return pending;
+  if (!finished.startsWith(STOPPED_PREFIX)) return [];
+  const stopped = new Set(finished.slice(STOPPED_PREFIX.length).split(',').filter((i) => i !== '').map(Number));
+  return pending.filter((r) => r.cancel === 'unconfirmed' || (r.runId === undefined && stopped.has(r.index)));
 }
 
-/** The runs the main step saved that had not ended when it last wrote its state. */
-function unfinishedRuns(state: string): number {
-  try {
-    const value: unknown = JSON.parse(state);
-    if (!Array.isArray(value)) return 0;
-    return (value as SavedRunLike[]).filter((r) => typeof r?.runId === 'string' && r.done !== true).length;
-  } catch {
-    return 0;
-  }
+/** The core with STATE_RUNS replaced by `runs`: the engine's post-step routine reads its work from there. */
+function coreWithRuns(core: CoreApi, runs: readonly SavedRun[]): CoreApi {
+  const text = JSON.stringify(runs);
+  return {
+    info: (m) => core.info(m),
+    warning: (m, p) => core.warning(m, p),
+    error: (m, p) => core.error(m, p),
+    debug: (m) => core.debug(m),
+    startGroup: (n) => core.startGroup(n),
+    endGroup: () => core.endGroup(),
+    setOutput: (n, v) => core.setOutput(n, v),
+    setSecret: (v) => core.setSecret(v),
+    saveState: (n, v) => core.saveState(n, v),
+    getState: (n) => (n === STATE_RUNS ? text : core.getState(n)),
+    setFailed: (m) => core.setFailed(m),
+    getInput: (n, o) => core.getInput(n, o),
+  };
 }
 
 /**
- * The post step. Does nothing (and prints nothing but debug lines) when the main step finished; otherwise
- * cancels, where the platform can, the runs the main step saved as not done. Always resolves to 0: a bad
- * input was already reported by the main step, and a failed cancel is a warning, not a failed job.
+ * The post step. Does nothing (and prints nothing but debug lines) when the main step left nothing to settle
+ * (see `runsToSettle`); otherwise cancels, where the platform can, the runs the main step left running,
+ * sends again the cancels the platform did not confirm, looks for the runs of triggers that were in flight,
+ * and reports the final state it reads. Always resolves to 0: a bad input was already reported by the main
+ * step, and a failed cancel is a warning, not a failed job.
  */
 export async function runPostStep(deps: StepDeps): Promise<number> {
-  const { core } = deps;
-  if (core.getState(STATE_MAIN_FINISHED) === 'true') {
-    core.debug('orchestration-run post: the main step finished; nothing to clean up');
+  const finished = deps.core.getState(STATE_MAIN_FINISHED);
+  const runs = runsToSettle(finished, deps.core.getState(STATE_RUNS));
+  if (runs.length === 0) {
+    deps.core.debug(
+      finished === ''
+        ? 'orchestration-run post: no unfinished runs saved by the main step; nothing to clean up'
+        : 'orchestration-run post: the main step finished; nothing to clean up',
+    );
     return 0;
   }
-  const saved = core.getState(STATE_RUNS);
-  if (!saved || unfinishedRuns(saved) === 0) {
-    core.debug('orchestration-run post: no unfinished runs saved by the main step; nothing to clean up');
-    return 0;
-  }
+  const core = coreWithRuns(deps.core, runs);
 
   const host = new GitHubHost({ signal: deps.signal, env: deps.env, core });
   const raw = rawInputs(core);
@@ -144,7 +177,11 @@ export async function runPostStep(deps: StepDeps): Promise<number> {
     return 0;
   }
 
-  host.info('orchestration-run post: the main step was stopped before it finished; cancelling the runs it left running, where the platform can');
+  host.info(
+    finished === ''
+      ? 'orchestration-run post: the main step was stopped before it finished; cancelling the runs it left running, where the platform can'
+      : 'orchestration-run post: the main step left runs to settle (a cancel not confirmed, or a trigger in flight); settling them, where the platform can',
+  );
   try {
     const { cancelSavedRuns } = await loadEngine();
     const cancelled = await cancelSavedRuns(parsed.settings, host, {
