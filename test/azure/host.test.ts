@@ -13,9 +13,13 @@ import {
   agentProxy,
   breakCommands,
   ciContextFromAzureEnv,
+  escapeResultJson,
+  fitResultJson,
   MAX_ERROR_ISSUES,
+  OUTPUT_MAX_CHARS,
   registerSecret,
 } from '../../src/adapters/azure/host.js';
+import { nodeVersionProblem } from '../../src/adapters/azure/node-version.js';
 import { cancellationHandler, runTask, TaskCompletion } from '../../src/adapters/azure/run.js';
 import { EXIT } from '../../src/core/outcome.js';
 import { loadProvider } from '../../src/providers/index.js';
@@ -251,7 +255,7 @@ describe('TaskCompletion and cancellation', () => {
     expect(commandsNamed(log(), 'task.complete').map((c) => [c.properties.result, c.message])).toEqual([['Failed', 'first']]);
   });
 
-  test('a signal aborts the host signal and says so; the backstop exits non-zero after the grace time', async () => {
+  test('a signal aborts the host signal and says so; the backstop sets the result and exits 0 after the grace time', async () => {
     const { out, log, controller } = setup();
     const completion = new TaskCompletion(tl);
     const exits: number[] = [];
@@ -261,8 +265,57 @@ describe('TaskCompletion and cancellation', () => {
     expect(log().plain.join('\n')).toMatch(/SIGINT received, the job is being cancelled/);
     expect(exits).toEqual([]);
     await new Promise((r) => setTimeout(r, 120));
-    expect(exits).toEqual([EXIT.failed]);
+    // The result went over task.complete: exit 0 (a non-zero code would add the agent's own error).
+    expect(exits).toEqual([0]);
     expect(commandsNamed(log(), 'task.complete')[0]!.properties.result).toBe('Failed');
+  });
+
+  test('the backstop exits non-zero when the result could not reach stdout', async () => {
+    const { out, controller } = setup();
+    out.hold();
+    const stuck = { release: () => undefined, line: () => undefined, completeWritten: false } as unknown as AgentConsole;
+    const exits: number[] = [];
+    const onSignal = cancellationHandler({ console: stuck, completion: new TaskCompletion({ setResult: () => undefined, TaskResult: tl.TaskResult }), controller, exit: (code) => exits.push(code), graceMs: 10 });
+    onSignal('SIGINT');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(exits).toEqual([EXIT.failed]);
+  });
+
+  test('an early exit writes what the host knows: status, run ids, result and its file, summary', () => {
+    const { host, out, controller, log } = setup();
+    host.known = { platform: 'planasonix', mode: 'run', targets: ['connection/conn_a', 'connection/conn_b'] };
+    host.saveState('orchestration-runs', JSON.stringify([{ index: 0, runId: 'job_1', done: false, cancel: 'unconfirmed' }, { index: 1, done: false, trigger: { sentAt: '2026-01-01T00:00:00.000Z', baseline: '{}' } }]));
+    const exits: number[] = [];
+    const onSignal = cancellationHandler({ console: out, completion: new TaskCompletion(tl), controller, exit: (code) => exits.push(code), graceMs: 60_000, host: () => host });
+    onSignal('SIGINT');
+    onSignal('SIGTERM');
+    expect(exits).toEqual([0]);
+    const parsed = log();
+    const vars = outputVariables(parsed);
+    expect(vars.get('status')).toBe('cancelled');
+    expect(vars.get('runId')).toBe('job_1,');
+    const result = JSON.parse(vars.get('result')!) as Array<{ target: string; runId?: string; status: string; message: string }>;
+    expect(result.map((r) => [r.target, r.runId, r.status])).toEqual([
+      ['connection/conn_a', 'job_1', 'cancelled'],
+      ['connection/conn_b', undefined, 'cancelled'],
+    ]);
+    expect(result[0]!.message).toMatch(/cancel was requested but not confirmed/);
+    expect(result[1]!.message).toMatch(/trigger was sent at 2026-01-01T00:00:00.000Z/);
+    expect(JSON.parse(readFileSync(vars.get('resultFile')!, 'utf8'))).toEqual(result);
+    const summary = readFileSync(commandsNamed(parsed, 'task.uploadsummary')[0]!.message, 'utf8');
+    expect(summary).toContain('job\\_1');
+    expect(commandsNamed(parsed, 'task.complete').map((c) => c.properties.result)).toEqual(['Failed']);
+  });
+
+  test('an early exit does not overwrite what the engine already wrote', () => {
+    const { host, out, controller, log } = setup();
+    host.known = { platform: 'timextender', mode: 'run', targets: ['finance/Package/1'] };
+    host.setOutput('status', 'failed');
+    const onSignal = cancellationHandler({ console: out, completion: new TaskCompletion(tl), controller, exit: () => undefined, graceMs: 60_000, host: () => host });
+    onSignal('SIGINT');
+    onSignal('SIGINT');
+    const statuses = commandsNamed(log(), 'task.setvariable').filter((c) => c.properties.variable === 'status').map((c) => c.message);
+    expect(statuses).toEqual(['failed']);
   });
 
   test('a second signal exits at once', () => {
@@ -271,7 +324,45 @@ describe('TaskCompletion and cancellation', () => {
     const onSignal = cancellationHandler({ console: out, completion: new TaskCompletion(tl), controller, exit: (code) => exits.push(code), graceMs: 60_000 });
     onSignal('SIGINT');
     onSignal('SIGTERM');
-    expect(exits).toEqual([EXIT.failed]);
+    expect(exits).toEqual([0]); // the result is out (task.complete): exit 0
+  });
+});
+
+describe('output sizes', () => {
+  test('result: fitted after its # escapes, valid JSON, within the cap; statuses kept', () => {
+    const items = Array.from({ length: 3 }, (_, i) => ({ target: `t${i}`, status: 'failed', message: '#'.repeat(20_000), failedTasks: [{ name: '#'.repeat(5000) }] }));
+    const json = JSON.stringify(items);
+    const fitted = fitResultJson(json, OUTPUT_MAX_CHARS, escapeResultJson, 'failed');
+    expect(fitted.length).toBeLessThanOrEqual(OUTPUT_MAX_CHARS);
+    expect(fitted).not.toContain('#');
+    const parsed = JSON.parse(fitted) as Array<{ target: string; status: string; truncated: boolean }>;
+    expect(parsed.map((p) => [p.target, p.status, p.truncated])).toEqual([
+      ['t0', 'failed', true],
+      ['t1', 'failed', true],
+      ['t2', 'failed', true],
+    ]);
+    // What fits is left alone.
+    expect(fitResultJson('[{"status":"succeeded","name":"#1"}]', OUTPUT_MAX_CHARS, escapeResultJson)).toBe('[{"status":"succeeded","name":"\\u00231"}]');
+  });
+
+  test('setOutput keeps every variable within the cap', () => {
+    const { host, log } = setup();
+    host.setOutput('status', 'failed');
+    host.setOutput('result', JSON.stringify([{ status: 'failed', message: '#'.repeat(OUTPUT_MAX_CHARS) }]));
+    host.setOutput('raw-status', 'x'.repeat(OUTPUT_MAX_CHARS + 10));
+    const vars = outputVariables(log());
+    expect(vars.get('result')!.length).toBeLessThanOrEqual(OUTPUT_MAX_CHARS);
+    expect(JSON.parse(vars.get('result')!)).toEqual([expect.objectContaining({ status: 'failed', truncated: true })]);
+    expect(vars.get('rawStatus')!.length).toBeLessThanOrEqual(OUTPUT_MAX_CHARS);
+  });
+});
+
+describe('Node version guard', () => {
+  test('Node 16 and 20.17 are refused with one line naming the requirement; 20.18, 22 and 24 run', () => {
+    expect(nodeVersionProblem('16.20.2')).toMatch(/^orchestration-run needs Node\.js 20\.18 or later, but the agent started it with Node\.js 16\.20\.2/);
+    expect(nodeVersionProblem('v20.17.0')).toMatch(/Node\.js 20\.17\.0/);
+    expect(nodeVersionProblem('16.20.2')).not.toMatch(/[\r\n;\]]/);
+    for (const ok of ['20.18.0', '20.19.1', '22.1.0', '24.0.0']) expect(nodeVersionProblem(ok)).toBeUndefined();
   });
 });
 

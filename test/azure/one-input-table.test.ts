@@ -17,6 +17,7 @@ import {
   MINIMUM_AGENT_VERSION,
   TASK_FOLDER,
   type TaskInput,
+  withAzureInputNames,
 } from '../../src/adapters/azure/task-metadata.js';
 
 const root = process.cwd();
@@ -70,7 +71,8 @@ describe('task.json', () => {
     if (input.type === 'pickList') expect(Object.keys(input.options ?? {})).toEqual([...def.options!]);
     if (input.type === 'boolean') expect([...def.options!].sort()).toEqual(['false', 'true']);
     if (def.multiline) expect(input.type).toBe('multiLine');
-    expect(input.helpMarkDown).toContain(def.description);
+    // The same description, with other inputs named the Azure way.
+    expect(input.helpMarkDown).toContain(withAzureInputNames(def.description));
     if (def.default !== undefined && def.options) expect(def.options).toContain(def.default);
   });
 
@@ -118,7 +120,7 @@ describe('task.json', () => {
     expect(task.groups.map((g) => g.name).sort()).toEqual([...new Set(INPUTS.map((d) => d.group))].sort());
     expect(task.outputVariables.map((o) => o.name)).toEqual(OUTPUT_NAMES.map(outputVariableName));
     expect(task.outputVariables.map((o) => o.name)).toEqual([
-      'status', 'runId', 'rawStatus', 'startedAt', 'finishedAt', 'durationSeconds', 'result', 'logFile',
+      'status', 'runId', 'rawStatus', 'startedAt', 'finishedAt', 'durationSeconds', 'result', 'resultFile', 'logFile',
     ]);
     expect(task.execution).toEqual({
       Node24: { target: 'dist/index.js', argumentFormat: '' },

@@ -11,13 +11,16 @@
  * Only the `task.setsecret` command carries a secret in clear, since the agent needs it to mask.
  * The module imports task-lib's types only; main.ts hands in the loaded library.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as TaskLibModule from 'azure-pipelines-task-lib/task.js';
 import type { Annotation, Host, OutputName } from '../../core/host.js';
+import { RESULT_OUTPUT_MAX_CHARS } from '../../core/report.js';
+import { STATE_RUNS, type SavedRun } from '../../core/saved-runs.js';
 import type { CiContext, ProxySettings } from '../../core/settings.js';
-import { maskSecrets, neutralize, neutralizeLine, splitLines } from '../../core/untrusted.js';
+import { markdownCell, maskSecrets, neutralize, neutralizeLine, splitLines } from '../../core/untrusted.js';
 import { outputVariableName } from './task-metadata.js';
 
 /** The part of azure-pipelines-task-lib the task uses (tests may pass the real module or a stand-in). */
@@ -69,11 +72,25 @@ function commandEscaped(value: string): string {
 export class AgentConsole {
   private readonly secrets: string[] = [];
   private held: string[] | undefined;
+  private complete = false;
 
   /** task-lib writes its commands here (tl.setStdStream). */
   readonly stream = { write: (text: string): boolean => this.fromTaskLib(text) };
 
   constructor(private readonly sink: (text: string) => void) {}
+
+  /**
+   * Whether a `task.complete` command (the task's result) has reached stdout, not just the hold buffer: only
+   * then may the process exit 0 (with no result, the agent takes exit 0 as success).
+   */
+  get completeWritten(): boolean {
+    return this.complete;
+  }
+
+  /** Whether output is being held back (the secrets are not registered yet). */
+  get holding(): boolean {
+    return this.held !== undefined;
+  }
 
   /** Holds everything back (except task.setsecret) until release(). */
   hold(): void {
@@ -113,6 +130,7 @@ export class AgentConsole {
 
   private emit(text: string): void {
     this.sink(this.mask(text));
+    if (/^##vso\[task\.complete[\s\]]/i.test(text)) this.complete = true;
   }
 
   /**
@@ -125,6 +143,22 @@ export class AgentConsole {
     const message = text.slice(command[0].length);
     return command[0] + breakCommands(maskSecrets(message, this.secrets));
   }
+}
+
+/**
+ * Largest value of an output variable, in characters. The agent hands every output variable to each later
+ * step of the job as an environment variable: Linux refuses to start a process with one string over 128 KiB
+ * (E2BIG), Windows allows 32,767 characters per variable. `result` is capped by the core at the same size and
+ * fitted again here after its `#` escapes; any other value this long is cut (the full values are in the
+ * result file).
+ */
+export const OUTPUT_MAX_CHARS = RESULT_OUTPUT_MAX_CHARS;
+
+/** What the task knows about the step once its inputs are read, for an exit before the engine is done. */
+export interface KnownStep {
+  platform: string;
+  mode: string;
+  targets: string[];
 }
 
 export interface AzureHostOptions {
@@ -151,6 +185,11 @@ export class AzureHost implements Host {
   private errorIssues = 0;
   private warningIssues = 0;
   private groupDepth = 0;
+  /** Outputs set so far, with their values (an exit before the engine is done fills in the rest). */
+  private readonly outputs = new Map<OutputName, string>();
+  private summaryWritten = false;
+  /** Set once the inputs are valid. */
+  known: KnownStep | undefined;
 
   constructor(options: AzureHostOptions) {
     this.tl = options.tl;
@@ -220,8 +259,18 @@ export class AzureHost implements Host {
    */
   setOutput(name: OutputName, value: string): void {
     const masked = maskSecrets(value, this.secrets);
-    // In the `result` JSON, `#` and the characters some readers take as line breaks become JSON escapes.
-    const safe = name === 'result' ? masked.replace(/[#\u2028\u2029\u0085]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : breakCommands(masked);
+    let safe: string;
+    if (name === 'result') {
+      // The escapes lengthen the JSON (six characters a `#`): it is fitted again, escapes counted.
+      safe = fitResultJson(masked, OUTPUT_MAX_CHARS, escapeResultJson, this.outputs.get('status'));
+    } else {
+      safe = breakCommands(masked);
+      if (safe.length > OUTPUT_MAX_CHARS) {
+        safe = `${cutText(safe, OUTPUT_MAX_CHARS - 1)}…`;
+        this.console.line(`orchestration-run: output ${outputVariableName(name)} is cut to ${OUTPUT_MAX_CHARS} characters (later steps get it as an environment variable); the result file has every value`);
+      }
+    }
+    this.outputs.set(name, value);
     this.tl.setVariable(outputVariableName(name), safe, false, true);
   }
 
@@ -237,7 +286,69 @@ export class AzureHost implements Host {
     const file = join(dir, 'Orchestration run.md');
     await writeFile(file, maskSecrets(markdown, this.secrets), 'utf8');
     this.summaryFiles.push(file);
+    this.summaryWritten = true;
     this.tl.uploadSummary(file);
+  }
+
+  /**
+   * The task is exiting before the engine finished (the cancellation backstop, a second signal): writes,
+   * synchronously, what is known and not written yet: the status, the run ids the step saved, a `result` and
+   * its file, a summary and one log line per target. The runs' final states were not read, and a cancel the
+   * engine sent may be unconfirmed: the output says so rather than guess.
+   */
+  writeKnown(status: 'cancelled' | 'timed-out', why: string): void {
+    const runs = savedRunsByIndex(this.state.get(STATE_RUNS));
+    const step = this.known;
+    const targets = step?.targets ?? [];
+    const rows = targets.map((target, index) => {
+      const saved = runs.get(index);
+      return { target, runId: saved?.runId, note: savedRunNote(saved) };
+    });
+    for (const row of rows) {
+      this.info(`orchestration-run: ${row.target}: ${row.runId !== undefined ? `run ${row.runId}` : 'no run id'}: ${row.note}`);
+    }
+    const set = (name: OutputName, value: () => string) => {
+      if (this.outputs.has(name)) return;
+      try {
+        this.setOutput(name, value());
+      } catch {
+        // One output that cannot be written must not cost the others.
+      }
+    };
+    set('status', () => status);
+    if (step) {
+      set('run-id', () => rows.map((r) => r.runId ?? '').join(','));
+      const json = JSON.stringify(rows.map((r) => ({ target: r.target, runId: r.runId, status, message: `${why}; ${r.note}` })));
+      set('result', () => json);
+      set('result-file', () => {
+        const file = join(mkdtempSync(join(this.tempDir, 'orchestration-run-result-')), 'result.json');
+        writeFileSync(file, `${maskSecrets(json, this.secrets)}\n`, 'utf8');
+        return file;
+      });
+    }
+    if (this.summaryWritten) return;
+    try {
+      const lines = [
+        `### Orchestration run: ${status}`,
+        '',
+        `The task exited before it had finished stopping (${markdownCell(why)}). What it knew then:`,
+        '',
+      ];
+      if (step) {
+        lines.push(`Platform ${markdownCell(step.platform)}, mode ${markdownCell(step.mode)}.`, '', '| Target | Run id | State |', '|---|---|---|');
+        for (const r of rows) lines.push(`| ${markdownCell(r.target)} | ${r.runId !== undefined ? markdownCell(r.runId) : '(none)'} | ${markdownCell(r.note)} |`);
+      } else {
+        lines.push('The inputs had not been read yet: no run was started.');
+      }
+      const dir = mkdtempSync(join(this.tempDir, 'orchestration-run-summary-'));
+      const file = join(dir, 'Orchestration run.md');
+      writeFileSync(file, maskSecrets(`${lines.join('\n')}\n`, this.secrets), 'utf8');
+      this.summaryFiles.push(file);
+      this.summaryWritten = true;
+      this.tl.uploadSummary(file);
+    } catch {
+      // The status and the run ids above are what matters most.
+    }
   }
 
   saveState(key: string, value: string): void {
@@ -252,6 +363,77 @@ export class AzureHost implements Host {
     const text = annotation.title ? `${annotation.title}: ${message}` : message;
     return splitLines(maskSecrets(text, this.secrets)).map(neutralizeLine).join(' ').trim();
   }
+}
+
+/** `result`'s JSON escapes: `#` and the characters some readers take as line breaks (JSON parses them back). */
+export function escapeResultJson(json: string): string {
+  return json.replace(/[#\u2028\u2029\u0085]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The first `n` characters, not splitting a surrogate pair. */
+function cutText(text: string, n: number): string {
+  if (text.length <= n) return text;
+  const end = n > 0 && /[\uD800-\uDBFF]/.test(text[n - 1]!) ? n - 1 : n;
+  return text.slice(0, Math.max(0, end));
+}
+
+/**
+ * `json` (the core's `result`, one object per target) encoded with `encode`, within `maxChars`. When the
+ * encoded text is too long, every object says `"truncated": true` and the longest strings are cut, step by
+ * step, until it fits; past that only the statuses are kept. Always valid JSON.
+ */
+export function fitResultJson(json: string, maxChars: number, encode: (text: string) => string, overallStatus?: string): string {
+  const whole = encode(json);
+  if (whole.length <= maxChars) return whole;
+  const fallback = () => encode(JSON.stringify([{ status: overallStatus ?? 'unknown', truncated: true }]));
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return fallback();
+  }
+  if (!Array.isArray(value)) return fallback();
+  const items = value.map((item: unknown) => (item && typeof item === 'object' && !Array.isArray(item) ? { ...(item as object), truncated: true } : item));
+  const cutStrings = (node: unknown, limit: number): unknown => {
+    if (typeof node === 'string') return encode(JSON.stringify(node)).length > limit ? `${cutText(node, Math.max(1, Math.floor(limit / 6)))}…` : node;
+    if (Array.isArray(node)) return node.map((v) => cutStrings(v, limit));
+    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'status' ? v : cutStrings(v, limit)]));
+    return node;
+  };
+  for (let limit = Math.floor(maxChars / 4); limit >= 8; limit = Math.floor(limit / 2)) {
+    const text = encode(JSON.stringify(cutStrings(items, limit)));
+    if (text.length <= maxChars) return text;
+  }
+  const statuses = encode(
+    JSON.stringify(items.map((item) => ({ status: (item as { status?: unknown } | null)?.status ?? overallStatus ?? 'unknown', truncated: true }))),
+  );
+  return statuses.length <= maxChars ? statuses : fallback();
+}
+
+/** The runs the engine saved (STATE_RUNS), by target index. */
+function savedRunsByIndex(text: string | undefined): Map<number, SavedRun> {
+  const runs = new Map<number, SavedRun>();
+  if (!text) return runs;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (Array.isArray(value)) for (const r of value as SavedRun[]) if (typeof r?.index === 'number') runs.set(r.index, r);
+  } catch {
+    // Nothing known.
+  }
+  return runs;
+}
+
+/** What can be said about a saved run when the task exits before reading its final state. */
+function savedRunNote(saved: SavedRun | undefined): string {
+  if (!saved) return 'no run was started';
+  if (saved.runId === undefined) {
+    return saved.trigger
+      ? `a trigger was sent at ${saved.trigger.sentAt} and its run was not found before the task exited: look for a run started after that time; it may keep going`
+      : 'no run id known';
+  }
+  if (saved.cancel === 'unconfirmed') return 'a cancel was requested but not confirmed: the run may keep going on the server';
+  if (saved.done) return 'final state not read by this task';
+  return 'final state not read, and any cancel not confirmed: the run may keep going on the server';
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { runStep, type EngineOptions } from '../../core/engine.js';
 import { EXIT } from '../../core/outcome.js';
-import { INPUTS, InputError, parseSettings } from '../../core/inputs.js';
+import { INPUTS, InputError, parseSettings, prepareOutputPaths } from '../../core/inputs.js';
 import { PLATFORMS } from '../../core/settings.js';
 import type { ProviderLoader } from '../../providers/provider.js';
 import { AgentConsole, AzureHost, agentProxy, type Env, type TaskLib } from './host.js';
@@ -19,6 +19,8 @@ export interface TaskRunOptions {
   loadProvider: ProviderLoader;
   /** Engine overrides (tests). */
   engine?: Partial<EngineOptions>;
+  /** Hands out the host as soon as it exists (the cancellation backstop writes what it knows through it). */
+  onHost?: (host: AzureHost) => void;
 }
 
 /** Makes sure the task's result is set once, whoever gets there first (the run, or the signal backstop). */
@@ -82,6 +84,7 @@ export async function runTask(options: TaskRunOptions, completion: TaskCompletio
   out.hold();
   tl.setStdStream(out.stream);
   const host = new AzureHost({ tl, console: out, env, signal });
+  options.onHost?.(host);
   let released = false;
   try {
     const raw = new Map<string, string | undefined>();
@@ -105,6 +108,8 @@ export async function runTask(options: TaskRunOptions, completion: TaskCompletio
         apiKeyFallback: connection.apiKeyFallback,
         baseUrlFallback: connection.baseUrlFallback,
       });
+      // Output files are checked (their folders created) before the first request.
+      prepareOutputPaths(parsed.settings, { nameStyle: 'azure' });
     } catch (error) {
       if (error instanceof InputError) {
         completion.failed(host.oneLine(error.message));
@@ -113,6 +118,7 @@ export async function runTask(options: TaskRunOptions, completion: TaskCompletio
       throw error;
     }
     const { settings } = parsed;
+    host.known = { platform: settings.platform, mode: settings.mode, targets: settings.targets.map((t) => t.label) };
     host.proxy = agentProxy(tl, settings.baseUrl);
     for (const warning of parsed.warnings) host.warning(warning, { title: 'orchestration-run' });
 
@@ -146,13 +152,16 @@ export interface CancellationOptions {
   /** process.exit, or a stand-in in tests. */
   exit: (code: number) => void;
   graceMs?: number;
+  /** The host, once there is one: what it knows is written before an early exit. */
+  host?: () => AzureHost | undefined;
 }
 
 /**
  * The agent cancels a job with SIGINT, then SIGTERM about 7.5 s later, then kills. The first signal aborts
  * the host signal: the engine cancels the remote runs the platform can cancel and writes the summary. A hard
- * timer makes sure the task exits non-zero within `graceMs`, before the agent's kill; a second signal exits
- * at once.
+ * timer makes sure the task exits within `graceMs`, before the agent's kill; a second signal exits at once.
+ * Either early exit first writes what the host knows (status, run ids, result, summary) and sets the result;
+ * the exit code is 0 once the result is out (the agent reads it from task.complete), 1 only when it is not.
  */
 export function cancellationHandler(options: CancellationOptions): (signal: string) => void {
   const { console: out, completion, controller, exit } = options;
@@ -161,8 +170,13 @@ export function cancellationHandler(options: CancellationOptions): (signal: stri
   const stopNow = (why: string) => {
     out.release();
     out.line(`orchestration-run: ${why}; exiting now`);
+    try {
+      options.host?.()?.writeKnown('cancelled', `the job was cancelled (${why})`);
+    } catch {
+      // The result below matters more than the outputs.
+    }
     completion.failed(`cancelled: the job was cancelled (${why})`);
-    exit(EXIT.failed);
+    exit(out.completeWritten ? EXIT.succeeded : EXIT.failed);
   };
   return (signal: string) => {
     received++;

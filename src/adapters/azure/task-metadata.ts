@@ -16,11 +16,11 @@ export const TASK_NAME = 'OrchestrationRun';
 export const TASK_FOLDER = 'OrchestrationRunV1';
 export const TASK_TARGET = 'dist/index.js';
 /**
- * Agent 4.265.1 is the first to run the `Node24` handler (azure-pipelines-tasks docs/migrateNode24.md).
- * An older agent that honours the demand upgrades itself; `Node20_1` stays in the handler list for agents
- * that pick the highest handler they know.
+ * Agent 4.265.0 is the first that knows the `Node24` handler; it runs a task on Node 24 only while its
+ * `UseNode24withHandlerData` knob is on, and on Node 20 (`Node20_1`, also in the handler list) otherwise. An
+ * older agent that honours the demand upgrades itself.
  */
-export const MINIMUM_AGENT_VERSION = '4.265.1';
+export const MINIMUM_AGENT_VERSION = '4.265.0';
 
 export const PLATFORM_LABELS: Readonly<Record<Platform, string>> = {
   timextender: 'TimeXtender Data Platform',
@@ -51,7 +51,8 @@ export const OUTPUT_VARIABLE_DESCRIPTIONS: Readonly<Record<OutputName, string>> 
   'finished-at': "When the run ended, from the platform's clock; several targets: comma-separated.",
   'duration-seconds': 'How long the run took, in seconds; several targets: comma-separated.',
   result:
-    'JSON array, one object per target: target, runId, status, rawStatus, startedAt, finishedAt, durationSeconds, failedTasks, logFile.',
+    'JSON array, one object per target: target, runId, status, rawStatus, startedAt, finishedAt, durationSeconds, failedTasks, logFile, message, evidence. Capped at 32,000 characters (later steps get output variables as environment variables): past that, details are shortened and each object says "truncated": true; the full JSON is in resultFile.',
+  'result-file': 'Path of the file (under Agent.TempDirectory) holding the full result JSON, never capped.',
   'log-file': 'Path of the file (under Agent.TempDirectory) holding the full logs of this step.',
 };
 
@@ -121,10 +122,23 @@ export function visibleRule(def: InputDef): string | undefined {
   return (platformRule ?? modeRule)?.join(' || ');
 }
 
+/**
+ * A text of the input table (written with the GitHub/CLI input names) with every input named the Azure way:
+ * `base-url` → `baseUrl`, `run-id` → `runId` (also right for the output of that name). A name counts only as
+ * a whole word: not inside a longer kebab-case word or a path.
+ */
+export function withAzureInputNames(text: string, inputs: readonly InputDef[] = INPUTS): string {
+  const renames = inputs.filter((d) => d.name !== d.azureName).sort((a, b) => b.name.length - a.name.length);
+  if (renames.length === 0) return text;
+  const byName = new Map(renames.map((d) => [d.name, d.azureName]));
+  const names = renames.map((d) => d.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  return text.replace(new RegExp(`(?<![\\w/-])(${names})(?![\\w-])`, 'g'), (name) => byName.get(name) ?? name);
+}
+
 function helpText(def: InputDef): string {
   // The key's example is a secret reference in each host's own syntax; on Azure a secret variable.
   const example = def.secret ? '$(orchestrationApiKey)' : def.example;
-  return `${def.description} Example: \`${example}\``;
+  return `${withAzureInputNames(def.description)} Example: \`${example}\``;
 }
 
 function taskInput(def: InputDef): TaskInput {
