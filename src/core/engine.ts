@@ -559,6 +559,17 @@ class TargetRun {
         // show a run that started after the baseline before anything is followed.
         return { kind: 'accepted', note: `the target is busy (${busy.description}): the lost trigger most likely landed; not sending it again` };
       }
+      // A last look right before any resend: a look may have been slow (a 429, a retried page) while the run
+      // appeared, and the target may be idle because that run has already ended.
+      const late = await this.lookOnce(target, baseline);
+      if (late) {
+        const how = late.identity ?? 'started after the baseline taken just before the trigger';
+        const all = [late.handle, ...(late.others ?? [])];
+        this.adopt(all, { detail: `adopted after the trigger's answer was lost (${error.message}): ${how}`, ours: this.provider.adoption === 'own-marker', adopted: true });
+        const note = `the trigger's answer was lost; adopted run ${all.map((h) => h.runId).join(', ')} (${how}), which had already ended`;
+        this.notes.push(note);
+        return { kind: 'accepted', handle: late.handle, note };
+      }
       this.info('no run appeared and the target is idle: sending the trigger again (resend 1 of 1)');
       this.notes.push(`the trigger's answer was lost (${error.message}); no run appeared and the target was idle, so the trigger was sent once more`);
       this.phase = 'trigger';
@@ -568,6 +579,13 @@ class TargetRun {
       }
       return again;
     }
+  }
+
+  /** One look for the run of a lost trigger; undefined when nothing is found. */
+  private async lookOnce(target: ResolvedTarget, baseline: unknown) {
+    this.phase = 'find';
+    const result = await this.provider.find(target, baseline);
+    return result.kind === 'found' ? result : undefined;
   }
 
   /** Polls `find` for up to `windowMs`; undefined when nothing appeared. */
@@ -928,7 +946,8 @@ class TargetRun {
       // several runs of the target joined by `+` (all are followed; green only if every one succeeds).
       const given = (runId.split(',')[this.index] ?? '').trim();
       if (given === '') throw new TargetFailure(`run-id has no id for target ${this.index + 1} (give one id per target, comma-separated in target order)`);
-      const parts = given.split('+').map((p) => p.trim()).filter(Boolean);
+      // `+` joins runs, except where it starts a UTC offset inside an id (an Airflow dag_run_id ends `+00:00`).
+      const parts = given.split(/\+(?!\d{2}:?\d{2}(?![\w-]))/).map((p) => p.trim()).filter(Boolean);
       const followed: RunHandle[] = [];
       for (const part of parts) {
         const adopted = part.startsWith(ADOPTED_PREFIX);

@@ -141,17 +141,7 @@ function settingsFor(inputs: Record<string, string>) {
 async function run(w: World, inputs: Record<string, string> = {}, host = new RecordingHost()): Promise<{ outcome: StepOutcome; host: RecordingHost }> {
   if (w.duringTrigger === undefined && inputs['cancel-in-trigger'] === 'true') w.duringTrigger = () => host.controller.abort();
   delete inputs['cancel-in-trigger'];
-  const values: Record<string, string> = {
-    platform: 'timextender',
-    'base-url': 'http://127.0.0.1:9',
-    'api-key': KEY,
-    workspace: 'finance',
-    task: 'Package/1005',
-    'poll-interval': '5s',
-    timeout: '10m',
-    ...inputs,
-  };
-  const { settings } = parseSettings((name) => values[name]);
+  const settings = settingsFor(inputs);
   const outcome = await runStep(settings, host, { loadProvider: async () => fakeModule(w), clock: new FakeClock(), startWindowMs: 60_000, confirmWindowMs: 10_000 });
   return { outcome, host };
 }
