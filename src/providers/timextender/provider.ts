@@ -158,6 +158,12 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
   private readonly known = new Map<string, KnownRun>();
   /** The baseline this step took of each map (to tell a map run of ours that has not dispatched its members yet). */
   private readonly mapBaselines = new Map<string, MapBaseline>();
+  /**
+   * The first lastExecutionDate seen to differ from the baseline, per map (the start of the run this step's
+   * trigger started, unless the date moved twice between two looks): the date may move on to a later run
+   * (a colleague's, queued behind ours) before ours is found.
+   */
+  private readonly firstMoved = new Map<object, string | null>();
 
   constructor(private readonly deps: ProviderDeps) {
     this.api = new TimextenderApi(deps.http);
@@ -268,7 +274,7 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
     const members = await this.mapMembers(target, phase, true);
     const reads = await this.memberReads(target, members, phase);
     // With this step's baseline, every member execution since it belongs to the runs followed (see find).
-    return { map, account: accountMapRun(reads, handle.knownIds ? null : handle.since, handle.knownIds) };
+    return { map, account: accountMapRun(reads, handle.since, handle.knownIds) };
   }
 
   private mapHandle(target: MapTarget, since: string | null, knownIds?: Record<string, number[]>): MapHandle {
@@ -302,6 +308,16 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
           (ownInFlight ? '' : ' (no member execution of the last map run is in flight: a standalone run of a member, or members not dispatched yet)'),
         handle: ownInFlight ? this.mapHandle(target, map.lastExecutionDate) : undefined,
       };
+    }
+    // The map's last run has no member execution at all: it has not dispatched its members yet (the server
+    // moves lastExecutionDate at once and dispatches a moment later, apis.md §1.5 #4), so it is in flight
+    // although no counter shows it. Triggering now could queue our run behind it, and its members would look
+    // like ours. (A last run that ran no member at all also lands here: busy is the safe reading.)
+    if (map.lastExecutionDate !== null) {
+      const reads = await this.memberReads(target, await this.mapMembers(target, 'baseline'), 'baseline');
+      if (reads.length > 0 && accountMapRun(reads, map.lastExecutionDate, undefined).runs.length === 0) {
+        return { description: `the process map's last run (${map.lastExecutionDate}) shows no member execution yet: its members are not dispatched yet` };
+      }
     }
     // A map run this step may have started (its trigger's answer lost) moves lastExecutionDate at once but may
     // dispatch its members a moment later (apis.md §1.5 #4): until a member shows up it is in flight, not idle.
@@ -384,21 +400,20 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       const map = await this.readMap(target, 'find');
       const moved = map.lastExecutionDate !== baseline.lastExecutionDate;
       if (moved) {
+        if (!this.firstMoved.has(baseline)) this.firstMoved.set(baseline, map.lastExecutionDate);
+        const runStart = this.firstMoved.get(baseline) ?? map.lastExecutionDate;
         // A moved lastExecutionDate alone is not a start (defect: the server moves it at once and dispatches
         // the members a moment later). The run has started when a member execution of it is listed. Every
         // member execution not in the baseline counts, whatever lastExecutionDate says now: it may already
         // have moved on to a later run (a colleague's, queued behind ours), and ours must not be dropped.
         const reads = await this.memberReads(target, await this.mapMembers(target, 'find'), 'find');
-        const account = accountMapRun(reads, null, baseline.knownIds);
+        const account = accountMapRun(reads, runStart, baseline.knownIds);
         if (account.runs.length > 0) {
-          // Named by the earliest start among them: the run this step's trigger started, not a later one.
-          const starts = account.runs.map((r) => r.execution.startTime).filter((t): t is string => !!t);
-          const earliest = starts.reduce<string | undefined>((a, b) => ((localTimeMs(b) ?? Infinity) < (localTimeMs(a ?? null) ?? Infinity) ? b : a), undefined);
           return {
             kind: 'found',
-            handle: this.mapHandle(target, earliest ?? map.lastExecutionDate, baseline.knownIds),
+            handle: this.mapHandle(target, runStart, baseline.knownIds),
             identity:
-              `the process map's last execution date moved from ${baseline.lastExecutionDate ?? 'empty'} to ${map.lastExecutionDate ?? 'empty'} ` +
+              `the process map's last execution date moved from ${baseline.lastExecutionDate ?? 'empty'} to ${runStart ?? 'empty'} ` +
               `and ${account.runs.length} member execution(s) not in the baseline started since`,
           };
         }
@@ -755,6 +770,11 @@ interface RunAccount {
   missing: MapMember[];
   /** The latest end of this run's member executions, when every one of them has ended. */
   lastEnd?: string;
+  /**
+   * Members with more than one execution in this run: a map run runs each member once, so another run of the
+   * member (a user, a schedule) overlapped it, and which execution is the map's cannot be told from the API.
+   */
+  ambiguous: MapMember[];
 }
 
 function startMs(e: Execution): number {
@@ -767,7 +787,16 @@ function hasEnded(e: Execution): boolean {
 }
 
 /**
- * The member executions of the map run that started at `since` (the map's lastExecutionDate). A map run runs
+ * With `knownIds` (the baseline of this step, for a run it triggered), conservatively: the run has been seen
+ * once a member execution started at or after `since` (the map's lastExecutionDate when the run was found),
+ * and from then on EVERY member execution not in the baseline is judged, whatever its start: the map's date
+ * may already name a later run (a colleague's, queued behind ours), and a standalone run of a member between
+ * the baseline and the dispatch cannot be told from a member of this run. Every member that is not disabled
+ * must have an execution from `since` on. A failure of any of them is not green (a false red is possible when
+ * a standalone member run fails; a false green is not).
+ *
+ * Otherwise (a run followed by attach or wait), the member executions of the map run that started at `since`
+ * (the map's lastExecutionDate). A map run runs
  * each member once, so each member's first execution from that start on is its execution in this run; once
  * every one of those has ended, the run's end is the latest of their ends, and executions that started after
  * it are standalone runs of the member (a user, a schedule), not part of this run. Executions started between
@@ -776,12 +805,11 @@ function hasEnded(e: Execution): boolean {
  */
 function accountMapRun(reads: MemberRead[], since: string | null, knownIds: Record<string, number[]> | undefined): RunAccount {
   const sinceMs = localTimeMs(since);
+  if (knownIds !== undefined) return accountSinceBaseline(reads, sinceMs, knownIds);
   const candidates: MemberExecution[][] = [];
   for (const { member, history } of reads) {
-    const known = new Set(knownIds?.[memberKey(member)] ?? []);
     const list = history.items
-      .filter((e) => !known.has(e.executionId))
-      .filter((e) => (sinceMs === undefined ? knownIds !== undefined : startMs(e) >= sinceMs - SAME_START_MS))
+      .filter((e) => sinceMs !== undefined && startMs(e) >= sinceMs - SAME_START_MS)
       .sort((a, b) => startMs(a) - startMs(b) || a.executionId - b.executionId)
       .map((execution) => ({ member, execution }));
     candidates.push(list);
@@ -809,7 +837,42 @@ function accountMapRun(reads: MemberRead[], since: string | null, knownIds: Reco
   }
   const missing = reads.filter((r, i) => !r.member.disabled && candidates[i]!.length === 0).map((r) => r.member);
   const everyRunEnded = runs.length > 0 && runs.every((m) => hasEnded(m.execution));
-  return { runs, later, missing, lastEnd: everyRunEnded ? lastEnd : undefined };
+  return { runs, later, missing, lastEnd: everyRunEnded ? lastEnd : undefined, ambiguous: ambiguousMembers(runs) };
+}
+
+/** accountMapRun for a run this step triggered: every member execution not in the baseline (see above). */
+function accountSinceBaseline(reads: MemberRead[], sinceMs: number | undefined, knownIds: Record<string, number[]>): RunAccount {
+  const fromRunStart = (e: Execution) => sinceMs === undefined || startMs(e) >= sinceMs - SAME_START_MS;
+  const runs: MemberExecution[] = [];
+  const missing: MapMember[] = [];
+  let seen = false;
+  for (const { member, history } of reads) {
+    const known = new Set(knownIds[memberKey(member)] ?? []);
+    const fresh = history.items.filter((e) => !known.has(e.executionId));
+    for (const execution of fresh) runs.push({ member, execution });
+    if (fresh.some(fromRunStart)) seen = true;
+    else if (!member.disabled) missing.push(member);
+  }
+  if (!seen) return { runs: [], later: [], missing, lastEnd: undefined, ambiguous: [] };
+  runs.sort((a, b) => startMs(a.execution) - startMs(b.execution) || a.execution.executionId - b.execution.executionId);
+  const everyRunEnded = runs.every((m) => hasEnded(m.execution));
+  let lastEnd: string | undefined;
+  if (everyRunEnded) {
+    for (const { execution } of runs) {
+      if ((localTimeMs(execution.endTime) ?? -Infinity) > (localTimeMs(lastEnd ?? null) ?? -Infinity)) lastEnd = execution.endTime!;
+    }
+  }
+  return { runs, later: [], missing, lastEnd, ambiguous: ambiguousMembers(runs) };
+}
+
+function ambiguousMembers(runs: MemberExecution[]): MapMember[] {
+  const count = new Map<string, { member: MapMember; n: number }>();
+  for (const { member } of runs) {
+    const entry = count.get(memberKey(member)) ?? { member, n: 0 };
+    entry.n++;
+    count.set(memberKey(member), entry);
+  }
+  return [...count.values()].filter((e) => e.n > 1).map((e) => e.member);
 }
 
 const memberName = (m: MapMember) => `${memberKey(m)}${m.taskName ? ` (${m.taskName})` : ''}`;
@@ -833,11 +896,21 @@ function mapObservation(map: ProcessMap, account: RunAccount, mode: 'follow' | '
   const laterNote = account.later.length > 0 ? `; ${account.later.length} later standalone execution(s) of members not counted` : '';
   const missingNote = account.missing.length > 0 ? `; no execution in this run of ${account.missing.map(memberName).join(', ')}` : '';
   const tally = `${ended} of ${account.runs.length} member execution(s) of this run ended (${succeeded} Finished, ${failed} failed, ${cancelled} cancelled)`;
+  const ambiguousNote =
+    account.ambiguous.length > 0
+      ? `; ${account.ambiguous.map(memberName).join(', ')} ran more than once during this run (another run of the task overlapped it): which execution is the map's cannot be told`
+      : '';
   const membersOk =
-    account.runs.length > 0 && inFlight === 0 && succeeded === account.runs.length && account.missing.length === 0 && map.failedTasks === 0 && idle;
+    account.runs.length > 0 &&
+    inFlight === 0 &&
+    succeeded === account.runs.length &&
+    account.missing.length === 0 &&
+    account.ambiguous.length === 0 &&
+    map.failedTasks === 0 &&
+    idle;
   const members: Proof = {
     ok: membersOk,
-    detail: account.runs.length === 0 ? `no member execution of this run seen yet; ${counters}` : `${tally}; ${counters}${missingNote}${laterNote}`,
+    detail: account.runs.length === 0 ? `no member execution of this run seen yet; ${counters}` : `${tally}; ${counters}${missingNote}${laterNote}${ambiguousNote}`,
   };
   const starts = account.runs.map((r) => r.execution.startTime).filter((t): t is string => !!t);
   const startedAt = map.lastExecutionDate ?? [...starts].sort()[0];
@@ -880,6 +953,8 @@ function mapObservation(map: ProcessMap, account: RunAccount, mode: 'follow' | '
     if (mode === 'follow') return inProgress('waiting for members that have not run yet');
     return finished('failed', 'Incomplete');
   }
+  // Every execution ended and succeeded, but a member ran more than once: nothing proves which one the map ran.
+  if (account.ambiguous.length > 0) return finished('failed', 'Ambiguous');
   if (membersOk && succeeded === account.runs.length) return finished('succeeded', 'Finished');
   return mode === 'follow' ? inProgress('the run is not proven ended') : finished('failed', 'Unproven');
 }
