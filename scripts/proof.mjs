@@ -1,9 +1,12 @@
-// The reliability and security proof: runs the proof tests (test/proof) with jest against the simulator and
-// prints the figures they leave behind (fault matrix, soak, bad inputs, command injection, secret hygiene,
-// crash safety). Run with `npm run proof` (which builds lib/ first: the CLI is tested as users run it).
+// The reliability and security proof: runs the proof tests (test/proof) and the property-based exploration
+// (test/explore) with jest against the simulator and prints the figures they leave behind (fault matrix,
+// soak, exploration, bad inputs, command injection, secret hygiene, crash safety). Run with `npm run proof`
+// (which builds lib/ first: the CLI is tested as users run it).
 //
 //   SOAK_SCENARIOS=N   soak scenarios (default 1000)
 //   SOAK_SEED=S        first soak seed (scenario i uses S+i; replay one with SOAK_SEED=<seed> SOAK_SCENARIOS=1)
+//   EXPLORE_RUNS=N     exploration cases (default here 5000; 250 in `npm test`)
+//   EXPLORE_SEED=S     the exploration's fast-check seed (a failing case prints its path and a replay command)
 //   extra arguments are passed to jest (e.g. -t 'soak')
 //
 // Exit code: jest's (non-zero when any proof test failed).
@@ -21,8 +24,12 @@ const jestJson = join(work, 'jest.json');
 const started = Date.now();
 const jest = spawnSync(
   process.execPath,
-  ['--experimental-vm-modules', join(root, 'node_modules', 'jest', 'bin', 'jest.js'), 'test/proof', '--json', '--outputFile', jestJson, ...process.argv.slice(2)],
-  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PROOF_FIGURES_DIR: figuresDir } },
+  ['--experimental-vm-modules', join(root, 'node_modules', 'jest', 'bin', 'jest.js'), 'test/proof', 'test/explore', '--json', '--outputFile', jestJson, ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, EXPLORE_RUNS: process.env.EXPLORE_RUNS ?? '5000', PROOF_FIGURES_DIR: figuresDir },
+  },
 );
 const runtimeMs = Date.now() - started;
 
@@ -57,6 +64,17 @@ if (soak) {
   line(`                   ${soak.faultsApplied} faults hit ${soak.scenariosWithFaults} scenarios; ended ${soak.statuses.succeeded} succeeded, ${soak.statuses.failed} failed, ${soak.statuses.cancelled} cancelled, ${soak.statuses.timedOut} timed out`);
   for (const f of (soak.failingSeeds ?? []).slice(0, 10)) line(`                   ✗ seed ${f.seed} (replay: SOAK_SEED=${f.seed} SOAK_SCENARIOS=1): ${f.violations.join(' | ')}`);
 } else missing('Soak');
+
+const explore = figures.explore;
+if (explore) {
+  const replay = explore.path !== undefined ? ` (replay of path ${explore.path})` : '';
+  line(`Exploration        ${explore.cases} property-based cases from seed ${explore.seed}${replay}: ${explore.violations} invariant violation(s) in ${explore.casesWithViolations} case(s); ${seconds(explore.runtimeMs)}`);
+  const per = (o) => Object.entries(o ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+  line(`                   targets: ${per(explore.perTarget)}; modes: ${per(explore.perMode)}`);
+  line(`                   ${explore.faultsApplied} faults hit ${explore.casesWithFaults} cases; step statuses: ${per(explore.statuses)}`);
+  for (const f of (explore.findings ?? []).slice(0, 10)) line(`                   ✗ path ${f.path} (${f.target}, mode ${f.mode}): ${f.violations.join(' | ')}\n                     replay: ${f.replay}`);
+  if (explore.shrunk) line(`                   shrunk: path ${explore.shrunk.path}: ${explore.shrunk.violations}`);
+} else missing('Exploration');
 
 const bad = figures['bad-inputs'];
 if (bad) line(`Bad inputs         ${bad.rejected}/${bad.cases} rejected by the CLI before any request (exit 2, one line naming the flag); requests that reached the server: ${bad.requestsMade}`);
