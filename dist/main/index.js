@@ -39248,6 +39248,8 @@ __nccwpck_require__.r(__webpack_exports__);
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  ADOPTED_PREFIX: () => (/* binding */ ADOPTED_PREFIX),
+  MAX_ANNOTATIONS: () => (/* binding */ MAX_ANNOTATIONS),
   STATE_RUNS: () => (/* reexport */ STATE_RUNS),
   cancelSavedRuns: () => (/* binding */ cancelSavedRuns),
   formatMs: () => (/* binding */ formatMs),
@@ -39259,7 +39261,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/core/clock.js
-var clock = __nccwpck_require__(1601);
+var core_clock = __nccwpck_require__(1601);
 // EXTERNAL MODULE: ./lib/core/http.js
 var core_http = __nccwpck_require__(2151);
 // EXTERNAL MODULE: external "node:fs"
@@ -39284,7 +39286,11 @@ class LogFile {
     fd;
     buffer = [];
     bufferedBytes = 0;
-    /** Masks the key in everything written: a server may echo it in a log line. */
+    /**
+     * Cleans everything written: control characters and escape sequences removed first, then the key masked
+     * (a server may echo it in a log line, even split by a colour code). CI commands are broken where lines
+     * are printed; the file is read by people, not by a runner.
+     */
     mask;
     constructor(path, tailLines, secrets = []) {
         this.path = path;
@@ -39700,6 +39706,11 @@ function renderSummaryMarkdown(results, ctx) {
             out.push(`**${(0,untrusted/* markdownCell */.UZ)(r.target)}**: ${(0,untrusted/* markdownCell */.UZ)(r.message)}`, '');
         }
     }
+    // The proofs behind each verdict: a release manager sees why a green is green.
+    for (const r of results) {
+        if (r.evidence !== undefined)
+            out.push(`🔎 **${(0,untrusted/* markdownCell */.UZ)(r.target)}** evidence: ${(0,untrusted/* markdownCell */.UZ)((0,outcome/* evidenceLine */.OF)(r.evidence))}`, '');
+    }
     for (const r of results) {
         if (r.cancel !== undefined)
             out.push(`🛑 **${(0,untrusted/* markdownCell */.UZ)(r.target)}**: ${cancelPhrase(r)}`, '');
@@ -39834,6 +39845,10 @@ function renderTextSummary(results) {
     const format = (row) => row.map((cell, col) => padVisible(cell, widths[col])).join('  ').trimEnd();
     const lines = [format(table[0]), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format)];
     for (const r of results) {
+        if (r.evidence !== undefined)
+            lines.push(`evidence ${(0,untrusted/* flatten */.Bq)(r.target)}: ${(0,untrusted/* flatten */.Bq)((0,outcome/* evidenceLine */.OF)(r.evidence))}`);
+    }
+    for (const r of results) {
         if (PASSING.has(r.status))
             continue;
         const message = r.message !== undefined && (0,untrusted/* flatten */.Bq)(r.message) !== '' ? (0,untrusted/* flatten */.Bq)(r.message) : r.status;
@@ -39875,7 +39890,56 @@ function padVisible(text, width) {
  * escaping keeps it on one line. Undefined values are left out, as JSON.stringify does.
  */
 function resultJson(results) {
-    return JSON.stringify(results.map((r) => ({
+    return JSON.stringify(resultObjects(results));
+}
+/** Largest `result` output, in characters: within Azure's environment-variable limits and GitHub's 1 MB per job. */
+const RESULT_OUTPUT_MAX_CHARS = 32_000;
+/**
+ * The `result` output within `maxChars`: the full JSON when it fits; otherwise each target keeps its status,
+ * ids, evidence and the names of its failed tasks, with shorter excerpts and messages, step by step, until it
+ * fits, and says `"truncated": true` (the full JSON is the `result-file`). Always valid JSON, one object per
+ * target, in target order.
+ */
+function cappedResultJson(results, maxChars = RESULT_OUTPUT_MAX_CHARS) {
+    const full = resultObjects(results);
+    const whole = JSON.stringify(full);
+    if (whole.length <= maxChars)
+        return whole;
+    const cut = (text, n) => (text === undefined || text.length <= n ? text : `${text.slice(0, n - 1)}…`);
+    const steps = [
+        (o) => ({ ...o, truncated: true, failedTasks: o.failedTasks.map((t) => ({ ...t, logExcerpt: cut(t.logExcerpt.split('\n').slice(-5).join('\n'), 1000) })) }),
+        (o) => ({
+            ...o,
+            truncated: true,
+            message: cut(o.message, 300),
+            failedTasks: o.failedTasks.slice(0, 20).map((t) => ({ name: cut(t.name, 200), type: t.type, id: t.id, status: t.status, logExcerpt: cut(t.logExcerpt.split('\n').slice(-1).join(''), 200) })),
+            failedTaskCount: o.failedTasks.length,
+        }),
+        (o) => ({
+            target: cut(o.target, 200),
+            runId: cut(o.runId, 200),
+            status: o.status,
+            rawStatus: cut(o.rawStatus, 50),
+            truncated: true,
+            message: cut(o.message, 200),
+            evidence: o.evidence && Object.fromEntries(Object.entries(o.evidence).map(([k, p]) => [k, { ok: p?.ok, detail: cut(p?.detail, 120) }])),
+            failedTasks: o.failedTasks.slice(0, 5).map((t) => ({ name: cut(t.name, 100), status: t.status })),
+            failedTaskCount: o.failedTasks.length,
+        }),
+        (o) => ({ target: cut(o.target, 100), runId: cut(o.runId, 100), status: o.status, truncated: true, failedTaskCount: o.failedTasks.length }),
+        // Gates read `.*.target` and `.*.status`: those stay as long as anything fits.
+        (o) => ({ target: cut(o.target, 60), status: o.status, truncated: true }),
+    ];
+    for (const step of steps) {
+        const text = JSON.stringify(full.map(step));
+        if (text.length <= maxChars)
+            return text;
+    }
+    // So many targets that even their statuses do not fit: the file has them.
+    return JSON.stringify([{ status: (0,outcome/* overallStatus */.gX)(results), truncated: true, targets: results.length }]);
+}
+function resultObjects(results) {
+    return results.map((r) => ({
         target: r.target,
         runId: r.runId,
         status: r.status,
@@ -39892,7 +39956,8 @@ function resultJson(results) {
         })),
         logFile: r.logFile,
         message: r.message,
-    })));
+        evidence: r.evidence,
+    }));
 }
 /**
  * JUnit XML: one test case per target and one per failed task, in a single suite. Server text is
@@ -39945,6 +40010,8 @@ function targetCase(r, platform) {
         out.push(`Started: ${(0,untrusted/* flatten */.Bq)(r.startedAt)}`);
     if (r.finishedAt)
         out.push(`Finished: ${(0,untrusted/* flatten */.Bq)(r.finishedAt)}`);
+    if (r.evidence)
+        out.push(`Evidence: ${(0,untrusted/* flatten */.Bq)((0,outcome/* evidenceLine */.OF)(r.evidence))}`);
     if (r.logFile)
         out.push(`Log file: ${(0,untrusted/* flatten */.Bq)(r.logFile)}`);
     xml.push(`  <system-out>${(0,untrusted/* xmlEscape */.fX)(out.join('\n'))}</system-out>`, '</testcase>');
@@ -39989,6 +40056,44 @@ function seconds(n) {
 
 ;// CONCATENATED MODULE: ./lib/core/saved-runs.js
 const STATE_RUNS = 'orchestration-runs';
+/** The invocation id of the main step (CiContext.invocation), for the post step. */
+const STATE_INVOCATION = 'orchestration-invocation';
+/** The saved runs the post step still has to act on (a run to cancel, or a trigger whose run is not known). */
+function pendingSavedRuns(text) {
+    if (!text)
+        return [];
+    try {
+        const value = JSON.parse(text);
+        if (!Array.isArray(value))
+            return [];
+        return value.filter((r) => typeof r?.index === 'number' && r.done !== true && (typeof r.runId === 'string' || (typeof r.trigger?.sentAt === 'string' && typeof r.trigger.baseline === 'string')));
+    }
+    catch {
+        return [];
+    }
+}
+/** JSON for a provider's baseline, which may hold Sets and Maps (of ids). */
+function encodeBaseline(value) {
+    return JSON.stringify(value, (_key, v) => {
+        if (v instanceof Set)
+            return { $set: [...v] };
+        if (v instanceof Map)
+            return { $map: [...v.entries()] };
+        return v;
+    });
+}
+function decodeBaseline(text) {
+    return JSON.parse(text, (_key, v) => {
+        if (v && typeof v === 'object' && !Array.isArray(v)) {
+            const o = v;
+            if (Array.isArray(o.$set) && Object.keys(o).length === 1)
+                return new Set(o.$set);
+            if (Array.isArray(o.$map) && Object.keys(o).length === 1)
+                return new Map(o.$map);
+        }
+        return v;
+    });
+}
 
 ;// CONCATENATED MODULE: ./lib/core/engine.js
 /**
@@ -40013,7 +40118,12 @@ class StopSignal extends Error {
         this.status = status;
     }
 }
+/**
+ * The runner keeps at most 10 error annotations per step (and the Azure agent caps its issue list too); the
+ * front end raises one more for the step's failure message, so the log lines of failed tasks share the rest.
+ */
 const MAX_ANNOTATIONS = 10;
+const LOG_LINE_ANNOTATIONS = MAX_ANNOTATIONS - 1;
 
 async function runStep(settings, host, options) {
     host.setSecret(settings.apiKey);
@@ -40036,17 +40146,23 @@ class Step {
     http;
     provider;
     annotations = 0;
+    annotationsByTarget = new Map();
     savedRuns = new Map();
     reads;
     /** Fires at the deadline or on CI cancellation; every wait and request listens to it. */
     stepAbort = new AbortController();
     deadlineTimer;
+    /** The host's CI context plus this invocation's id (saved for the post step). */
+    ciContext;
     constructor(settings, host, options) {
         this.settings = settings;
         this.host = host;
         this.options = options;
-        this.clock = options.clock ?? clock/* systemClock */.m;
+        this.clock = options.clock ?? core_clock/* systemClock */.m;
         this.startedAt = this.clock.now();
+        const invocation = host.ciContext.invocation ?? (0,external_node_crypto_.randomBytes)(8).toString('hex');
+        host.saveState(STATE_INVOCATION, invocation);
+        this.ciContext = { ...host.ciContext, invocation };
         this.deadline = this.startedAt + settings.timeoutMs;
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         this.logFile = new LogFile((0,external_node_path_.join)(host.tempDir, `orchestration-run-${stamp}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}.log`), settings.logLines, [settings.apiKey]);
@@ -40090,12 +40206,13 @@ class Step {
             clock: this.clock,
             secrets: [settings.apiKey],
             log: (m) => host.debug(m),
+            notice: (m) => host.info(m),
             ...this.options.http,
         });
         this.provider = module.create({
             http: this.http,
             settings,
-            ciContext: host.ciContext,
+            ciContext: this.ciContext,
             clock: this.clock,
             signal: this.stepAbort.signal,
             log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
@@ -40187,13 +40304,33 @@ class Step {
     get opts() {
         return this.options;
     }
-    saveRun(index, runId, done) {
-        this.savedRuns.set(index, { index, runId, done });
+    saveRun(index, runId, done, cancel) {
+        this.savedRuns.set(index, { index, runId, done, ...(cancel ? { cancel } : {}) });
         this.host.saveState(STATE_RUNS, JSON.stringify([...this.savedRuns.values()]));
     }
-    annotate(message, title) {
-        if (this.annotations < MAX_ANNOTATIONS) {
+    /** Saved just before a trigger is sent, so a stop while it is in flight can still find the run it started. */
+    saveTrigger(index, baseline) {
+        let encoded;
+        try {
+            encoded = encodeBaseline(baseline);
+        }
+        catch {
+            return;
+        }
+        this.savedRuns.set(index, { index, done: false, trigger: { sentAt: new Date(this.clock.now()).toISOString(), baseline: encoded } });
+        this.host.saveState(STATE_RUNS, JSON.stringify([...this.savedRuns.values()]));
+    }
+    /**
+     * An error line as an annotation while the step's budget lasts: every target gets an equal share of the
+     * log-line budget (at least one), so one target's many errors cannot crowd out another's; past its share or
+     * the budget, the line is a plain error line in the log. The failure message always has its own slot.
+     */
+    annotate(message, title, index) {
+        const share = Math.max(1, Math.floor(LOG_LINE_ANNOTATIONS / Math.max(1, this.settings.targets.length)));
+        const used = this.annotationsByTarget.get(index) ?? 0;
+        if (this.annotations < LOG_LINE_ANNOTATIONS && used < share) {
             this.annotations++;
+            this.annotationsByTarget.set(index, used + 1);
             this.host.error(message, { title });
         }
         else {
@@ -40225,7 +40362,18 @@ class Step {
         host.setOutput('started-at', joined((r) => r.startedAt));
         host.setOutput('finished-at', joined((r) => r.finishedAt));
         host.setOutput('duration-seconds', joined((r) => r.durationSeconds));
-        host.setOutput('result', resultJson(results));
+        host.setOutput('result', cappedResultJson(results));
+        // The full result, never capped, beside the log file.
+        const resultFile = logFile.replace(/\.log$/, '') + '.result.json';
+        try {
+            const { writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 19));
+            await writeFile(resultFile, resultJson(results) + '\n');
+            host.setOutput('result-file', resultFile);
+        }
+        catch (error) {
+            host.warning(`could not write the result file ${resultFile}: ${errorText(error)}`);
+            host.setOutput('result-file', '');
+        }
         host.setOutput('log-file', logFile);
         try {
             await host.writeSummary(summaryMarkdown);
@@ -40282,8 +40430,12 @@ class TargetRun {
     notes = [];
     provider;
     label;
-    /** Set when the run followed may not be the one this step started (a lost trigger answer): never green. */
-    uncertainOrigin;
+    /** How each followed run is known to be ours or equivalent (the identity proof), and whether this step started it. */
+    identities = new Map();
+    /** Set when the trigger's answer was lost: what happened, for the messages and the identity proofs. */
+    lostAnswer;
+    /** The baseline taken before the (last) trigger: a stop before the run was found still looks for it. */
+    baseline;
     /** Clock time just before this target's trigger was sent: the start of the run, for history-aware polling. */
     triggeredAt;
     constructor(step, spec, index, signal) {
@@ -40312,7 +40464,13 @@ class TargetRun {
         await this.announce(target);
         if (mode === 'trigger') {
             this.step.saveRun(this.index, handle.runId, true);
-            return this.result({ status: 'triggered', message: `triggered run ${handle.runId}; not waiting (mode: trigger)` });
+            const identity = this.identityProof();
+            const adopted = this.identities.get(handle.runId)?.adopted === true;
+            const message = adopted
+                ? `the trigger's answer was lost; adopted run ${handle.runId} (${identity.detail}); not waiting (mode: trigger). ` +
+                    `Its run-id handle says so (${ADOPTED_PREFIX}${handle.runId}), and mode: wait reports it as adopted`
+                : `triggered run ${handle.runId}; not waiting (mode: trigger)`;
+            return this.result({ status: 'triggered', message, evidence: { identity } });
         }
         return this.followAndReport(target);
     }
@@ -40328,8 +40486,8 @@ class TargetRun {
                 }
                 if (ifRunning === 'attach') {
                     const handle = busy.handle ?? (await this.waitForInFlightHandle(target));
-                    this.info(`already running: attaching to run ${handle.runId} (if-running: attach)`);
-                    this.adopt([handle]);
+                    this.info(`already running: attaching to run ${handle.runId} (if-running: attach); this step did not start it and will not cancel it`);
+                    this.adopt([handle], { detail: 'in flight when the step began; followed by if-running: attach (not started by this step)', ours: false });
                     return handle;
                 }
                 this.info(`already running (${busy.description}): waiting for it to end before triggering (if-running: queue)`);
@@ -40339,6 +40497,8 @@ class TargetRun {
             const baseline = await this.provider.baseline(target);
             this.phase = 'trigger';
             this.triggeredAt = this.step.c.now();
+            this.baseline = baseline;
+            this.step.saveTrigger(this.index, baseline);
             const answer = await this.triggerSafely(target, baseline);
             if (answer.kind === 'already-running') {
                 // Someone started it between our check and our trigger: apply if-running to that run.
@@ -40346,8 +40506,8 @@ class TargetRun {
                     throw new TargetFailure(`${answer.message}; if-running is 'fail'`);
                 if (ifRunning === 'attach') {
                     const handle = answer.handle ?? (await this.waitForInFlightHandle(target));
-                    this.info(`already running: attaching to run ${handle.runId} (if-running: attach)`);
-                    this.adopt([handle]);
+                    this.info(`already running: attaching to run ${handle.runId} (if-running: attach); this step did not start it and will not cancel it`);
+                    this.adopt([handle], { detail: 'the trigger answered "already running"; followed by if-running: attach (not started by this step)', ours: false });
                     return handle;
                 }
                 // queue: wait for it, then trigger again (a pause first, in case the platform does not show it in flight)
@@ -40357,8 +40517,10 @@ class TargetRun {
             if (answer.note)
                 this.info(answer.note);
             if (answer.handle) {
-                this.info(`triggered: run ${answer.handle.runId}`);
-                this.adopt([answer.handle]);
+                if (!this.identities.has(answer.handle.runId)) {
+                    this.info(`triggered: run ${answer.handle.runId}`);
+                    this.adopt([answer.handle], { detail: 'the run id the trigger answered', ours: true });
+                }
                 return answer.handle;
             }
             this.info('trigger accepted; looking for the run it started');
@@ -40376,41 +40538,60 @@ class TargetRun {
             return await this.provider.trigger(target);
         }
         catch (error) {
-            if (!(error instanceof core_http/* ApiError */.hD) || !error.mayHaveApplied)
+            // Stopped (cancel, timeout) while the trigger was in flight: resultFromError looks for its run.
+            if (this.signal.aborted || !(error instanceof core_http/* ApiError */.hD) || !error.mayHaveApplied)
                 throw error;
             const window = Math.min(this.step.opts.confirmWindowMs ?? 30_000, this.timeLeft());
-            if (this.provider.triggerSafety === 'idempotent') {
-                // The HTTP client already re-sent it with the same key. It may still have been applied: a run carrying
-                // our key is ours, so look for it before giving up (and before a re-run of the step starts another).
-                this.info(`the trigger failed (${error.message}); looking for a run it may have started`);
-                const found = await this.lookForRun(target, baseline, window);
-                if (!found)
-                    throw error;
-                this.adopt([found.handle, ...(found.others ?? [])]);
-                return { kind: 'accepted', handle: found.handle, note: `found run ${found.handle.runId}, started by the trigger whose answer was lost` };
-            }
+            this.lostAnswer = error.message;
+            const rule = this.provider.adoption === 'own-marker'
+                ? "only a run carrying this step's idempotency key or metadata is taken as its own"
+                : 'a run of this target and environment that started after the baseline is an equivalent load';
             this.phase = 'trigger';
-            this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending again`);
+            this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending anything again (${rule})`);
             const found = await this.lookForRun(target, baseline, window);
             if (found) {
-                this.uncertainOrigin = `it appeared after the trigger's answer was lost (${error.message})`;
-                this.adopt([found.handle, ...(found.others ?? [])]);
-                return { kind: 'accepted', handle: found.handle, note: `found run ${found.handle.runId} after the trigger's answer was lost` };
+                const all = [found.handle, ...(found.others ?? [])];
+                const how = found.identity ?? 'started after the baseline taken just before the trigger';
+                const detail = `adopted after the trigger's answer was lost (${error.message}): ${how}`;
+                this.adopt(all, { detail, ours: this.provider.adoption === 'own-marker', adopted: true });
+                const ids = all.map((h) => h.runId).join(', ');
+                const note = `the trigger's answer was lost; adopted run${all.length > 1 ? 's' : ''} ${ids} (${how}). ` +
+                    (all.length > 1 ? 'All are followed; the step passes only if every one succeeds' : 'Its outcome decides the step');
+                this.notes.push(note);
+                return { kind: 'accepted', handle: found.handle, note };
             }
             const busy = await this.provider.inFlight(target);
             if (busy) {
-                this.uncertainOrigin = `the trigger's answer was lost and the target was then busy (${busy.description})`;
+                // Not sent again: the target is busy, most likely with our own trigger. The find below must still
+                // show a run that started after the baseline before anything is followed.
                 return { kind: 'accepted', note: `the target is busy (${busy.description}): the lost trigger most likely landed; not sending it again` };
             }
-            this.info('no run appeared and the target is idle: sending the trigger again');
+            // A last look right before any resend: a look may have been slow (a 429, a retried page) while the run
+            // appeared, and the target may be idle because that run has already ended.
+            const late = await this.lookOnce(target, baseline);
+            if (late) {
+                const how = late.identity ?? 'started after the baseline taken just before the trigger';
+                const all = [late.handle, ...(late.others ?? [])];
+                this.adopt(all, { detail: `adopted after the trigger's answer was lost (${error.message}): ${how}`, ours: this.provider.adoption === 'own-marker', adopted: true });
+                const note = `the trigger's answer was lost; adopted run ${all.map((h) => h.runId).join(', ')} (${how}), which had already ended`;
+                this.notes.push(note);
+                return { kind: 'accepted', handle: late.handle, note };
+            }
+            this.info('no run appeared and the target is idle: sending the trigger again (resend 1 of 1)');
+            this.notes.push(`the trigger's answer was lost (${error.message}); no run appeared and the target was idle, so the trigger was sent once more`);
             this.phase = 'trigger';
             const again = await this.provider.trigger(target);
             if (again.kind === 'already-running') {
-                this.uncertainOrigin = `the trigger's answer was lost and a second trigger answered "already running"`;
                 return { kind: 'accepted', note: 'the second trigger answered "already running": the first one most likely landed; not sending again' };
             }
             return again;
         }
+    }
+    /** One look for the run of a lost trigger; undefined when nothing is found. */
+    async lookOnce(target, baseline) {
+        this.phase = 'find';
+        const result = await this.provider.find(target, baseline);
+        return result.kind === 'found' ? result : undefined;
     }
     /** Polls `find` for up to `windowMs`; undefined when nothing appeared. */
     async lookForRun(target, baseline, windowMs) {
@@ -40437,21 +40618,36 @@ class TargetRun {
             const result = await this.provider.find(target, baseline);
             if (result.kind === 'found') {
                 const all = [result.handle, ...(result.others ?? [])];
+                const how = result.identity ?? 'a new run: not in the baseline taken just before the trigger';
+                const adopted = this.lostAnswer !== undefined;
                 if (all.length > 1) {
                     const ids = all.map((h) => h.runId).join(', ');
                     const note = `${all.length} new runs started after the trigger (${ids}): another user or a schedule ran it too. All are followed; the step passes only if every one succeeds.`;
                     this.notes.push(note);
                     this.step.h.warning(`${this.label}: ${note}`);
                 }
-                this.info(`found run ${result.handle.runId}`);
-                this.adopt(all);
+                if (adopted) {
+                    const note = `the trigger's answer was lost (${this.lostAnswer}); adopted run ${all.map((h) => h.runId).join(', ')} (${how})`;
+                    this.notes.push(note);
+                    this.info(note);
+                }
+                else {
+                    this.info(`found run ${result.handle.runId}`);
+                }
+                // Two new runs: either may be someone else's, so neither is cancelled on our behalf.
+                const ours = all.length === 1 && (!adopted || this.provider.adoption === 'own-marker');
+                this.adopt(all, {
+                    detail: adopted ? `adopted after the trigger's answer was lost (${this.lostAnswer}): ${how}` : how,
+                    ours,
+                    adopted,
+                });
                 return result.handle;
             }
             lastPending = result;
             const now = this.step.c.now();
             // A trigger the platform shows as taken (queued) may wait past the start window: the timeout bounds it.
             if (now >= windowEnd && !result.accepted) {
-                throw new TargetFailure(`${this.uncertainOrigin ? "the trigger was sent (its answer was lost)" : 'the trigger was accepted'}, but no new run appeared within ${formatMs(windowMs)}` +
+                throw new TargetFailure(`${this.lostAnswer ? "the trigger was sent (its answer was lost)" : 'the trigger was accepted'}, but no new run appeared within ${formatMs(windowMs)}` +
                     (lastPending.reason ? ` (${lastPending.reason})` : ''));
             }
             await this.sleep(Math.min(schedule.next(), Math.max(1, this.step.stepDeadline - now)));
@@ -40473,12 +40669,76 @@ class TargetRun {
     async waitUntilIdle(target) {
         await this.pollUntil(async () => ((await this.provider.inFlight(target)) ? undefined : true));
     }
-    adopt(handles) {
+    /**
+     * Follows these runs from now on, recording how each is known to be ours or equivalent. Only runs this
+     * step started (`ours`) are ever cancelled, here or by the post step.
+     */
+    adopt(handles, identity) {
         for (const handle of handles) {
             if (!this.handles.some((h) => h.runId === handle.runId))
                 this.handles.push(handle);
+            if (!this.identities.has(handle.runId))
+                this.identities.set(handle.runId, identity);
         }
-        this.step.saveRun(this.index, this.handles[0].runId, false);
+        const primary = this.handles[0];
+        this.step.saveRun(this.index, primary.runId, this.identities.get(primary.runId)?.ours !== true);
+    }
+    /** The identity proof of the runs followed (all of them must hold). */
+    identityProof() {
+        if (this.handles.length === 0)
+            return { ok: false, detail: 'no run was identified' };
+        const parts = this.handles.map((h) => {
+            const id = this.identities.get(h.runId);
+            return { runId: h.runId, ok: id !== undefined, detail: id?.detail ?? 'not identified' };
+        });
+        const ok = parts.every((p) => p.ok);
+        const detail = parts.length === 1 ? parts[0].detail : parts.map((p) => `run ${p.runId}: ${p.detail}`).join(' | ');
+        return { ok, detail };
+    }
+    /**
+     * The evidence behind the verdict of the runs followed. Green only when every required proof holds for
+     * every run: there is no path to `succeeded` that skips one.
+     */
+    evidenceFor(handles, extra = {}) {
+        const composite = this.target?.composite === true;
+        const many = handles.length > 1;
+        const label = (h, text) => (many ? `run ${h.runId}: ${text}` : text);
+        const combine = (proofs) => ({
+            ok: proofs.length > 0 && proofs.every(([, p]) => p.ok),
+            detail: proofs.length === 0 ? 'no run observed' : proofs.map(([h, p]) => label(h, p.detail)).join(' | '),
+        });
+        const obsOf = (h) => this.last.get(h.runId);
+        const success = combine(handles.map((h) => {
+            const obs = obsOf(h);
+            if (!obs)
+                return [h, { ok: false, detail: 'never observed' }];
+            return [h, obs.state === 'succeeded' ? { ok: true, detail: `${obs.rawStatus} (a success word)` } : { ok: false, detail: `${obs.rawStatus || '(no status)'} is not a success word (${obs.state})` }];
+        }));
+        const end = combine(handles.map((h) => {
+            const obs = obsOf(h);
+            return [h, obs?.end ? { ok: true, detail: obs.end } : { ok: false, detail: 'no end seen on the platform' }];
+        }));
+        const evidence = { identity: extra.identity ?? this.identityProof(), success, end };
+        const required = ['identity', 'success', 'end'];
+        if (composite) {
+            evidence.members = combine(handles.map((h) => {
+                const members = obsOf(h)?.members;
+                return [h, members ?? { ok: false, detail: 'no member of this run was accounted for' }];
+            }));
+            required.push('members');
+        }
+        else {
+            const reported = handles.map((h) => [h, obsOf(h)?.members]).filter((pair) => pair[1] !== undefined);
+            if (reported.length > 0) {
+                evidence.members = combine(reported.map(([h, p]) => [h, p]));
+                required.push('members');
+            }
+        }
+        if (extra.history) {
+            evidence.history = extra.history;
+            required.push('history');
+        }
+        return { evidence, missing: (0,outcome/* missingProofs */.TZ)(evidence, required) };
     }
     /** Lets the provider mark the run as ours (e.g. a comment with the CI run link); only warns on failure. */
     async announce(target) {
@@ -40500,15 +40760,14 @@ class TargetRun {
         const observation = this.last.get(primary.runId);
         this.step.saveRun(this.index, primary.runId, true);
         const failedRuns = this.handles.filter((h) => this.last.get(h.runId).state !== 'succeeded');
+        const { evidence, missing } = this.evidenceFor(this.handles);
         let status = failedRuns.length === 0 ? 'succeeded' : stepStatusOf(this.last.get(failedRuns[0].runId).state);
-        const failedTasks = await this.collectFailures(target, failedRuns);
+        // Logs of runs that ended with a success word but lack another proof are worth showing too.
+        const failedTasks = await this.collectFailures(target, failedRuns.length > 0 || missing.length === 0 ? failedRuns : this.handles);
         let message;
-        if (status === 'succeeded' && this.uncertainOrigin) {
+        if (status === 'succeeded' && missing.length > 0) {
             status = 'failed';
-            message =
-                `run ${primary.runId} ended ${observation.rawStatus}, but it cannot be proven to be the run this step started: ${this.uncertainOrigin}. ` +
-                    `${this.spec.platform}'s trigger answer carries no run id, so a schedule or another user may have started it; not counted as green. ` +
-                    'Run the step again, or gate on it with mode: check';
+            message = `run ${primary.runId} ended ${observation.rawStatus}, but it is not counted as green: ${missingLine(evidence, missing)}`;
         }
         else if (status !== 'succeeded') {
             const run = failedRuns[0];
@@ -40516,8 +40775,13 @@ class TargetRun {
             message = `run ${run.runId} ended ${obs.rawStatus || 'without a status'} (${obs.state})`;
             if (failedTasks.length > 0)
                 message += `; failed: ${failedTasks.map((t) => t.name).slice(0, 5).join(', ')}`;
+            if (evidence.members && !evidence.members.ok)
+                message += `; members: ${evidence.members.detail}`;
         }
-        return this.result({ status, message, failedTasks, observation });
+        else if (this.lostAnswer) {
+            message = `run ${primary.runId} succeeded; the trigger's answer was lost and this run was adopted (${evidence.identity.detail})`;
+        }
+        return this.result({ status, message, failedTasks, observation, evidence });
     }
     /**
      * Reads every open run of this target until all have ended. The reads are spaced by a follow schedule
@@ -40549,6 +40813,9 @@ class TargetRun {
         let waitingForStart = false;
         let lastGap = 0;
         let lastLine = clock.now();
+        /** When each run was first seen missing on the platform (reset when it shows up). */
+        const missingSince = new Map();
+        const missingWindowMs = this.step.opts.confirmWindowMs ?? 30_000;
         const reads = this.step.followReads;
         const leave = reads.join();
         try {
@@ -40559,6 +40826,16 @@ class TargetRun {
                 const observations = await Promise.all(open.map((handle) => reads.observe(target, handle, this.signal)));
                 open.forEach((handle, i) => {
                     const observation = observations[i];
+                    if (observation.notFound) {
+                        const since = missingSince.get(handle.runId) ?? clock.now();
+                        missingSince.set(handle.runId, since);
+                        if (clock.now() - since >= missingWindowMs) {
+                            throw new TargetFailure(`run ${handle.runId} does not exist on ${this.spec.platform}, or is not visible to this key: ${observation.progress ?? 'the platform does not show it'} (checked for ${formatMs(clock.now() - since)})`);
+                        }
+                    }
+                    else {
+                        missingSince.delete(handle.runId);
+                    }
                     const previous = this.last.get(handle.runId);
                     this.last.set(handle.runId, observation);
                     if (!previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state) {
@@ -40663,27 +40940,50 @@ class TargetRun {
             return;
         const lines = task.errorLines.length > 0 ? task.errorLines : [`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`];
         for (const line of lines)
-            this.step.annotate(line, `${this.label} › ${task.name}`);
+            this.step.annotate(line, `${this.label} › ${task.name}`, this.index);
     }
     // --- modes wait and check ------------------------------------------------------------------
     async waitMode(target) {
         const { runId } = this.step.s;
         let handle;
         this.phase = 'find';
+        let identity;
         if (runId) {
             if (!this.provider.handleFor)
                 throw new TargetFailure(`mode 'wait' with a run-id is not supported on ${this.spec.platform}`);
-            // One id per target, in target order (the run-id output of mode trigger).
-            handle = await this.provider.handleFor(target, runId.split(',')[this.index].trim());
+            // One handle per target, in target order (the run-id output of mode trigger): `id`, `adopted:id`, or
+            // several runs of the target joined by `+` (all are followed; green only if every one succeeds).
+            const given = (runId.split(',')[this.index] ?? '').trim();
+            if (given === '')
+                throw new TargetFailure(`run-id has no id for target ${this.index + 1} (give one id per target, comma-separated in target order)`);
+            // `+` joins runs, except where it starts a UTC offset inside an id (an Airflow dag_run_id ends `+00:00`).
+            const parts = given.split(/\+(?!\d{2}:?\d{2}(?![\w-]))/).map((p) => p.trim()).filter(Boolean);
+            const followed = [];
+            for (const part of parts) {
+                const adopted = part.startsWith(ADOPTED_PREFIX);
+                const id = adopted ? part.slice(ADOPTED_PREFIX.length) : part;
+                const each = await this.provider.handleFor(target, id);
+                // This step only follows the run (product spec: never cancel a run the step only followed), even when
+                // an earlier trigger step of the same pipeline started it.
+                this.adopt([each], adopted
+                    ? { detail: `run id given in run-id, marked by the trigger step as adopted after its trigger's answer was lost`, ours: false, adopted: true }
+                    : { detail: 'run id given in run-id', ours: false });
+                if (adopted)
+                    this.notes.push(`run ${id} was adopted by the trigger step after its trigger's answer was lost, not started by it for certain`);
+                followed.push(each);
+            }
+            this.info(`following run ${followed.map((h) => h.runId).join(', ')}; this step did not start it and will not cancel it`);
+            return this.followAndReport(target);
         }
         else {
             const busy = await this.provider.inFlight(target);
             if (!busy)
                 throw new TargetFailure('no run in flight to wait for (mode: wait without run-id); give run-id, or use mode: check');
             handle = busy.handle ?? (await this.waitForInFlightHandle(target));
+            identity = { detail: 'the run in flight (mode: wait without run-id; not started by this step)', ours: false };
         }
-        this.info(`following run ${handle.runId}`);
-        this.adopt([handle]);
+        this.info(`following run ${handle.runId}${identity.ours ? '' : '; this step did not start it and will not cancel it'}`);
+        this.adopt([handle], identity);
         return this.followAndReport(target);
     }
     async checkMode(target) {
@@ -40694,30 +40994,45 @@ class TargetRun {
         if (!latest)
             return this.result({ status: 'failed', message: 'never ran: no run found for this target' });
         this.handles = [latest.handle];
+        this.identities.set(latest.handle.runId, { detail: 'the latest run of the target by its history', ours: false });
         const obs = latest.observation;
         this.last.set(latest.handle.runId, obs);
         const { maxAgeMs } = this.step.s;
+        const history = latest.history ?? { ok: false, detail: 'the provider did not say how the history was read' };
+        const { evidence, missing } = this.evidenceFor([latest.handle], { history });
+        if (!history.ok) {
+            return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run cannot be told: ${history.detail}` });
+        }
         if (!(0,outcome/* isTerminal */.Hd)(obs.state)) {
-            return this.result({ status: 'failed', observation: obs, message: `the latest run ${latest.handle.runId} is still ${describe(obs)}` });
+            return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} is still ${describe(obs)}` });
         }
         if (obs.state !== 'succeeded') {
             const failedTasks = await this.collectFailures(target, [latest.handle]);
-            return this.result({ status: 'failed', observation: obs, failedTasks, message: `the latest run ${latest.handle.runId} ${describe(obs)}` });
+            return this.result({ status: 'failed', observation: obs, evidence, failedTasks, message: `the latest run ${latest.handle.runId} ${describe(obs)}` });
+        }
+        if (missing.length > 0) {
+            return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} ended ${obs.rawStatus}, but it is not counted as green: ${missingLine(evidence, missing)}` });
         }
         if (maxAgeMs !== undefined) {
             if (latest.ageMs === undefined) {
-                return this.result({ status: 'failed', observation: obs, message: `the latest run ${latest.handle.runId} succeeded, but its age cannot be told` });
+                return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} succeeded, but its age cannot be told` });
             }
             if (latest.ageMs > maxAgeMs) {
                 return this.result({
                     status: 'failed',
                     observation: obs,
+                    evidence,
                     message: `too old: the latest run ${latest.handle.runId} succeeded ${formatMs(latest.ageMs)} ago (max-age ${formatMs(maxAgeMs)})` +
                         (latest.ageNote ? `; the age is ${latest.ageNote}` : ''),
                 });
             }
         }
-        return this.result({ status: 'succeeded', observation: obs, message: `the latest run ${latest.handle.runId} succeeded` + (latest.ageMs !== undefined ? ` ${formatMs(latest.ageMs)} ago` : '') });
+        return this.result({
+            status: 'succeeded',
+            observation: obs,
+            evidence,
+            message: `the latest run ${latest.handle.runId} succeeded` + (latest.ageMs !== undefined ? ` ${formatMs(latest.ageMs)} ago` : ''),
+        });
     }
     // --- results and errors --------------------------------------------------------------------
     result(parts) {
@@ -40726,7 +41041,7 @@ class TargetRun {
         const result = {
             target: this.target?.label ?? this.label,
             platform: this.spec.platform,
-            runId: this.handles.map((h) => h.runId).join('+') || undefined,
+            runId: this.handles.map((h) => (this.identities.get(h.runId)?.adopted ? ADOPTED_PREFIX : '') + h.runId).join('+') || undefined,
             status: parts.status,
             rawStatus: obs?.rawStatus,
             startedAt: obs?.startedAt,
@@ -40737,7 +41052,10 @@ class TargetRun {
             message: parts.message,
             cancel: parts.cancel,
             notes: this.notes.length > 0 ? this.notes : undefined,
+            evidence: parts.evidence ?? (this.handles.length > 0 ? { identity: this.identityProof() } : undefined),
         };
+        if (result.evidence === undefined)
+            delete result.evidence;
         if (result.runId === undefined)
             delete result.runId;
         return result;
@@ -40747,16 +41065,46 @@ class TargetRun {
         if (stop) {
             // The state when the step stopped, before any cancel changed it.
             const when = this.handles.length ? ` while run ${this.handles[0].runId} was ${describe(this.last.get(this.handles[0].runId))}` : '';
+            let inFlight = '';
+            if (this.handles.length === 0 && this.triggeredAt !== undefined && this.target) {
+                // Stopped while the trigger was in flight or its run was being looked for: one look for that run.
+                inFlight = await this.lookAfterStop(this.target);
+            }
             const cancel = await this.cancelRemote(stop.status);
-            // Handled here: the post step has nothing left to cancel for this target.
-            if (this.handles.length > 0)
-                this.step.saveRun(this.index, this.handles[0].runId, true);
-            const message = `${stop.message}${when}`;
+            if (this.handles.length > 0) {
+                const primary = this.handles[0];
+                const ours = this.identities.get(primary.runId)?.ours === true;
+                // Settled when the run has ended (a cancel is confirmed by the end it causes) or was not ours to cancel;
+                // otherwise the post step retries the cancel and reports the final state it reads.
+                const settled = !ours || (0,outcome/* isTerminal */.Hd)(this.last.get(primary.runId)?.state ?? 'unknown') || (cancel !== undefined && !cancel.requested);
+                this.step.saveRun(this.index, primary.runId, settled, settled || !cancel?.requested ? undefined : 'unconfirmed');
+            }
+            const message = `${stop.message}${when}${inFlight}`;
             return this.result({ status: stop.status, message, cancel });
         }
         const message = this.explain(error);
         this.step.h.debug(`${this.label}: ${error instanceof Error && error.stack ? error.stack : String(error)}`);
         return this.result({ status: 'failed', message });
+    }
+    /**
+     * The step stopped after the trigger was sent but before its run was known: one look for that run, so it
+     * can be cancelled (when it is provably ours) and reported. Otherwise the saved trigger lets the post step
+     * look again.
+     */
+    async lookAfterStop(target) {
+        try {
+            const found = await this.provider.find(target, this.baseline);
+            if (found.kind !== 'found')
+                return '; the trigger had been sent, and no run it started was seen yet';
+            const all = [found.handle, ...(found.others ?? [])];
+            // The trigger's answer never came: only a run carrying our own marker is proven ours (and so cancelled).
+            const ours = all.length === 1 && this.provider.adoption === 'own-marker';
+            this.adopt(all, { detail: found.identity ?? 'a new run: not in the baseline taken just before the trigger', ours, adopted: true });
+            return `; the trigger had been sent and run ${all.map((h) => h.runId).join(', ')} had started`;
+        }
+        catch (error) {
+            return `; the trigger had been sent, and its run could not be looked for (${errorText(error)})`;
+        }
     }
     /** One line naming the phase and the cause, with what to do for the usual HTTP answers. */
     explain(error) {
@@ -40769,9 +41117,18 @@ class TargetRun {
         return `${this.phase}: ${errorText(error)}`;
     }
     async cancelRemote(status) {
-        const open = this.handles.filter((h) => !(0,outcome/* isTerminal */.Hd)(this.last.get(h.runId)?.state ?? 'unknown'));
-        if (open.length === 0)
+        const unfinished = this.handles.filter((h) => !(0,outcome/* isTerminal */.Hd)(this.last.get(h.runId)?.state ?? 'unknown'));
+        if (unfinished.length === 0)
             return undefined;
+        // Never cancel a run this step did not start (attached, waited for, or adopted as an equivalent load).
+        const foreign = unfinished.filter((h) => this.identities.get(h.runId)?.ours !== true);
+        const open = unfinished.filter((h) => this.identities.get(h.runId)?.ours === true);
+        if (foreign.length > 0) {
+            const note = `run ${foreign.map((h) => h.runId).join(', ')} was not started by this step: not cancelled, it keeps going on the server`;
+            this.info(note);
+            if (open.length === 0)
+                return { requested: false, accepted: false, note };
+        }
         const wanted = status === 'cancelled' || this.step.s.cancelOnTimeout;
         if (!wanted) {
             return { requested: false, accepted: false, note: 'not cancelled (cancel-on-timeout: false); the remote run keeps going' };
@@ -40808,17 +41165,18 @@ class TargetRun {
      */
     async finalStateAfterCancel(target, handle, status) {
         const schedule = new PollSchedule({ maxDelayMs: Math.min(this.step.s.pollIntervalMs, 2000), firstDelayMs: 200 });
-        const until = Date.now() + (this.step.opts.cancelBudgetMs ?? 15_000) - 500;
+        const clock = this.step.c;
+        const until = clock.now() + (this.step.opts.cancelBudgetMs ?? 15_000) - 500;
         let last;
         try {
-            while (Date.now() < until) {
+            while (clock.now() < until) {
                 last = await this.provider.observe(target, handle);
                 this.last.set(handle.runId, last);
                 if ((0,outcome/* isTerminal */.Hd)(last.state)) {
                     const stays = last.state === 'succeeded' ? `; the step stays ${status}: the run did not end within the step` : '';
                     return `run ${handle.runId} ended ${describe(last)} after the cancel${stays}`;
                 }
-                await new Promise((resolve) => setTimeout(resolve, Math.min(schedule.next(), Math.max(0, until - Date.now()))));
+                await clock.sleep(Math.min(schedule.next(), Math.max(0, until - clock.now())));
             }
         }
         catch (error) {
@@ -40829,9 +41187,21 @@ class TargetRun {
     timeLeft() {
         return Math.max(0, this.step.stepDeadline - this.step.c.now());
     }
-    sleep(ms) {
-        return this.step.c.sleep(ms, this.signal);
+    /** Sleeps on the injected clock; a sleep that reaches the step's deadline ends in a timeout on that clock. */
+    async sleep(ms) {
+        const left = this.step.stepDeadline - this.step.c.now();
+        if (ms < left)
+            return this.step.c.sleep(ms, this.signal);
+        await this.step.c.sleep(Math.max(0, left), this.signal);
+        throw new StopSignal('timed-out', `timed out after ${formatMs(this.step.s.timeoutMs)}`);
     }
+}
+/** Marks a run-id handle whose run was adopted after a lost trigger answer (mode: wait reads it). */
+const ADOPTED_PREFIX = 'adopted:';
+/** `missing proof: end (no end seen on the platform)`, naming each proof that does not hold. */
+function missingLine(evidence, missing) {
+    const parts = missing.map((name) => `${name} (${evidence[name]?.detail ?? 'not shown'})`);
+    return `missing proof${parts.length > 1 ? 's' : ''}: ${parts.join('; ')}`;
 }
 /** Longest wait for other targets' reads to join a batch. */
 const GATHER_MS = 250;
@@ -40995,14 +41365,17 @@ function formatMs(ms) {
     return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
 }
 /**
- * The GitHub post step: cancels the runs the main step left unfinished (it was killed before it could),
- * from the state it saved. Does nothing when the main step ended normally.
+ * The GitHub post step: settles what the main step left unsettled (it was killed before it could), from the
+ * state it saved: retries cancels the platform had not confirmed and reports the run's final state; looks for
+ * the run of a trigger that was in flight and cancels it where the platform can prove it is ours. Does nothing
+ * when the main step ended normally. Resolves to the number of cancels the platform accepted.
  */
 async function cancelSavedRuns(settings, host, options) {
-    const saved = parseSavedRuns(host.getState(STATE_RUNS)).filter((r) => !r.done);
+    const saved = pendingSavedRuns(host.getState(STATE_RUNS));
     if (saved.length === 0)
         return 0;
     host.setSecret(settings.apiKey);
+    const clock = options.clock ?? core_clock/* systemClock */.m;
     const module = await options.loadProvider(settings.platform);
     const http = new core_http/* HttpClient */.Qq({
         baseUrl: settings.baseUrl,
@@ -41010,37 +41383,94 @@ async function cancelSavedRuns(settings, host, options) {
         proxy: host.proxy,
         secrets: [settings.apiKey],
         log: (m) => host.debug(m),
+        notice: (m) => host.info(m),
         requestTimeoutMs: 10_000,
         retry: { maxAttempts: 3 },
         ...options.http,
     });
+    const invocation = host.getState(STATE_INVOCATION) || host.ciContext.invocation;
     const provider = module.create({
         http,
         settings,
-        ciContext: host.ciContext,
-        clock: clock/* systemClock */.m,
+        ciContext: invocation ? { ...host.ciContext, invocation } : host.ciContext,
+        clock,
         signal: host.signal,
         log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
     });
     let cancelled = 0;
+    const schedule = () => new PollSchedule({ maxDelayMs: 2000, firstDelayMs: 300 });
+    /** Reads the run until it ends or the window closes; one line for the report. */
+    const finalState = async (target, handle) => {
+        const until = clock.now() + (options.settleWindowMs ?? 15_000);
+        const gaps = schedule();
+        let last;
+        for (;;) {
+            last = await provider.observe(target, handle);
+            if ((0,outcome/* isTerminal */.Hd)(last.state) || clock.now() >= until)
+                break;
+            await clock.sleep(Math.min(gaps.next(), Math.max(0, until - clock.now())), host.signal);
+        }
+        return (0,outcome/* isTerminal */.Hd)(last.state) ? `run ${handle.runId} ended ${describe(last)}` : `run ${handle.runId} is still ${describe(last)}; it may keep going on the server`;
+    };
     try {
         for (const run of saved) {
             const spec = settings.targets[run.index];
             if (!spec)
                 continue;
-            if (!provider.cancel || !provider.handleFor) {
-                host.warning(`${spec.label}: the main step ended before run ${run.runId} did; ${settings.platform} offers no way to cancel it, so it keeps going on the server`);
-                continue;
-            }
             try {
                 const target = await provider.resolve(spec);
-                const report = await provider.cancel(target, await provider.handleFor(target, run.runId));
-                host.info(`${spec.label}: ${report.note}`);
+                let handle;
+                let ours = true;
+                if (run.runId !== undefined) {
+                    if (!provider.handleFor)
+                        throw new Error(`${settings.platform} cannot read run ${run.runId} by its id`);
+                    handle = await provider.handleFor(target, run.runId);
+                }
+                else if (run.trigger) {
+                    // The main step was stopped while its trigger was in flight: look for the run it may have started.
+                    const baseline = decodeBaseline(run.trigger.baseline);
+                    const until = clock.now() + (options.findWindowMs ?? 20_000);
+                    const gaps = schedule();
+                    for (;;) {
+                        const found = await provider.find(target, baseline);
+                        if (found.kind === 'found') {
+                            handle = found.handle;
+                            // Only a run that carries our own marker is proven ours; an equivalent run may be someone else's.
+                            ours = provider.adoption === 'own-marker' && !found.others?.length;
+                            host.info(`${spec.label}: the main step was stopped while its trigger (sent ${run.trigger.sentAt}) was in flight; found run ${handle.runId}` +
+                                (found.identity ? ` (${found.identity})` : ''));
+                            break;
+                        }
+                        if (clock.now() >= until)
+                            break;
+                        await clock.sleep(Math.min(gaps.next(), Math.max(0, until - clock.now())), host.signal);
+                    }
+                    if (!handle) {
+                        host.warning(`${spec.label}: the main step was stopped while its trigger (sent ${run.trigger.sentAt}) was in flight, and no run it started was found; check ${settings.platform} for a run that started then`);
+                        continue;
+                    }
+                }
+                if (!handle)
+                    continue;
+                const found = handle;
+                const stateLine = () => finalState(target, found).catch((e) => `the state of run ${found.runId} could not be read: ${errorText(e)}`);
+                if (!ours) {
+                    host.warning(`${spec.label}: run ${found.runId} cannot be proven to be this step's own, so it is not cancelled; ${await stateLine()}`);
+                    continue;
+                }
+                if (!provider.cancel) {
+                    host.warning(`${spec.label}: the main step ended before run ${found.runId} did; ${settings.platform} offers no way to cancel it, so it keeps going on the server`);
+                    continue;
+                }
+                const report = await provider.cancel(target, found);
+                const retry = run.cancel === 'unconfirmed' ? " (the main step's cancel was not confirmed: sent again)" : '';
+                host.info(`${spec.label}: ${report.note}${retry}`);
                 if (report.accepted)
                     cancelled++;
+                host.info(`${spec.label}: ${await stateLine()}`);
             }
             catch (error) {
-                host.warning(`${spec.label}: could not cancel run ${run.runId}: ${errorText(error)}`);
+                host.warning(`${spec.label}: could not settle ${run.runId !== undefined ? `run ${run.runId}` : 'the trigger in flight'}: ${errorText(error)}`);
             }
         }
     }
@@ -41048,17 +41478,6 @@ async function cancelSavedRuns(settings, host, options) {
         await http.close();
     }
     return cancelled;
-}
-function parseSavedRuns(text) {
-    if (!text)
-        return [];
-    try {
-        const value = JSON.parse(text);
-        return Array.isArray(value) ? value.filter((r) => typeof r?.runId === 'string' && typeof r?.index === 'number') : [];
-    }
-    catch {
-        return [];
-    }
 }
 
 
@@ -41641,7 +42060,11 @@ class HttpClient {
                     throw this.toError(call, failure, attempts, mayHaveApplied);
             }
             wait = Math.max(0, Math.round(wait));
-            this.options.log?.(`${call.method} ${call.path} ${failure.brief}, retry ${attempts + 1}/${this.maxAttempts} in ${seconds(Math.round(wait / 100) * 100)}`);
+            const retryLine = `${call.method} ${call.path} ${failure.brief}, retry ${attempts + 1}/${this.maxAttempts} in ${seconds(Math.round(wait / 100) * 100)}`;
+            if (call.method === 'GET' || !this.options.notice)
+                this.options.log?.(retryLine);
+            else
+                this.options.notice(`resending: ${retryLine}${mayHaveApplied ? ' (the earlier attempt may have been applied)' : ' (the earlier attempt was not applied)'}`);
             try {
                 await this.clock.sleep(wait, call.signal);
             }
@@ -42269,11 +42692,13 @@ function editDistance(a, b) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Hd: () => (/* binding */ isTerminal),
+/* harmony export */   OF: () => (/* binding */ evidenceLine),
 /* harmony export */   Rr: () => (/* binding */ exitCodeFor),
 /* harmony export */   SP: () => (/* binding */ normalizeStatus),
+/* harmony export */   TZ: () => (/* binding */ missingProofs),
 /* harmony export */   gX: () => (/* binding */ overallStatus)
 /* harmony export */ });
-/* unused harmony exports TERMINAL_STATES, EXIT, stepPasses */
+/* unused harmony exports TERMINAL_STATES, PROOF_NAMES, EXIT, stepPasses */
 /**
  * The normalized run states and the result of one target.
  *
@@ -42306,6 +42731,17 @@ function normalizeStatus(table, raw, hasEnded) {
 }
 function isTerminal(state) {
     return TERMINAL_STATES.has(state);
+}
+const PROOF_NAMES = ['identity', 'success', 'end', 'members', 'history'];
+/** Names of the proofs that are required but missing or failing, in a fixed order. */
+function missingProofs(evidence, required) {
+    return PROOF_NAMES.filter((name) => required.includes(name) && evidence[name]?.ok !== true);
+}
+/** One line, e.g. `identity ✓ id in the trigger answer; success ✓ Finished; end ✗ no end time seen`. */
+function evidenceLine(evidence) {
+    return PROOF_NAMES.filter((name) => evidence[name] !== undefined)
+        .map((name) => `${name} ${evidence[name].ok ? '✓' : '✗'} ${evidence[name].detail}`)
+        .join('; ');
 }
 /** Exit codes of the CLI; the other front ends map them to their own pass/fail. */
 const EXIT = { succeeded: 0, failed: 1, badInput: 2, timedOut: 3 };
@@ -42362,7 +42798,7 @@ function exitCodeFor(status) {
 /* harmony export */   c8: () => (/* binding */ secretMasker),
 /* harmony export */   fX: () => (/* binding */ xmlEscape)
 /* harmony export */ });
-/* unused harmony exports MAX_LINE_LENGTH, MAX_CELL_LENGTH, stripControl, splitLines */
+/* unused harmony exports MAX_LINE_LENGTH, MAX_CELL_LENGTH, stripControl, splitLines, maskJsonStrings, neutralizeJson */
 /**
  * Neutralizing text that comes from the server before it reaches a CI log, a job summary or a report.
  *
@@ -42442,6 +42878,13 @@ function neutralize(text) {
     return splitLines(text).map(neutralizeLine).join('\n');
 }
 /**
+ * Cleaning order for server text, wherever it is printed or written (log lines, the log file, the summary,
+ * JSON): 1. remove control characters and escape sequences (stripControl), 2. mask secrets, 3. break CI
+ * commands (neutralize, neutralizeJson). Masking first would let a key split by an escape sequence
+ * (`txk_ab<ESC>[0mcd`) pass the masker and be joined back into one piece by the stripping after it. The
+ * masker below therefore strips before it masks, so every caller gets steps 1 and 2 in that order.
+ */
+/**
  * Masks secrets as they may appear in server text: raw, URL-encoded, JSON-escaped and base64 (standard and
  * URL-safe alphabets, with and without padding). Base64 is also matched when the secret was encoded as
  * part of a longer value (e.g. `user:secret` in a Basic authorization header): there the secret's bytes
@@ -42451,6 +42894,9 @@ function neutralize(text) {
  * about the secret than it hides. Longer patterns go first so a secret containing another is masked whole.
  */
 function maskSecrets(text, secrets) {
+    // Control characters and escape sequences are removed first (see the cleaning order above): the result
+    // holds none, so nothing done to it later can join the pieces of a key. Serialized JSON that holds them
+    // is cleaned string by string (see secretMasker), so it stays valid JSON.
     return secretMasker(secrets)(text);
 }
 /**
@@ -42463,21 +42909,85 @@ function secretMasker(secrets) {
         // A multi-line secret (a PEM key) is printed line by line, so each line is a secret of its own.
         const parts = [secret, ...(LINE_BREAK.test(secret) ? splitLines(secret) : [])];
         for (const part of parts) {
-            if (part.length < MIN_SECRET_LENGTH)
-                continue;
-            for (const form of secretForms(part))
-                patterns.add(form);
+            // The text is stripped before it is masked, so a secret holding a control character is looked for
+            // in its stripped form too.
+            for (const variant of new Set([part, stripControl(part)])) {
+                if (variant.length < MIN_SECRET_LENGTH)
+                    continue;
+                for (const form of secretForms(variant))
+                    patterns.add(form);
+            }
         }
     }
     const ordered = [...patterns].sort((a, b) => b.length - a.length);
-    return (text) => {
-        let out = text;
+    const maskText = (text) => {
+        let out = UNCLEAN.test(text) ? stripControl(text) : text;
         for (const pattern of ordered) {
             if (out.includes(pattern))
                 out = out.split(pattern).join('***');
         }
         return out;
     };
+    return (text) => {
+        // Serialized JSON (a result, saved state) holding control characters, raw or escaped, is cleaned string
+        // by string: stripping the text itself could cut a JSON escape in half, and an escaped `\u001b[0m`
+        // between two halves of a key would survive the text masker and be decoded by whoever parses the JSON.
+        if (JSON_START.test(text) && (UNCLEAN.test(text) || ESCAPED_CONTROL.test(text))) {
+            const masked = maskParsedJson(text, maskText);
+            if (masked !== undefined)
+                return masked;
+        }
+        return maskText(text);
+    };
+}
+const JSON_START = /^\s*[[{"]/;
+/** A JSON escape of a character stripControl removes (C0, DEL, C1) or of a lone surrogate. */
+const ESCAPED_CONTROL = /\\u(?:00[01][0-9a-f]|007f|008[0-46-9a-f]|009[0-9a-f]|d[89a-f][0-9a-f]{2})/i;
+/** Any character stripControl would remove or replace; most lines hold none and skip the stripping. */
+const UNCLEAN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\uD800-\uDFFF]/;
+/**
+ * Masks the strings (keys and values) of serialized JSON and serializes it again, in the same layout
+ * (compact, or indented as its first line is). The masker strips control characters, and on serialized JSON that
+ * could cut an escape in half (a C1 introducer taking the backslash of `\"` as its final byte) or leave
+ * a key split by an escaped `\u001b[0m`; string by string, neither can happen. Text that is not JSON is
+ * masked as text.
+ */
+function maskJsonStrings(json, mask) {
+    return maskParsedJson(json, mask) ?? mask(json);
+}
+/** maskJsonStrings, or undefined when the text is not JSON. The indentation of the first line is kept. */
+function maskParsedJson(json, mask) {
+    let value;
+    try {
+        value = JSON.parse(json);
+    }
+    catch {
+        return undefined;
+    }
+    const walk = (v) => {
+        if (typeof v === 'string')
+            return mask(v);
+        if (Array.isArray(v))
+            return v.map(walk);
+        if (v !== null && typeof v === 'object')
+            return Object.fromEntries(Object.entries(v).map(([k, x]) => [mask(k), walk(x)]));
+        return v;
+    };
+    const indent = /^\s*[[{]\r?\n( +|\t)/.exec(json)?.[1];
+    return JSON.stringify(walk(value), null, indent);
+}
+/** `#` anywhere, the colons of `::`, and characters some viewers take as line breaks or controls. */
+const JSON_RISKY = /#|:(?=:)|(?<=:):|[\u007f-\u009f\u2028\u2029]/g;
+/**
+ * Serialized JSON that no CI runner acts on, and that parses back to the same data. The Azure agent acts on
+ * `##vso[` (and `##[`) anywhere in a line and GitHub's runner on a line starting with `::`; server text
+ * inside JSON strings can hold either. Every `#` becomes `\u0023`, every colon of a `::` `\u003a`, and DEL,
+ * C1 controls and the Unicode line and paragraph separators their `\uXXXX` escapes. This is safe on any
+ * output of JSON.stringify: outside strings JSON has no `#`, no two adjacent colons and none of those
+ * characters, and inside a string none of them can follow a backslash that starts an escape.
+ */
+function neutralizeJson(json) {
+    return json.replace(JSON_RISKY, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 const MIN_SECRET_LENGTH = 4;
 /** Shorter base64 fragments of an embedded secret would match ordinary words; they are not masked. */
@@ -42656,8 +43166,11 @@ const V1 = '/api/v1';
 const REST = '/api';
 /** Page size we ask for on lists. */
 const PAGE_SIZE = 50;
-/** Safety stop for paging and for log continuation. */
-const MAX_PAGES = 20;
+/**
+ * Most pages read of one list (issue 12: check mode reads every page it needs, with a bound that fails
+ * clearly past it). A list that goes on past it is reported incomplete, never taken as whole.
+ */
+const MAX_PAGES = 50;
 const MAX_LOG_PAGES = 200;
 /** A JSON log answer (a list of URLs, or lines) is buffered up to this size. */
 const JSON_LOG_LIMIT = 32 * 1024 * 1024;
@@ -42710,10 +43223,35 @@ function readError(o) {
         node: null,
     };
 }
-function metadataKey(o) {
-    const metadata = (0,json/* pick */.Up)(o, 'metadata', 'triggerMetadata', 'trigger_metadata');
-    const fromMetadata = (0,json/* isObject */.Gv)(metadata) ? api_text(metadata, 'idempotency_key', 'idempotencyKey') : null;
-    return api_text(o, 'idempotency_key', 'idempotencyKey') ?? fromMetadata;
+/** The first of `names` that holds a non-empty string: its name and value. */
+function named(o, names) {
+    for (const name of names) {
+        const value = api_text(o, name);
+        if (value !== null)
+            return { field: name, value };
+    }
+    return undefined;
+}
+const KEY_FIELDS = ['idempotency_key', 'idempotencyKey'];
+const METADATA_FIELDS = ['metadata', 'triggerMetadata', 'trigger_metadata'];
+/** The idempotency key the object carries, top-level or in its (trigger) metadata, and where it was found. */
+function markerOf(o) {
+    const top = named(o, KEY_FIELDS);
+    if (top)
+        return { idempotencyKey: top.value, keyField: top.field };
+    for (const holder of METADATA_FIELDS) {
+        const metadata = o[holder];
+        if (!(0,json/* isObject */.Gv)(metadata))
+            continue;
+        const inner = named(metadata, KEY_FIELDS);
+        if (inner)
+            return { idempotencyKey: inner.value, keyField: `${holder}.${inner.field}` };
+    }
+    return { idempotencyKey: null, keyField: null };
+}
+function endOf(o) {
+    const end = named(o, END_FIELDS);
+    return { finishedAt: end?.value ?? null, endField: end?.field ?? null };
 }
 function parseJob(o) {
     const id = api_text(o, 'id', 'job_id', 'jobId');
@@ -42727,12 +43265,12 @@ function parseJob(o) {
         connectionId: api_text(o, 'connection_id', 'connectionId'),
         createdAt: api_text(o, ...CREATED_FIELDS),
         startedAt: api_text(o, ...START_FIELDS),
-        finishedAt: api_text(o, ...END_FIELDS),
+        ...endOf(o),
         durationSeconds: count(o, 'duration_seconds', 'durationSeconds'),
         rowsSynced: count(progress, 'rows_synced', 'rowsSynced') ?? count(o, 'rows_synced', 'rowsSynced'),
         errorMessage: error.message,
         errorCode: error.code,
-        idempotencyKey: metadataKey(o),
+        ...markerOf(o),
     };
 }
 function parseBackfill(o) {
@@ -42748,13 +43286,13 @@ function parseBackfill(o) {
         progressPercent: count(o, 'progress_percent', 'progressPercent'),
         createdAt: api_text(o, ...CREATED_FIELDS),
         startedAt: api_text(o, ...START_FIELDS),
-        finishedAt: api_text(o, ...END_FIELDS),
+        ...endOf(o),
         errorMessage: error.message,
         errorCode: error.code,
         internalJobs: Array.isArray(jobs)
             ? jobs.filter(json/* isObject */.Gv).map((j) => ({ id: api_text(j, 'id', 'job_id') ?? '?', status: api_text(j, 'status', 'state') }))
             : [],
-        idempotencyKey: metadataKey(o),
+        ...markerOf(o),
     };
 }
 function parseRun(o) {
@@ -42769,7 +43307,7 @@ function parseRun(o) {
         status: api_text(o, 'status', 'state'),
         createdAt: api_text(o, ...CREATED_FIELDS),
         startedAt: api_text(o, ...START_FIELDS),
-        finishedAt: api_text(o, ...END_FIELDS),
+        ...endOf(o),
         durationSeconds: count(o, 'durationSeconds', 'duration_seconds'),
         rowsRead: count(metrics, 'rowsRead', 'rows_read') ?? count(o, 'recordsRead', 'records_read'),
         rowsWritten: count(metrics, 'rowsWritten', 'rows_written') ?? count(o, 'recordsWritten', 'records_written'),
@@ -42777,7 +43315,7 @@ function parseRun(o) {
         errorCode: error.code,
         errorStack: error.stack,
         errorNode: error.node,
-        idempotencyKey: metadataKey(o),
+        ...markerOf(o),
     };
 }
 function parseNode(o) {
@@ -43079,17 +43617,30 @@ class PlanasonixApi {
         return this.call({ method: 'GET', path, query, retry: 'safe', phase, expect: 'json', ...(okStatuses && { okStatuses }) });
     }
     /**
-     * Every page of a list (up to `maxPages`): follows the cursor when the answer carries one, else
-     * `offset` until a short page; stops when a page adds nothing new (a server ignoring both).
+     * Every page of a list (up to `maxPages`): follows the cursor when the answer carries one, else `offset`.
+     * The list is complete when the server says it ended: a null or missing-after-cursor cursor, an empty
+     * page, or (offset paging) a page shorter than the one before it or than `limit`. A page cap below our
+     * `limit` is allowed for (apis.md §3.5 names no maximum): a full page is one as long as the first page.
+     * Incomplete: the page bound was reached, a cursor repeated, or a page added nothing new (a server that
+     * ignores both cursor and offset).
      */
     async list(path, query, phase, parse, idOf, maxPages) {
         const seen = new Map();
         let cursor;
         let offset = 0;
+        let pageSize = PAGE_SIZE;
         for (let page = 0; page < maxPages; page++) {
             const q = { ...query, limit: PAGE_SIZE, ...(cursor !== undefined ? { cursor } : page > 0 ? { offset } : {}) };
             const response = await this.getJson(path, q, phase);
             const { items, cursor: next } = readListPage(response.data, 'jobs', 'runs', 'nodes');
+            const done = (complete, incomplete) => ({
+                items: [...seen.values()],
+                complete,
+                pages: page + 1,
+                ...(incomplete !== undefined && { incomplete }),
+            });
+            if (items.length === 0)
+                return done(true);
             let added = 0;
             for (const raw of items) {
                 const item = parse(raw);
@@ -43100,24 +43651,31 @@ class PlanasonixApi {
                 seen.set(idOf(item), item);
             }
             if (added === 0)
-                break;
+                return done(false, `page ${page + 1} repeated items already read (the server ignored the paging)`);
             if (next !== undefined) {
-                if (next === null || next === cursor)
-                    break;
+                if (next === null)
+                    return done(true);
+                if (next === cursor)
+                    return done(false, `the server handed out the same cursor twice`);
                 cursor = next;
             }
             else {
-                if (items.length < PAGE_SIZE)
-                    break;
+                if (page === 0)
+                    pageSize = Math.min(PAGE_SIZE, items.length);
+                if (items.length < pageSize)
+                    return done(true);
                 offset += items.length;
             }
         }
-        return [...seen.values()];
+        return { items: [...seen.values()], complete: false, pages: maxPages, incomplete: `the list goes on past ${maxPages} pages (the most read)` };
     }
     // ----- triggers ---------------------------------------------------------------------------------------
     /**
-     * A trigger POST with its idempotency key in the `Idempotency-Key` header AND the body. `retry: 'safe'`:
-     * a lost answer is sent again, byte for byte, so the server returns the original job (apis.md §3.5).
+     * A trigger POST with its idempotency key in the `Idempotency-Key` header AND the body (harmless, and a
+     * server that honours either returns the original job). `retry: 'unsafe'`: the header name is undocumented
+     * and the body field is seen only in the vendor client for syncs (apis.md §3.5, §5 #24), so a server may
+     * ignore both: a POST that may have been applied is never sent again here. The error says
+     * `mayHaveApplied`, and the engine looks for a run carrying our key before it sends anything again.
      */
     async trigger(path, body, key, kind) {
         const response = await this.call({
@@ -43125,7 +43683,7 @@ class PlanasonixApi {
             path,
             json: body,
             headers: { 'Idempotency-Key': key },
-            retry: 'safe',
+            retry: 'unsafe',
             phase: 'trigger',
             expect: 'json',
             okStatuses: [409],
@@ -43177,7 +43735,11 @@ class PlanasonixApi {
         };
     }
     /** GET /api/v1/jobs?connection_id=…&status=… (limit/offset; some deployments send a cursor). */
-    listJobs(query, phase, maxPages = MAX_PAGES) {
+    async listJobs(query, phase, maxPages = MAX_PAGES) {
+        return (await this.listJobsAll(query, phase, maxPages)).items;
+    }
+    /** The same, saying whether every page was read. */
+    listJobsAll(query, phase, maxPages = MAX_PAGES) {
         return this.list(`${V1}/jobs`, query, phase, parseJob, (j) => j.id, maxPages);
     }
     /** POST /api/v1/jobs/{id}/cancel: cancelling twice is harmless, so a lost answer is sent again. */
@@ -43229,16 +43791,20 @@ class PlanasonixApi {
             o = (0,json/* pick */.Up)(o, 'currentRun', 'current_run', 'lastRun', 'last_run');
         }
         if (!o)
-            return { runId: null, status: null, startedAt: null, finishedAt: null };
+            return { runId: null, status: null, startedAt: null, finishedAt: null, endField: null };
         return {
             runId: api_text(o, 'runId', 'run_id', 'id'),
             status: api_text(o, 'status', 'state'),
             startedAt: api_text(o, ...START_FIELDS),
-            finishedAt: api_text(o, ...END_FIELDS),
+            ...endOf(o),
         };
     }
     /** GET /api/pipelines/{id}/runs (limit, cursor; a bare array per the MCP server). */
-    pipelineRuns(pipelineId, phase, maxPages = MAX_PAGES) {
+    async pipelineRuns(pipelineId, phase, maxPages = MAX_PAGES) {
+        return (await this.pipelineRunsAll(pipelineId, phase, maxPages)).items;
+    }
+    /** The same, saying whether every page was read. */
+    pipelineRunsAll(pipelineId, phase, maxPages = MAX_PAGES) {
         return this.list(`${REST}/pipelines/${enc(pipelineId)}/runs`, {}, phase, parseRun, (r) => r.id, maxPages);
     }
     /** GET /api/runs/{id}/nodes; undefined on 404. */
@@ -43373,10 +43939,13 @@ function unwrapParsed(value, inner, parse) {
  * cancel on timeout, CI cancellation and fail-fast.
  *
  * Every trigger carries an idempotency key, in the `Idempotency-Key` header AND the body field
- * `idempotency_key` (apis.md §3.5: the header name is unknown, the vendor client sends the body field), so
- * the HTTP client may send a trigger again after a lost answer: the server answers with the job it already
- * started (`triggerSafety: 'idempotent'`). The key is stable for the step: the `idempotency-key` input, or
- * derived from the CI run id, attempt and target; a local run without a CI run id gets a random one.
+ * `idempotency_key`, and in its `metadata` (with the CI run it came from). Planasonix does not document
+ * idempotency for what we send (apis.md §3.5: the header name is unknown; the body field is seen only in the
+ * vendor client, for syncs), so a server may ignore the key and start a second load on a resend. A trigger
+ * that may have been applied is therefore never sent again blindly (`triggerSafety: 'look-before-resend'`):
+ * the engine first looks (`find`) for a job or run carrying this step's key, and adopts only such a one
+ * (`adoption: 'own-marker'`); a run without our marker is never taken for ours. The key is unique per
+ * invocation of the step and the same on every resend within it (see `idempotencyKeyFor`).
  */
 
 
@@ -43397,9 +43966,8 @@ const PLANASONIX_STATUS = {
 };
 const TRIGGERED_BY = 'orchestration-run';
 const WHAT = { job: 'sync job', backfill: 'backfill', run: 'pipeline run' };
-/** Looks for the run of a trigger whose every answer was lost, and the gap between them. */
-const KEY_LOOKS = 3;
-const KEY_LOOK_GAP_MS = 1000;
+/** Detail reads per `find` of new runs whose list entry shows no key (run lists carry no metadata). */
+const DETAIL_READS_PER_LOOK = 10;
 /** Consecutive 404s of the (guessed) backfill status path before following gives up. */
 const BACKFILL_404_LIMIT = 3;
 function hash(...parts) {
@@ -43420,27 +43988,33 @@ function requestFingerprint(spec) {
     }
 }
 /**
- * The idempotency key of one target (apis.md §3.5: "derive the key from the CI run id, the attempt and the
- * target, and reuse it on every retry"):
+ * The idempotency key of one target, unique per invocation of the step and the same on every resend within
+ * it (apis.md §3.5: "derive the key from the CI run id, the attempt and the target, and reuse it on every
+ * retry"; issue 12: two invocations in one CI job must each start their own load):
  * - the `idempotency-key` input as given when the step has one target; with several targets each gets
  *   `<input>-<hash of the target>`, so two targets never share a key (a server that replays by key alone
  *   would otherwise answer every target with the first target's job);
- * - else `orun-<ci>-<run id>-<attempt>-<hash of repository, step, target and request>`: a re-run of the CI
- *   job (new attempt) triggers again, a resend within the step never does, and two steps of one run asking
- *   for the same load (a sync, a transform, the sync again) each get their own;
- * - else (no CI run id: a local CLI run) `orun-local-<random per step>-<hash>`.
- * At most 255 printable ASCII characters.
+ * - else, when the CI names the step (GitHub: job and GITHUB_ACTION; Azure: job and task instance),
+ *   `orun-<ci>-<run id>-<attempt>-<hash of repository, step, target and request>`: a re-run of the CI job
+ *   (new attempt) triggers again, and two steps of one run asking for the same load each get their own;
+ * - else, with a CI run id but no step id (GitLab, Jenkins, CircleCI through the CLI), the same plus this
+ *   invocation's random nonce: `orun-<ci>-<run id>-<attempt>-<nonce>-<hash>`, so a second invocation in the
+ *   same CI job is never answered with the first one's job;
+ * - else (no CI run id: a local CLI run) `orun-local-<nonce>-<hash>`.
+ * `stepNonce` is random per invocation (per provider instance). At most 255 printable ASCII characters.
  */
 function idempotencyKeyFor(settings, ci, spec, stepNonce) {
     const target = hash(spec.label, requestFingerprint(spec));
     if (settings.idempotencyKey) {
         return settings.targets.length > 1 ? `${settings.idempotencyKey.slice(0, 240)}-${target}` : settings.idempotencyKey;
     }
+    const nonce = keyPart(stepNonce).replace(/-/g, '').slice(0, 16);
     if (ci.runId) {
         const base = `orun-${keyPart(ci.system)}-${keyPart(ci.runId)}-${keyPart(ci.attempt ?? '1')}`;
-        return `${base}-${hash(ci.repository ?? '', ci.runUrl ?? '', ci.step ?? '', spec.label, requestFingerprint(spec))}`;
+        const tail = hash(ci.repository ?? '', ci.runUrl ?? '', ci.step ?? '', spec.label, requestFingerprint(spec));
+        return ci.step ? `${base}-${tail}` : `${base}-${nonce}-${tail}`;
     }
-    return `orun-local-${stepNonce}-${target}`;
+    return `orun-local-${nonce}-${target}`;
 }
 /** Traceability (product spec): the CI run URL, commit, actor and workflow, as `metadata`. */
 function metadataFor(ci, label, key) {
@@ -43452,18 +44026,36 @@ function metadataFor(ci, label, key) {
     add('ci_run_url', ci.runUrl);
     add('ci_run_id', ci.runId);
     add('ci_run_attempt', ci.attempt);
+    add('ci_step', ci.step);
     add('commit', ci.commit);
     add('actor', ci.actor);
     add('workflow', ci.workflow);
     add('repository', ci.repository);
     return metadata;
 }
+const OFFSET = /(z|[+-]\d\d:?\d\d)$/i;
 /** An ISO time that carries an offset (`Z`, `+02:00`), as epoch ms; undefined otherwise (apis.md §5 #32). */
 function absoluteMs(time) {
-    if (!time || !/(z|[+-]\d\d:?\d\d)$/i.test(time.trim()))
+    if (!time || !OFFSET.test(time.trim()))
         return undefined;
     const ms = Date.parse(time);
     return Number.isNaN(ms) ? undefined : ms;
+}
+/**
+ * A server timestamp as a number to compare with others OF THE SAME LIST: epoch ms when it carries an
+ * offset; without one, its wall-clock text read as if it were UTC (never in this machine's zone), which
+ * orders times of one server consistently. Undefined when missing or unreadable.
+ */
+function sortableMs(time) {
+    if (!time)
+        return undefined;
+    const trimmed = time.trim();
+    const ms = Date.parse(OFFSET.test(trimmed) ? trimmed : `${trimmed.replace(' ', 'T')}Z`);
+    return Number.isNaN(ms) ? undefined : ms;
+}
+/** The end proof of an observation: the end time as the platform gave it, with its field name. */
+function endText(field, finishedAt) {
+    return finishedAt ? `${field ?? 'end'} ${finishedAt}` : undefined;
 }
 function seconds(start, end, given) {
     if (given !== null)
@@ -43499,35 +44091,68 @@ function stateOf(status, finishedAt) {
 function inProgress(status, finishedAt) {
     return status !== null && !(0,outcome/* isTerminal */.Hd)(stateOf(status, finishedAt));
 }
+/** When an item was created (or else started), comparable within its list; +∞ without either (still queued). */
+function timeOf(item) {
+    return sortableMs(item.createdAt) ?? sortableMs(item.startedAt) ?? Number.POSITIVE_INFINITY;
+}
 /**
- * Newest first, from a list the server gives newest first: by creation (or start) time where known; an item
- * without either (still queued) counts as the newest; ties keep the server's order.
+ * Newest first by the server's timestamps (creation, else start; the list order is undocumented, so it is
+ * never used, apis.md §3.5); an item without either (still queued) counts as the newest.
  */
 function newestFirst(items) {
-    const at = (t) => {
-        const ms = Date.parse(t.createdAt ?? t.startedAt ?? '');
-        return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
-    };
     return items
-        .map((item, index) => ({ item, index, at: at(item) }))
+        .map((item, index) => ({ item, index, at: timeOf(item) }))
         .sort((a, b) => (a.at === b.at ? a.index - b.index : b.at > a.at ? 1 : -1))
         .map((x) => x.item);
+}
+/**
+ * The latest item of a whole list, by the server's timestamps, never by list position. Items that share
+ * the newest time (or several without any time) cannot be ordered: the one that did not succeed is taken,
+ * so the check is green only if all of them succeeded. Also says how it was picked.
+ */
+function latestOf(items, what) {
+    if (items.length === 0)
+        return undefined;
+    const newest = Math.max(...items.map(timeOf));
+    const tied = items.filter((i) => timeOf(i) === newest);
+    const item = tied.find((i) => stateOf(i.status, i.finishedAt) !== 'succeeded') ?? tied[0];
+    const field = item.createdAt ? 'creation time' : item.startedAt ? 'start time' : undefined;
+    const zoned = items.every((i) => absoluteMs(i.createdAt ?? i.startedAt) !== undefined || (!i.createdAt && !i.startedAt));
+    let how = field
+        ? `the latest ${what} picked by its ${field} (${zoned ? 'ISO with offset' : 'server times without offset, compared within this one list'}), not by list position`
+        : `the latest ${what} has no creation or start time yet (still queued), so it is the newest`;
+    if (tied.length > 1)
+        how += `; ${tied.length} ${what}s share the newest time, so the check takes the worst of them`;
+    return { item, how };
+}
+/** The complete-history proof of a list read for mode check. */
+function historyProof(list, what, how) {
+    if (!list.complete) {
+        return { ok: false, detail: `the ${what} list could not be read whole: ${list.incomplete ?? 'it did not end'} (read ${list.pages} pages, ${list.items.length} ${what}s); without every page the latest ${what} cannot be told` };
+    }
+    return { ok: true, detail: `read every page of the ${what} list (${list.pages} page${list.pages === 1 ? '' : 's'}, ${list.items.length} ${what}s); ${how}` };
 }
 class PlanasonixProvider {
     platform = 'planasonix';
     statusTable = PLANASONIX_STATUS;
-    triggerSafety = 'idempotent';
+    /** Idempotency is undocumented for what we send (apis.md §3.5): never resent blindly. */
+    triggerSafety = 'look-before-resend';
+    /** A run is ours only if it carries this step's idempotency key (top-level or in its metadata). */
+    adoption = 'own-marker';
     timeNote = 'Times are as Planasonix reports them (ISO 8601).';
     api;
     settings;
     ci;
     log;
-    /** Random per step invocation: the key of a local run without a CI run id. */
-    stepNonce = (0,external_node_crypto_.randomUUID)();
+    /**
+     * Random per step invocation (kept by the engine in the saved state, so a GitHub post step derives the same
+     * key and recognises the run of a trigger that was in flight): part of the key when the CI names no step.
+     */
+    stepNonce;
     conflicts = new Map();
     backfill404 = new Map();
-    /** The last baseline of each target, to tell new runs when a trigger's answer was lost. */
-    baselines = new Map();
+    /** Ids of new jobs or runs whose detail was read and that do not carry this step's key (per target). */
+    notOurs = new Map();
     clock;
     signal;
     http;
@@ -43536,6 +44161,7 @@ class PlanasonixProvider {
         this.api = new PlanasonixApi(deps.http, deps.settings.baseUrl);
         this.settings = deps.settings;
         this.ci = deps.ciContext;
+        this.stepNonce = deps.ciContext.invocation ?? (0,external_node_crypto_.randomUUID)();
         this.log = deps.log;
         this.clock = deps.clock;
         this.signal = deps.signal;
@@ -43587,7 +44213,7 @@ class PlanasonixProvider {
                 }
                 return undefined;
             }
-            const runs = (await this.api.pipelineRuns(pipeline, 'baseline', 1)).filter((r) => inProgress(r.status, r.finishedAt));
+            const runs = (await this.api.pipelineRuns(pipeline, 'baseline')).filter((r) => inProgress(r.status, r.finishedAt));
             const run = newestFirst(runs)[0];
             return run ? { handle: this.handle('run', run.id), description: `run ${run.id} of pipeline ${pipeline} is ${run.status}` } : undefined;
         }
@@ -43627,19 +44253,18 @@ class PlanasonixProvider {
         // Only a run of the same kind can be followed in place of ours (a sync job is not the backfill asked for).
         return conflict.kind === this.handleKind(target) ? { handle, description } : { description };
     }
+    /**
+     * The ids listed before the trigger (every page, bounded): a job or run not among them is new. A new one is
+     * still adopted only when it carries this step's key (see `find`).
+     */
     async baseline(target) {
-        const baseline = await this.readBaseline(target);
-        this.baselines.set(target.label, baseline.ids);
-        return baseline;
-    }
-    async readBaseline(target) {
         try {
             if (target.kind === 'sync') {
-                const jobs = await this.api.listJobs({ connection_id: target.spec.connection }, 'baseline', 1);
+                const jobs = await this.api.listJobs({ connection_id: target.spec.connection }, 'baseline');
                 return { ids: new Set(jobs.map((j) => j.id)) };
             }
             if (target.kind === 'pipeline') {
-                return { ids: new Set((await this.api.pipelineRuns(target.spec.pipeline, 'baseline', 1)).map((r) => r.id)) };
+                return { ids: new Set((await this.api.pipelineRuns(target.spec.pipeline, 'baseline')).map((r) => r.id)) };
             }
         }
         catch (error) {
@@ -43686,18 +44311,14 @@ class PlanasonixProvider {
                         : await this.api.triggerRun(target.spec.pipeline, body, key);
         }
         catch (error) {
-            // Every attempt lost its answer (reset, timeout, 5xx), yet the server may have started the job: the
-            // resends carried the same key, so there is at most one, and it carries our key. Follow it if it is there.
-            if (!(error instanceof http/* ApiError */.hD) || !error.mayHaveApplied || error.kind === 'aborted' || this.signal.aborted)
-                throw error;
-            const found = await this.findByKey(target);
-            if (!found)
-                throw error;
-            return {
-                kind: 'accepted',
-                handle: found,
-                note: `the trigger's answer was lost (${error.message}), but ${WHAT[kind]} ${found.runId} carries this step's idempotency key: following it`,
-            };
+            // The answer was lost after the server may have acted on it. Syncs and pipeline runs: the engine looks
+            // for a job or run carrying our key (`find`) before it sends anything again. Backfills cannot be
+            // listed (apis.md §5 #25), so whether one started cannot be told: never sent again, a clear failure.
+            if (target.kind === 'backfill' && error instanceof http/* ApiError */.hD && error.mayHaveApplied && error.kind !== 'aborted' && !this.signal.aborted) {
+                throw new PlanasonixError(`the backfill trigger's answer was lost (${error.message}); the server may have started it. Planasonix lists no backfills, so ` +
+                    'whether it did cannot be told, and it is not sent again (that could start a second backfill). Check the Planasonix app before running the step again');
+            }
+            throw error;
         }
         if (answer.kind === 'refused') {
             throw new PlanasonixError(`Planasonix refused to start ${WHAT[kind]} of ${target.label}: ${answer.message}`);
@@ -43732,42 +44353,6 @@ class PlanasonixProvider {
             : undefined;
         return { kind: 'accepted', handle: this.handle(kind, answer.id), ...(replay && { note: replay }) };
     }
-    /**
-     * The job or run carrying this target's idempotency key, among the connection's jobs or the pipeline's runs
-     * that were not in the baseline (a run list does not show keys, so each new run is read). A few looks, as a
-     * new job may take a moment to be listed. Backfills cannot be listed: undefined.
-     */
-    async findByKey(target) {
-        if (target.kind === 'backfill')
-            return undefined;
-        const known = this.baselines.get(target.label);
-        for (let look = 0; look < KEY_LOOKS; look++) {
-            if (look > 0)
-                await this.clock.sleep(KEY_LOOK_GAP_MS, this.signal);
-            try {
-                if (target.kind === 'sync') {
-                    const fresh = (await this.api.listJobs({ connection_id: target.spec.connection }, 'find', 1)).filter((j) => !known?.has(j.id)).slice(0, 5);
-                    for (const listed of fresh) {
-                        const job = listed.idempotencyKey !== null ? listed : await this.api.getJob(listed.id, 'find');
-                        if (job.idempotencyKey === target.idempotencyKey)
-                            return this.handle('job', listed.id);
-                    }
-                }
-                else {
-                    const fresh = (await this.api.pipelineRuns(target.spec.pipeline, 'find', 1)).filter((r) => !known?.has(r.id)).slice(0, 5);
-                    for (const listed of fresh) {
-                        const run = listed.idempotencyKey !== null ? listed : await this.api.getRun(listed.id, 'find');
-                        if (run?.idempotencyKey === target.idempotencyKey)
-                            return this.handle('run', listed.id);
-                    }
-                }
-            }
-            catch (error) {
-                this.log.debug(`${target.label}: could not look for the run of the lost trigger: ${error instanceof Error ? error.message : String(error)}`);
-            }
-        }
-        return undefined;
-    }
     async carriesOurKey(handle, target) {
         try {
             if (handle.kind === 'job')
@@ -43781,28 +44366,82 @@ class PlanasonixProvider {
             return false;
         }
     }
-    /** Only when the trigger answer carried no id (apis.md §3.7 #4): a job or run that was not in the baseline. */
+    /**
+     * The job or run this step's trigger started, when its answer carried no id (apis.md §3.7 #4) or was lost:
+     * among the connection's jobs or the pipeline's runs that were not in the baseline, only one carrying this
+     * step's idempotency key (top-level or in its metadata) is ours (`adoption: 'own-marker'`; the parameters of
+     * other runs may differ). A list entry without the key is read in detail (run lists carry no metadata).
+     * A new run that carries no marker is reported, never adopted. Two carrying our key (a resend the server
+     * did not dedupe): both are followed.
+     */
     async find(target, baseline) {
-        if (target.kind === 'backfill' || baseline.ids === undefined) {
-            return { kind: 'pending', reason: `the trigger answer carried no id, and Planasonix lists no ${target.kind === 'backfill' ? 'backfills' : 'runs for this target'} to find it in` };
+        if (target.kind === 'backfill') {
+            return { kind: 'pending', reason: 'Planasonix lists no backfills: a backfill is known only by the id in its trigger answer' };
+        }
+        if (baseline.ids === undefined) {
+            return { kind: 'pending', reason: `the ${target.kind === 'sync' ? 'job' : 'run'} list could not be read before the trigger, so no new one can be told` };
         }
         const known = baseline.ids;
-        const fresh = target.kind === 'sync'
-            ? (await this.api.listJobs({ connection_id: target.spec.connection }, 'find', 1))
-                .filter((j) => !known.has(j.id) && (j.connectionId === null || j.connectionId === target.spec.connection))
-                .map((j) => ({ id: j.id, createdAt: j.createdAt, startedAt: j.startedAt, key: j.idempotencyKey }))
-            : (await this.api.pipelineRuns(target.spec.pipeline, 'find', 1))
-                .filter((r) => !known.has(r.id))
-                .map((r) => ({ id: r.id, createdAt: r.createdAt, startedAt: r.startedAt, key: r.idempotencyKey }));
-        if (fresh.length === 0)
-            return { kind: 'pending', reason: 'no new run is listed yet' };
         const kind = this.handleKind(target);
-        // One of them carries our key: that one is ours, the others are someone else's.
-        const ours = fresh.find((f) => f.key === target.idempotencyKey);
-        if (ours)
-            return { kind: 'found', handle: this.handle(kind, ours.id) };
-        const [first, ...rest] = newestFirst(fresh).reverse();
-        return { kind: 'found', handle: this.handle(kind, first.id), others: rest.map((r) => this.handle(kind, r.id)) };
+        const what = target.kind === 'sync' ? 'job' : 'run';
+        let fresh;
+        try {
+            fresh =
+                target.kind === 'sync'
+                    ? (await this.api.listJobs({ connection_id: target.spec.connection }, 'find')).filter((j) => !known.has(j.id) && (j.connectionId === null || j.connectionId === target.spec.connection))
+                    : (await this.api.pipelineRuns(target.spec.pipeline, 'find')).filter((r) => !known.has(r.id));
+        }
+        catch (error) {
+            if (!(error instanceof http/* ApiError */.hD) || ![404, 405, 501].includes(error.status ?? 0))
+                throw error;
+            return { kind: 'pending', reason: `the ${what} list cannot be read (${error.message})` };
+        }
+        if (fresh.length === 0)
+            return { kind: 'pending', reason: `no new ${what} is listed yet` };
+        const notOurs = this.notOurs.get(target.label) ?? new Set();
+        this.notOurs.set(target.label, notOurs);
+        const ours = [];
+        let reads = 0;
+        for (const listed of newestFirst(fresh)) {
+            if (notOurs.has(listed.id))
+                continue;
+            let item = listed;
+            if (listed.idempotencyKey === null) {
+                if (reads >= DETAIL_READS_PER_LOOK)
+                    continue;
+                reads++;
+                item = target.kind === 'sync' ? await this.readJobOrUndefined(listed.id) : await this.api.getRun(listed.id, 'find');
+                // Unreadable now (e.g. a 404 just after listing): looked at again on the next call.
+                if (!item)
+                    continue;
+            }
+            if (item.idempotencyKey === target.idempotencyKey)
+                ours.push({ id: listed.id, field: item.keyField ?? 'idempotency_key' });
+            else
+                notOurs.add(listed.id);
+        }
+        if (ours.length === 0) {
+            const others = fresh.filter((f) => notOurs.has(f.id)).map((f) => f.id);
+            return {
+                kind: 'pending',
+                reason: others.length > 0
+                    ? `new ${what}${others.length > 1 ? 's' : ''} ${others.slice(0, 5).join(', ')} appeared, but ${others.length > 1 ? 'none carries' : 'it does not carry'} this step's idempotency key or metadata: not adopted`
+                    : `a new ${what} is listed, but whether it carries this step's idempotency key cannot be read yet`,
+            };
+        }
+        const [first, ...rest] = ours;
+        const identity = `it carries this step's idempotency key (${first.field})` + (rest.length > 0 ? `; ${rest.length + 1} ${what}s carry it` : '');
+        return { kind: 'found', handle: this.handle(kind, first.id), identity, ...(rest.length > 0 && { others: rest.map((r) => this.handle(kind, r.id)) }) };
+    }
+    async readJobOrUndefined(id) {
+        try {
+            return await this.api.getJob(id, 'find');
+        }
+        catch (error) {
+            if (error instanceof http/* ApiError */.hD && error.status === 404)
+                return undefined;
+            throw error;
+        }
     }
     // --- observe ---------------------------------------------------------------------------------
     async observe(target, handle) {
@@ -43836,6 +44475,7 @@ class PlanasonixProvider {
             rawStatus: job.status ?? '',
             ...(job.startedAt && { startedAt: job.startedAt }),
             ...(job.finishedAt && { finishedAt: job.finishedAt }),
+            ...(job.finishedAt && { end: endText(job.endField, job.finishedAt) }),
             ...(seconds(job.startedAt, job.finishedAt, job.durationSeconds) !== undefined && {
                 durationSeconds: seconds(job.startedAt, job.finishedAt, job.durationSeconds),
             }),
@@ -43871,6 +44511,7 @@ class PlanasonixProvider {
             rawStatus: backfill.status ?? '',
             ...(backfill.startedAt && { startedAt: backfill.startedAt }),
             ...(backfill.finishedAt && { finishedAt: backfill.finishedAt }),
+            ...(backfill.finishedAt && { end: endText(backfill.endField, backfill.finishedAt) }),
             ...(seconds(backfill.startedAt, backfill.finishedAt, null) !== undefined && { durationSeconds: seconds(backfill.startedAt, backfill.finishedAt, null) }),
             ...(parts.length > 0 && { progress: parts.join(', ') }),
         };
@@ -43882,6 +44523,7 @@ class PlanasonixProvider {
             rawStatus: run.status ?? '',
             ...(run.startedAt && { startedAt: run.startedAt }),
             ...(run.finishedAt && { finishedAt: run.finishedAt }),
+            ...(run.finishedAt && { end: endText(run.endField, run.finishedAt) }),
             ...(seconds(run.startedAt, run.finishedAt, run.durationSeconds) !== undefined && {
                 durationSeconds: seconds(run.startedAt, run.finishedAt, run.durationSeconds),
             }),
@@ -43920,9 +44562,11 @@ class PlanasonixProvider {
                 errorStack: null,
                 errorNode: null,
                 idempotencyKey: null,
+                keyField: null,
+                endField: status.endField,
             };
         }
-        return (await this.api.pipelineRuns(pipeline, phase, 3)).find((r) => r.id === id);
+        return (await this.api.pipelineRuns(pipeline, phase)).find((r) => r.id === id);
     }
     // --- failures --------------------------------------------------------------------------------
     async failures(target, handle, observation, sink, options) {
@@ -44151,27 +44795,38 @@ class PlanasonixProvider {
             throw new PlanasonixError(`run-id '${runId}' is not a Planasonix ${WHAT[this.handleKind(target)]} id (e.g. job_8f2a…, run_…)`);
         return this.handle(this.handleKind(target), id);
     }
+    /**
+     * The latest job of the connection or run of the pipeline (mode check): every page of the list (up to
+     * MAX_PAGES), the latest picked by the server's timestamps, never by list position (the order of the lists
+     * is undocumented, apis.md §3.5). A list that could not be read whole fails the complete-history proof.
+     */
     async latest(target) {
         if (target.kind === 'backfill') {
             throw new PlanasonixError('mode check cannot gate on a backfill: Planasonix documents no backfill list to find the latest one in');
         }
         if (target.kind === 'sync') {
-            const jobs = (await this.api.listJobs({ connection_id: target.spec.connection }, 'check', 1)).filter((j) => j.connectionId === null || j.connectionId === target.spec.connection);
-            const job = newestFirst(jobs)[0];
-            if (!job)
-                return undefined;
-            return this.latestOf(this.handle('job', job.id), this.jobObservation(job), job.finishedAt);
+            const list = await this.api.listJobsAll({ connection_id: target.spec.connection }, 'check', MAX_PAGES);
+            const jobs = list.items.filter((j) => j.connectionId === null || j.connectionId === target.spec.connection);
+            const picked = latestOf(jobs, 'job');
+            if (!picked)
+                return list.complete ? undefined : this.unreadable(list, 'job');
+            const history = historyProof({ ...list, items: jobs }, 'job', picked.how);
+            return this.latestRun(this.handle('job', picked.item.id), this.jobObservation(picked.item), picked.item.finishedAt, history);
         }
-        const run = newestFirst(await this.api.pipelineRuns(target.spec.pipeline, 'check', 1))[0];
-        if (!run)
-            return undefined;
-        return this.latestOf(this.handle('run', run.id), this.runObservation(run), run.finishedAt);
+        const list = await this.api.pipelineRunsAll(target.spec.pipeline, 'check', MAX_PAGES);
+        const picked = latestOf(list.items, 'run');
+        if (!picked)
+            return list.complete ? undefined : this.unreadable(list, 'run');
+        return this.latestRun(this.handle('run', picked.item.id), this.runObservation(picked.item), picked.item.finishedAt, historyProof(list, 'run', picked.how));
     }
-    latestOf(handle, observation, finishedAt) {
+    unreadable(list, what) {
+        throw new PlanasonixError(`the ${what} list could not be read whole: ${list.incomplete ?? 'it did not end'}`);
+    }
+    latestRun(handle, observation, finishedAt, history) {
         const end = absoluteMs(finishedAt);
         // The age on the platform's own clock (its Date header), not this machine's.
         const now = this.http.serverNow() ?? this.clock.now();
-        return { handle, observation, ...(end !== undefined && { ageMs: Math.max(0, now - end) }) };
+        return { handle, observation, history, ...(end !== undefined && { ageMs: Math.max(0, now - end) }) };
     }
 }
 const planasonixModule = {
@@ -44194,6 +44849,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   QARION_STATUS: () => (/* binding */ QARION_STATUS),
   QARION_TASK_NOT_A_FAILURE: () => (/* binding */ QARION_TASK_NOT_A_FAILURE),
   QarionProvider: () => (/* binding */ QarionProvider),
+  membersProof: () => (/* binding */ membersProof),
   qarionModule: () => (/* binding */ qarionModule)
 });
 
@@ -44228,6 +44884,15 @@ function word(o, ...names) {
             return (0,json/* str */.gx)(value) ?? null;
     }
     return null;
+}
+/** The first of `names` that holds a text value, with the name it was found under. */
+function namedText(o, ...names) {
+    for (const name of names) {
+        const value = (0,json/* str */.gx)(o[name]);
+        if (value !== undefined)
+            return { name, value };
+    }
+    return undefined;
 }
 function errorTextOf(o) {
     for (const name of ['error_message', 'error', 'failure_reason', 'message', 'note']) {
@@ -44270,13 +44935,15 @@ function parseRunSummary(o) {
     if (id === undefined)
         return undefined;
     const meta = metadataOf(o);
+    const end = namedText(o, 'ended_at', 'end_date', 'finished_at', 'endedAt', 'finishedAt');
     return {
         id,
         pipelineId: api_text(o, 'pipeline_id', 'pipelineId'),
         status: word(o, 'status', 'state'),
         runType: api_text(o, 'run_type', 'runType', 'type'),
         startedAt: api_text(o, 'started_at', 'start_date', 'startedAt'),
-        endedAt: api_text(o, 'ended_at', 'end_date', 'finished_at', 'endedAt', 'finishedAt'),
+        endedAt: end?.value,
+        endedAtField: end?.name,
         queuedAt: api_text(o, 'queued_at', 'created_at', 'queuedAt', 'createdAt'),
         durationSeconds: (0,json/* num */.bu)((0,json/* pick */.Up)(o, 'duration_seconds', 'duration')),
         providerRunId: api_text(o, 'provider_run_id', 'dag_run_id', 'external_id') ?? api_text(meta, 'dag_run_id', 'run_id'),
@@ -44396,11 +45063,21 @@ class QarionApi {
     async allPages(read, keyOf, maxPages = DEFAULT_MAX_PAGES) {
         const seen = new Map();
         let serverDateMs;
+        let total;
+        const done = (pages, incomplete) => ({
+            items: [...seen.values()],
+            serverDateMs,
+            truncated: false,
+            pages,
+            ...(incomplete !== undefined && { incomplete }),
+        });
         for (let page = 1; page <= maxPages; page++) {
             const result = await read({ page, size: PAGE_SIZE });
             serverDateMs = result.serverDateMs ?? serverDateMs;
+            total = result.total ?? total;
+            const short = () => (total !== undefined && seen.size < total ? `the server counts ${total} items, its pages gave ${seen.size}` : undefined);
             if (result.items.length === 0)
-                return { items: [...seen.values()], serverDateMs, truncated: false };
+                return done(page, short());
             let added = 0;
             for (const item of result.items) {
                 const key = keyOf(item);
@@ -44408,16 +45085,18 @@ class QarionApi {
                     added++;
                 seen.set(key, item);
             }
-            if (added === 0)
-                return { items: [...seen.values()], serverDateMs, truncated: false };
+            if (added === 0) {
+                // A server ignoring `page`: with a total we know whether everything came; without one we cannot.
+                return done(page, total === undefined ? `page ${page} repeated items already read, and the server gave no total` : short());
+            }
             if (result.total !== undefined) {
                 // page*size only with the size the server says it used: the size we asked for may have been capped.
                 const pastTheEnd = result.size !== undefined && (result.page ?? page) * result.size >= result.total;
                 if (seen.size >= result.total || pastTheEnd)
-                    return { items: [...seen.values()], serverDateMs, truncated: false };
+                    return done(page, short());
             }
         }
-        return { items: [...seen.values()], serverDateMs, truncated: true };
+        return { items: [...seen.values()], serverDateMs, truncated: true, pages: maxPages, incomplete: `more than ${maxPages} pages (the bound)` };
     }
     // ----- pipelines ------------------------------------------------------------------------------------
     /** GET /spaces/{slug}/orchestration/pipelines (one page). */
@@ -44599,15 +45278,21 @@ class QarionApi {
  * What makes Qarion awkward (apis.md §2.7): the trigger's answer is undocumented (empty, a Qarion run, an
  * Airflow DAG run, or just an id); runs reach Qarion through a connector sync, so they may show up late or
  * only after a sync; there is no idempotency, no cancel and no log endpoint. So:
- * - an id in the answer is looked up (as a Qarion run id, then as Airflow's id in the runs list);
- * - otherwise the run followed is one that was not in the baseline taken just before the trigger, never
- *   "the newest run"; several newcomers are all followed;
- * - with `sync-before-poll`, a connector sync is requested once when nothing shows up;
- * - after a trigger whose answer was lost, the pipeline counts as busy (so the engine does not send it again)
- *   until a finished connector sync shows nothing: without one, a run that Airflow did start may simply not
- *   be listed yet, and a second load is worse than a red step;
- * - an API trigger makes a `manual` DAG run: a scheduled (backfill, dataset) newcomer is never followed alone
- *   as ours, only alongside ours;
+ * - an id in the answer is looked up (as a Qarion run id, then as Airflow's id in the runs list) and waited
+ *   for until the engine's start window ends: only that run is followed, never another listed run;
+ * - otherwise the run followed is one that was not in the baseline taken just before the trigger (and did not
+ *   start before it by the server's clock), never "the newest run"; several newcomers are all followed;
+ * - with `sync-before-poll`, connector syncs are requested while the run is not listed: the first after a
+ *   few looks (at once after a lost answer), then again every few looks;
+ * - after a trigger whose answer was lost, the pipeline counts as busy for the rest of the step, so the engine
+ *   never sends it again: no answer and no sync can show that Airflow did not start a run (a sync may list
+ *   it only later, apis.md §2.6 step 7, §5 #16), and a second load is worse than a red step. A run of the
+ *   pipeline that started after the baseline is adopted as an equivalent load (`adoption: 'equivalent'`: the
+ *   trigger carries nothing but the pipeline);
+ * - an API trigger makes a `manual` DAG run: when the answer was not lost, a scheduled (backfill, dataset)
+ *   newcomer is never followed alone as ours, only alongside ours;
+ * - a run is a composite of its task runs: the members proof needs at least one task run, all ended, none
+ *   failed (see `membersProof`);
  * - failures list the task runs that are not ok, and say where the logs are (the Airflow UI).
  */
 
@@ -44630,16 +45315,14 @@ const QARION_STATUS = {
 const QARION_TASK_NOT_A_FAILURE = ['skipped'];
 /** The baseline and the look for new runs list runs started since "now" minus this (clock skew). */
 const SKEW_MARGIN_MS = 10 * 60_000;
-/** With sync-before-poll: the sync is requested after this many looks, or this long after the trigger. */
+/** With sync-before-poll: the first sync is requested after this many looks, or this long after the trigger. */
 const SYNC_AFTER_LOOKS = 3;
 const SYNC_AFTER_MS = 10_000;
 /**
- * After a lost trigger answer, a resend needs a connector sync first: one that answered 200 (done), or one
- * that was accepted (202/204: it may run in the background) at least this long ago.
+ * …and again every this many looks while the run is still not listed: one sync may not list it (how long a
+ * sync takes and what it covers are unknown, apis.md §5 #16). The engine's start window bounds the looks.
  */
-const RESEND_AFTER_SYNC_MS = 10_000;
-/** Looks spent waiting for the id the trigger answered before following every new run instead. */
-const ANSWER_ID_PATIENCE = 3;
+const SYNC_EVERY_LOOKS = 3;
 /** Run-list `status` filters for runs in flight (raw words; the server's own words are unknown). */
 const IN_FLIGHT_FILTERS = ['running', 'queued'];
 const QUEUED_FILTER = 'queued';
@@ -44651,7 +45334,12 @@ const NOT_FROM_A_TRIGGER = ['scheduled', 'backfill', 'dataset_triggered', 'asset
 const DAY = 86_400_000;
 /** `mode: check` looks for the latest run in these windows, then without a window (capped pages). */
 const LATEST_WINDOWS_MS = [2 * DAY, 14 * DAY, 90 * DAY];
+/** Pages read for `mode: check` at most (per window): past it, the history proof fails clearly. */
+const LATEST_MAX_PAGES = 50;
+/** Runs for `run-id` lookups by Airflow id (mode wait). */
 const UNWINDOWED_MAX_PAGES = 20;
+/** How far back a run without a zone in its start time may be newer in real time (a clock change). */
+const CLOCK_CHANGE_MS = 60 * 60_000;
 /** Run history for polling: successful runs of the last 30 days, a few pages at most. */
 const HISTORY_WINDOW_MS = 30 * DAY;
 const HISTORY_MAX_PAGES = 3;
@@ -44665,6 +45353,10 @@ function taskState(task) {
 function taskIsOk(task) {
     const raw = (task.status ?? '').trim().toLowerCase();
     return taskState(task) === 'succeeded' || QARION_TASK_NOT_A_FAILURE.includes(raw);
+}
+/** Whether an ISO time carries its zone (`Z` or an offset). */
+function hasZone(text) {
+    return /[zZ]$|[+-]\d\d:?\d\d$/.test(text.trim());
 }
 /** Epoch ms of an ISO time; a time without an offset is read as UTC (the format is unknown, apis.md §5 #14). */
 function timeMs(text) {
@@ -44695,6 +45387,8 @@ class QarionProvider {
     platform = 'qarion';
     statusTable = QARION_STATUS;
     triggerSafety = 'look-before-resend';
+    /** Qarion's trigger carries nothing but the pipeline: a run of it started after the baseline is an equivalent load. */
+    adoption = 'equivalent';
     timeNote = 'Times are as Qarion sends them (ISO 8601); a time without an offset is read as UTC.';
     api;
     states = new Map();
@@ -44719,6 +45413,9 @@ class QarionProvider {
         pipeline ??= await this.pipelineByName(spec.space, ref);
         const target = {
             spec,
+            // A run's detail lists its task runs (apis.md §2.2 "one run with task details"): a run is green only
+            // with the members proof (membersProof).
+            composite: true,
             space: spec.space,
             pipelineId: pipeline.id,
             name: pipeline.name,
@@ -44794,6 +45491,9 @@ class QarionProvider {
      * filter may leave it out). The baseline and every look use the same queries, so they compare.
      */
     async recentRuns(target, from, phase) {
+        return (await this.recentListing(target, from, phase)).runs;
+    }
+    async recentListing(target, from, phase) {
         const byId = new Map();
         const started = await this.api.allRuns(target.space, target.pipelineId, { started_from: from }, phase);
         this.noteServerDate(started.serverDateMs);
@@ -44802,18 +45502,21 @@ class QarionProvider {
         const queued = await this.api.allRuns(target.space, target.pipelineId, { status: QUEUED_FILTER }, phase);
         for (const run of queued.items)
             byId.set(run.id, run);
-        return [...byId.values()];
+        // The earlier of the two answers' dates: both lists were answered no earlier than it.
+        const dates = [started.serverDateMs, queued.serverDateMs].filter((d) => d !== undefined);
+        return { runs: [...byId.values()], ...(dates.length > 0 && { serverDateMs: Math.min(...dates) }) };
     }
     async inFlight(target) {
         const runs = await this.inFlightRuns(target, 'baseline');
         if (runs.length === 0) {
-            // After a lost trigger answer, "nothing listed" does not mean idle until a finished sync says so: the run
-            // may exist in Airflow unsynced. Saying busy keeps the engine from sending a second trigger.
+            // After a lost trigger answer, "nothing listed" never means idle: the run may exist in Airflow unsynced,
+            // and no sync is documented to list everything (one may not be enough). Saying busy keeps the engine from
+            // sending a second trigger.
             const state = this.states.get(target.spec.label);
-            if (state?.lost !== undefined && !this.syncedSince(state)) {
+            if (state?.lost !== undefined) {
                 return {
-                    description: "the trigger's answer was lost, and Qarion may list the run it started only after a connector sync, so the pipeline " +
-                        `cannot be shown to be idle${this.deps.settings.syncBeforePoll ? ' (no sync has surely finished since)' : ' (sync-before-poll is off)'}`,
+                    description: "the trigger's answer was lost, and Qarion may list the run it started only after one or more connector syncs, so the pipeline " +
+                        `cannot be shown to be idle${this.deps.settings.syncBeforePoll ? ` (${state.syncs} sync(s) requested so far)` : ' (sync-before-poll is off)'}`,
                 };
             }
             return undefined;
@@ -44828,26 +45531,26 @@ class QarionProvider {
     state(target) {
         let state = this.states.get(target.spec.label);
         if (!state) {
-            state = { looks: 0, sync: 'not-yet' };
+            state = { looks: 0, sync: 'not-yet', syncs: 0 };
             this.states.set(target.spec.label, state);
         }
         return state;
     }
     async baseline(target) {
-        this.states.set(target.spec.label, { looks: 0, sync: 'not-yet' });
+        this.states.set(target.spec.label, { looks: 0, sync: 'not-yet', syncs: 0 });
         const from = iso(this.serverNow() - SKEW_MARGIN_MS);
-        const runs = await this.recentRuns(target, from, 'baseline');
-        return { ids: new Set(runs.map((r) => r.id)), from };
+        const { runs, serverDateMs } = await this.recentListing(target, from, 'baseline');
+        return { ids: new Set(runs.map((r) => r.id)), from, ...(serverDateMs !== undefined && { serverDateMs }) };
     }
     // --- trigger ---------------------------------------------------------------------------------------
     async trigger(target) {
         const state = this.state(target);
-        if (state.lost !== undefined && !this.syncedSince(state)) {
+        if (state.lost !== undefined) {
             // Defence in depth: `inFlight` already reports such a pipeline busy, so the engine does not resend. Should
             // it try anyway, fail closed: a second load is worse than a red step.
             throw new Error(`not sending the trigger again: its first answer was lost (${state.lost}), and Qarion may list the run it started ` +
-                'only after a connector sync' +
-                (this.deps.settings.syncBeforePoll ? ', and no sync has surely finished since' : ' (set sync-before-poll: true to let the step sync and check)'));
+                'only after one or more connector syncs' +
+                (this.deps.settings.syncBeforePoll ? '' : ' (set sync-before-poll: true to let the step sync and look)'));
         }
         state.triggeredAtMs = this.deps.clock.now();
         state.looks = 0;
@@ -44888,12 +45591,6 @@ class QarionProvider {
             throw error;
         }
     }
-    /** A connector sync has surely listed whatever Airflow had when it ran. */
-    syncedSince(state) {
-        if (state.sync !== 'done' || state.syncAtMs === undefined)
-            return false;
-        return state.syncFinished === true || this.deps.clock.now() - state.syncAtMs >= RESEND_AFTER_SYNC_MS;
-    }
     /**
      * A 409 is Airflow's answer passed through: "already running" only when a run is in flight; otherwise
      * (e.g. a dag_run_id conflict) it is quoted as an error, so `if-running: queue` cannot loop on it.
@@ -44907,70 +45604,114 @@ class QarionProvider {
             'Qarion passes Airflow\'s answer through; check the DAG in Airflow');
     }
     // --- find ------------------------------------------------------------------------------------------
+    /**
+     * One look for the run the trigger caused.
+     * - The answer named a run: only that run (by Qarion id, or by Airflow id in the list) is ever returned. Until
+     *   it is listed the answer is `pending` (with syncs where configured); the engine's start window bounds the
+     *   wait. Another new run is never followed in its place (issue 12, defect 5).
+     * - No id (or a lost answer): runs not in the baseline that did not start before it (server clock), all of
+     *   them. When the answer was lost any such run is an equivalent load (`adoption`); otherwise a scheduled
+     *   newcomer is followed only alongside a run a trigger can have made.
+     */
     async find(target, baseline) {
         const state = this.state(target);
         state.looks++;
         const ids = [state.answer?.runId, state.answer?.providerRunId].filter((id) => id !== undefined && id !== '');
-        if (state.answer?.runId) {
-            // The id may be Qarion's (found here) or Airflow's (404/422 here; matched in the list below).
-            const run = await this.api.getRun(target.space, state.answer.runId, 'find', true);
-            if (run && (run.pipelineId === undefined || run.pipelineId === target.pipelineId))
-                return this.found([run]);
-        }
-        let result = this.pick(target, state, baseline, await this.recentRuns(target, baseline.from, 'find'), ids);
+        const look = async () => {
+            if (ids.length > 0)
+                return this.answered(target, state, baseline, ids);
+            return this.pick(state, baseline, await this.recentRuns(target, baseline.from, 'find'));
+        };
+        let result = await look();
         if (result)
             return result;
         if (this.shouldSync(state) && (await this.sync(target, state))) {
-            result = this.pick(target, state, baseline, await this.recentRuns(target, baseline.from, 'find'), ids);
+            result = await look();
             if (result)
                 return result;
         }
         return { kind: 'pending', reason: this.pendingReason(target, state) };
     }
-    pick(target, state, baseline, candidates, ids) {
+    /** The run the trigger answered, when Qarion shows it; other new runs are noted, never returned. */
+    async answered(target, state, baseline, ids) {
+        const identity = `the run id the trigger answered (${ids.join(' / ')})`;
+        if (state.answer?.runId) {
+            // The id may be Qarion's (found here) or Airflow's (404/422 here; matched in the list below).
+            const run = await this.api.getRun(target.space, state.answer.runId, 'find', true);
+            if (run && (run.pipelineId === undefined || run.pipelineId === target.pipelineId))
+                return this.found([run], identity);
+        }
+        const candidates = await this.recentRuns(target, baseline.from, 'find');
         // Normally one match; should two runs carry the answered id, both are followed rather than one guessed.
         const matches = candidates.filter((r) => ids.includes(r.id) || (r.providerRunId !== undefined && ids.includes(r.providerRunId)));
         if (matches.length > 0)
-            return this.found(matches);
-        const fresh = candidates.filter((r) => !baseline.ids.has(r.id));
+            return this.found(matches, identity);
+        const others = candidates.filter((r) => !baseline.ids.has(r.id)).map((r) => `${r.id}${r.runType ? ` (${r.runType})` : ''}`);
+        if (others.length > 0)
+            state.notAnswered = others;
+        return undefined;
+    }
+    pick(state, baseline, candidates) {
+        const notInBaseline = candidates.filter((r) => !baseline.ids.has(r.id));
+        // A run Qarion listed late (after a sync) may have started before the baseline: by the server's clock, it
+        // is not a load started after this step asked for it.
+        const before = notInBaseline.filter((r) => this.startedBeforeBaseline(r, baseline));
+        if (before.length > 0)
+            state.beforeBaseline = before.map((r) => `${r.id} (started ${r.queuedAt ?? r.startedAt})`);
+        const fresh = notInBaseline.filter((r) => !before.includes(r));
         if (fresh.length === 0)
             return undefined;
+        if (state.lost !== undefined) {
+            // Any run of the pipeline started after the baseline is an equivalent load; all of them are followed.
+            fresh.sort((a, b) => runStartMs(a) - runStartMs(b) || a.id.localeCompare(b.id));
+            return this.found(fresh, `a run of this pipeline not in the baseline taken just before the trigger, and not started before it by Qarion's clock ` +
+                "(an equivalent load: Qarion's trigger carries nothing but the pipeline)");
+        }
         // Only scheduled (or backfill, dataset) runs so far: none of them is ours; wait for one that can be.
         const couldBeOurs = fresh.filter((r) => !NOT_FROM_A_TRIGGER.includes(r.runType?.trim().toLowerCase() ?? ''));
         if (couldBeOurs.length === 0) {
             state.othersSeen = fresh.map((r) => `${r.id} (${r.runType})`);
             return undefined;
         }
-        if (ids.length > 0) {
-            // The answer named a run we cannot see yet: give it a few looks before following every newcomer.
-            if (state.looks < ANSWER_ID_PATIENCE)
-                return undefined;
-            if (!state.mismatchWarned) {
-                state.mismatchWarned = true;
-                this.deps.log.warn(`${target.label}: the trigger answered run id ${ids.join(' / ')}, which matches no listed run; following every run that started since the trigger instead`);
-            }
-        }
         // Manual runs first (an API trigger makes a manual DAG run), then by start. Never "the newest" alone:
         // every newcomer is returned and followed.
         fresh.sort((a, b) => Number(b.runType?.toLowerCase() === 'manual') - Number(a.runType?.toLowerCase() === 'manual') ||
             runStartMs(a) - runStartMs(b) ||
             a.id.localeCompare(b.id));
-        return this.found(fresh);
+        return this.found(fresh, "a new run: not in the baseline taken just before the trigger (the trigger's answer named no run)");
     }
-    found(runs) {
+    /**
+     * Whether the run surely started before the baseline, by the server's own clock: its queued (else start)
+     * time is earlier than the `Date` of the baseline's list answer, yet the baseline did not list it. Only
+     * zoned times are compared: a time without an offset may be in any zone (apis.md §5 #14). The `Date` is
+     * whole seconds, so a run queued less than a second before the baseline's answer and listed only later
+     * cannot be told from one queued just after it (it is taken as started after the baseline).
+     */
+    startedBeforeBaseline(run, baseline) {
+        if (baseline.serverDateMs === undefined)
+            return false;
+        const text = run.queuedAt ?? run.startedAt;
+        if (!text || !hasZone(text))
+            return false;
+        const ms = timeMs(text);
+        return ms !== undefined && ms < baseline.serverDateMs;
+    }
+    found(runs, identity) {
         const [first, ...rest] = runs.map(handleOf);
         this.ours.add(first.runId);
-        return { kind: 'found', handle: first, ...(rest.length > 0 && { others: rest }) };
+        return { kind: 'found', handle: first, identity, ...(rest.length > 0 && { others: rest }) };
     }
     shouldSync(state) {
-        if (!this.deps.settings.syncBeforePoll || state.sync !== 'not-yet')
+        if (!this.deps.settings.syncBeforePoll || state.sync === 'failed' || state.sync === 'no-connector')
             return false;
+        if (state.syncs > 0)
+            return state.looks - (state.lastSyncLook ?? 0) >= SYNC_EVERY_LOOKS;
         if (state.lost !== undefined)
             return true;
         const since = state.triggeredAtMs === undefined ? 0 : this.deps.clock.now() - state.triggeredAtMs;
         return state.looks >= SYNC_AFTER_LOOKS || since >= SYNC_AFTER_MS;
     }
-    /** Requests the connector sync once; a refusal only warns (it needs edit rights on the connector). */
+    /** Requests a connector sync; a refusal only warns (it needs edit rights on the connector) and ends the syncs. */
     async sync(target, state) {
         const { log } = this.deps;
         if (!target.connectorId) {
@@ -44979,11 +45720,13 @@ class QarionProvider {
             return false;
         }
         try {
-            const answer = await this.api.syncConnector(target.space, target.connectorId, 'find');
+            await this.api.syncConnector(target.space, target.connectorId, 'find');
             state.sync = 'done';
-            state.syncAtMs = this.deps.clock.now();
-            state.syncFinished = answer.httpStatus === 200;
-            log.info(`${target.label}: no run showed up yet: requested a sync of connector ${target.connectorId} (sync-before-poll)`);
+            state.syncs++;
+            state.lastSyncLook = state.looks;
+            const what = state.answer?.runId ?? state.answer?.providerRunId;
+            log.info(`${target.label}: ${what ? `run ${what} (the trigger's answer) is not listed yet` : 'no run showed up yet'}: ` +
+                `requested a sync of connector ${target.connectorId} (sync-before-poll${state.syncs > 1 ? `, sync ${state.syncs}` : ''})`);
             return true;
         }
         catch (error) {
@@ -45004,20 +45747,24 @@ class QarionProvider {
             parts.push(`the trigger's answer was lost (${state.lost}) and it was not sent again, so as not to start a second run`);
         const answered = [state.answer?.runId, state.answer?.providerRunId].filter(Boolean);
         parts.push(answered.length > 0
-            ? `the trigger answered run ${answered.join(' / ')}, which Qarion does not list yet`
+            ? `the trigger answered run ${answered.join(' / ')}, which Qarion does not list yet; only that run is followed`
             : `no new run of pipeline '${target.name}' is listed`);
+        if (state.notAnswered?.length)
+            parts.push(`other new runs are listed but were not started by this trigger, so they are not followed: ${state.notAnswered.join(', ')}`);
         if (state.othersSeen?.length) {
             parts.push(`only runs a trigger cannot have started appeared: ${state.othersSeen.join(', ')}`);
         }
+        if (state.beforeBaseline?.length)
+            parts.push(`runs listed late that started before this step's baseline (not ours): ${state.beforeBaseline.join(', ')}`);
         parts.push(`the run may exist in Airflow${target.dagId ? ` (DAG ${target.dagId})` : ''} but not be synced to Qarion yet`);
         switch (state.sync) {
             case 'not-yet':
                 parts.push(this.deps.settings.syncBeforePoll
                     ? 'a connector sync will be requested (sync-before-poll)'
-                    : "set sync-before-poll: true to let the step request a connector sync (the key's user needs edit rights on the connector)");
+                    : "set sync-before-poll: true to let the step request connector syncs (the key's user needs edit rights on the connector)");
                 break;
             case 'done':
-                parts.push('a connector sync was requested (sync-before-poll), but the run is still not listed');
+                parts.push(`${state.syncs} connector sync(s) were requested (sync-before-poll), but the run is still not listed`);
                 break;
             case 'failed':
                 parts.push(`the connector sync (sync-before-poll) failed: ${state.syncNote}`);
@@ -45182,27 +45929,59 @@ class QarionProvider {
         throw new ResolveError(`run-id '${wanted}' is not a run of pipeline '${target.name}' in space '${target.space}' (neither a Qarion run id nor an Airflow dag_run_id listed for it)`);
     }
     /**
-     * The run with the newest start. Its age is measured against the server's clock (the `Date` header of the
-     * list answer) when the server sends one, else against this machine's clock.
+     * The run with the newest start (`mode: check`), read from every page of the runs list (bound: 50 pages per
+     * window; past it the history proof fails). Qarion documents no list order, so "newest" is chosen by the
+     * server's start times: by instant when they carry a zone; without a zone the text may be local time, and
+     * across a clock change a run up to an hour "older" by its text may be the newer one, so when such a run
+     * ended otherwise than the newest by text the history proof fails instead of guessing. The run detail is
+     * read for the end and members proofs. Its age is measured against the server's clock (the `Date` header
+     * of the list answer) when the server sends one, else against this machine's clock.
      */
     async latest(target) {
         for (const windowMs of [...LATEST_WINDOWS_MS, undefined]) {
             const filters = windowMs === undefined ? {} : { started_from: iso(this.serverNow() - windowMs) };
-            const listing = await this.api.allRuns(target.space, target.pipelineId, filters, 'check', windowMs === undefined ? UNWINDOWED_MAX_PAGES : undefined);
+            const listing = await this.api.allRuns(target.space, target.pipelineId, filters, 'check', LATEST_MAX_PAGES);
             this.noteServerDate(listing.serverDateMs);
             if (listing.items.length === 0)
                 continue;
-            const newest = [...listing.items].sort((a, b) => runStartMs(b) - runStartMs(a) || b.id.localeCompare(a.id))[0];
-            const endMs = timeMs(newest.endedAt);
+            const scope = windowMs === undefined ? 'all runs' : `runs started since ${filters.started_from}`;
+            const read = `read ${listing.pages} page(s) of ${scope} (${listing.items.length} run(s))`;
+            const sorted = [...listing.items].sort((a, b) => runStartMs(b) - runStartMs(a) || b.id.localeCompare(a.id));
+            const newest = sorted[0];
+            const history = this.historyProof(read, listing.incomplete, newest, sorted);
+            const detail = (await this.api.getRun(target.space, newest.id, 'check', true)) ?? newest;
+            const endMs = timeMs(detail.endedAt);
             const serverMs = listing.serverDateMs;
             return {
-                handle: handleOf(newest),
-                observation: observationOf(newest),
+                handle: handleOf(detail),
+                observation: observationOf(detail),
+                history,
                 ...(endMs !== undefined && { ageMs: Math.max(0, (serverMs ?? this.deps.clock.now()) - endMs) }),
                 ...(endMs !== undefined && serverMs === undefined && { ageNote: "measured on this machine's clock (Qarion sent no Date header)" }),
             };
         }
         return undefined;
+    }
+    /** The complete-history proof of `latest`: every page read, and "newest" told by the server's times. */
+    historyProof(read, incomplete, newest, sorted) {
+        if (incomplete !== undefined)
+            return { ok: false, detail: `${read}, but the list is not complete: ${incomplete}` };
+        const start = newest.startedAt ?? newest.queuedAt;
+        if (start === undefined)
+            return { ok: true, detail: `${read}; the newest has no start time yet (in flight)` };
+        if (hasZone(start))
+            return { ok: true, detail: `${read}; newest by zoned start time (${start})` };
+        const newestMs = runStartMs(newest);
+        const state = runState(newest);
+        const rivals = sorted.filter((r) => r !== newest && newestMs - runStartMs(r) <= CLOCK_CHANGE_MS && runState(r) !== state);
+        if (rivals.length > 0) {
+            return {
+                ok: false,
+                detail: `${read}; start times carry no zone, and run ${rivals[0].id} (${rivals[0].status ?? 'no status'}, started ${rivals[0].startedAt ?? rivals[0].queuedAt}) ` +
+                    `started within an hour of run ${newest.id} (${newest.status ?? 'no status'}, ${start}) by the text: across a clock change either may be the newer`,
+            };
+        }
+        return { ok: true, detail: `${read}; newest by start time (${start}, no zone; no run within an hour before it ended otherwise)` };
     }
 }
 // ---------------------------------------------------------------------------------------------------------
@@ -45218,13 +45997,62 @@ function observationOf(run) {
     const observation = { state: runState(run), rawStatus: run.status ?? '' };
     if (run.startedAt !== undefined)
         observation.startedAt = run.startedAt;
-    if (run.endedAt !== undefined)
+    if (run.endedAt !== undefined) {
         observation.finishedAt = run.endedAt;
+        // The end proof: the run's own end time, under the field the server used.
+        observation.end = `${run.endedAtField ?? 'ended_at'} ${run.endedAt}`;
+    }
     if (duration !== undefined)
         observation.durationSeconds = duration;
-    if ('taskRuns' in run && run.taskRuns.length > 0)
-        observation.progress = taskProgress(run.taskRuns);
+    if ('taskRuns' in run) {
+        if (run.taskRuns.length > 0)
+            observation.progress = taskProgress(run.taskRuns);
+        observation.members = membersProof(run.taskRuns);
+    }
+    else {
+        observation.members = { ok: false, detail: 'only the run list was read (no task runs)' };
+    }
     return observation;
+}
+/**
+ * The members proof of a run from its task runs (the run detail lists only this run's task runs, so no time
+ * bounding is needed; Qarion has no failure counters to compare). Ok when at least one task run is listed,
+ * every one has ended (an end word, `skipped`, or an end time) and none failed (a failure or cancel word,
+ * `upstream_failed` included). A task word not in the table with an end time counts as ended, not failed, and
+ * is named in the detail. A run whose detail lists no task run at all fails the proof: Qarion documents the
+ * detail "with task details", and a run that shows no task cannot be shown to have loaded anything (an
+ * honest red rather than a green on the run's word alone).
+ */
+function membersProof(tasks) {
+    if (tasks.length === 0)
+        return { ok: false, detail: 'Qarion lists no task run for this run, so no task of it can be shown to have run' };
+    const notEnded = [];
+    const failed = [];
+    const unknownWords = [];
+    let skipped = 0;
+    for (const task of tasks) {
+        const raw = (task.status ?? '').trim().toLowerCase();
+        const explicit = (0,outcome/* normalizeStatus */.SP)(QARION_STATUS, task.status ?? 'none', false);
+        if (explicit === 'failed' || explicit === 'cancelled')
+            failed.push(`${task.taskId} (${task.status})`);
+        else if (QARION_TASK_NOT_A_FAILURE.includes(raw))
+            skipped++;
+        else if (explicit === 'succeeded')
+            continue;
+        else if (explicit === 'unknown' && task.endedAt !== undefined)
+            unknownWords.push(`${task.taskId} (${task.status ?? 'no status'})`);
+        else
+            notEnded.push(`${task.taskId} (${task.status ?? 'no status'})`);
+    }
+    const n = tasks.length;
+    const extras = [skipped > 0 ? `${skipped} skipped` : '', unknownWords.length > 0 ? `ended with a word not in the table: ${unknownWords.join(', ')}` : '']
+        .filter(Boolean)
+        .join('; ');
+    if (failed.length > 0)
+        return { ok: false, detail: `${failed.length} of ${n} task runs failed: ${failed.join(', ')}` };
+    if (notEnded.length > 0)
+        return { ok: false, detail: `${notEnded.length} of ${n} task runs have not ended: ${notEnded.join(', ')}` };
+    return { ok: true, detail: `${n} of ${n} task runs ended, none failed${extras ? ` (${extras})` : ''}` };
 }
 /** e.g. "3 of 5 task runs ended (1 failed), 1 running": explicit words only, no end-time rule (display only). */
 function taskProgress(tasks) {
@@ -45284,6 +46112,7 @@ __nccwpck_require__.r(__webpack_exports__);
 __nccwpck_require__.d(__webpack_exports__, {
   TIMEXTENDER_STATUS: () => (/* binding */ TIMEXTENDER_STATUS),
   TimextenderProvider: () => (/* binding */ TimextenderProvider),
+  pickLatest: () => (/* binding */ pickLatest),
   timextenderModule: () => (/* binding */ timextenderModule),
   zoneOffsetMs: () => (/* binding */ zoneOffsetMs)
 });
@@ -45380,6 +46209,8 @@ function arrayOf(data, what, parse) {
     }
     return out;
 }
+/** How many history pages are read at most for one task before the reading fails clearly. */
+const MAX_HISTORY_PAGES = 50;
 class TimextenderApi {
     http;
     constructor(http) {
@@ -45473,6 +46304,47 @@ class TimextenderApi {
         return arrayOf(data, 'an execution list', parseExecution);
     }
     /**
+     * Every page of a task's history that is needed (apis.md §1.9: "page until a page is shorter than `limit`").
+     * The maximum `limit` is unknown (§5 #4), so a server may cap pages below what we ask: a short page is the end
+     * only when it is empty, or shorter than a page already seen full (the largest page this server has given
+     * for any history); in doubt one more page is read. Offsets advance by the items received. A page that adds
+     * nothing new while full (a server ignoring `offset`) and reading past MAX_HISTORY_PAGES both end the
+     * reading as incomplete. `stop` ends it early (complete: false) once the caller has what it needs.
+     */
+    async allTaskExecutions(workspace, taskType, taskId, uat, phase, stop) {
+        const seen = new Map();
+        let offset = 0;
+        for (let pages = 1; pages <= MAX_HISTORY_PAGES; pages++) {
+            const page = await this.taskExecutions(workspace, taskType, taskId, uat, { limit: LIST_PAGE_SIZE, offset }, phase);
+            let added = 0;
+            for (const e of page) {
+                if (!seen.has(e.executionId))
+                    added++;
+                // The latest read of an execution wins (its state may have moved on); a Map keeps its first position.
+                seen.set(e.executionId, e);
+            }
+            const items = [...seen.values()];
+            const fullBefore = this.largestHistoryPage;
+            this.largestHistoryPage = Math.max(this.largestHistoryPage, page.length);
+            if (page.length === 0)
+                return { items, pages, complete: true, note: `${items.length} execution(s) on ${pages} page(s), read to an empty page` };
+            // Any page proves the server gives at least that many per page: a page shorter than one seen is the last.
+            if (page.length < LIST_PAGE_SIZE && page.length < fullBefore) {
+                return { items, pages, complete: true, note: `${items.length} execution(s) on ${pages} page(s), read to a short page` };
+            }
+            if (stop?.(page))
+                return { items, pages, complete: false, note: `${items.length} execution(s) on ${pages} page(s), stopped once found` };
+            if (added === 0) {
+                return { items, pages, complete: false, note: `page ${pages} repeated executions already read (the server may ignore offset); the history could not be read to its end` };
+            }
+            offset += page.length;
+        }
+        const items = [...seen.values()];
+        return { items, pages: MAX_HISTORY_PAGES, complete: false, note: `the history is longer than ${MAX_HISTORY_PAGES} pages (${items.length} executions read); it was not read to its end` };
+    }
+    /** The largest history page this server has answered (a page shorter than this is the last one). */
+    largestHistoryPage = 0;
+    /**
      * 10. GET …/executions/{execId}/log, streamed entry by entry (logs can hold hundreds of thousands of
      * lines). `skip` entries are dropped first, so a fetch cut off mid-way can resume without duplicates.
      */
@@ -45534,9 +46406,11 @@ const TIMEXTENDER_STATUS = {
 };
 /** Task types whose log endpoint always answers [] (doc). */
 const LOGLESS_TYPES = new Set(['Query', 'CompareQuery']);
-/** How much history to read per look; a run that fell off this page is looked for on the next pages. */
-const HISTORY_PAGE = 100;
-const MAX_HISTORY_PAGES = 5;
+/**
+ * The largest shift a clock change makes in server-local times (apis.md §1.11: "when clocks go back, local
+ * times repeat"). Two local times closer than this cannot be ordered across a change.
+ */
+const CLOCK_SHIFT_MS = 3_600_000;
 /** Safety stop for paging the dashboard (GET /{workspace}/executions) in one batched read. */
 const MAX_DASHBOARD_PAGES = 50;
 /**
@@ -45573,6 +46447,8 @@ class TimextenderProvider {
     platform = 'timextender';
     statusTable = TIMEXTENDER_STATUS;
     triggerSafety = 'look-before-resend';
+    /** The trigger carries nothing but the environment: a run of the target started after the baseline is equivalent. */
+    adoption = 'equivalent';
     timeNote = 'Times are the TimeXtender server’s local time (the API gives no offset).';
     api;
     /** Members of each map, read once per step. */
@@ -45581,6 +46457,14 @@ class TimextenderProvider {
     recentHistory = new Map();
     /** What the history last said about each followed task execution, for reading the dashboard safely. */
     known = new Map();
+    /** The baseline this step took of each map (to tell a map run of ours that has not dispatched its members yet). */
+    mapBaselines = new Map();
+    /**
+     * The first lastExecutionDate seen to differ from the baseline, per map (the start of the run this step's
+     * trigger started, unless the date moved twice between two looks): the date may move on to a later run
+     * (a colleague's, queued behind ours) before ours is found.
+     */
+    firstMoved = new Map();
     constructor(deps) {
         this.deps = deps;
         this.api = new TimextenderApi(deps.http);
@@ -45615,40 +46499,43 @@ class TimextenderProvider {
             map = chooseByName(maps, spec.ref, (m) => m.name, (m) => String(m.processMapId), 'process map', spec.workspace);
         }
         const label = /^\d+$/.test(spec.ref) ? `${spec.label} (${map.name})` : `${spec.label} (${map.processMapId})`;
-        return { spec, kind: 'process-map', workspace: spec.workspace, uat: spec.environment, processMapId: map.processMapId, name: map.name, label };
+        return { spec, kind: 'process-map', workspace: spec.workspace, uat: spec.environment, processMapId: map.processMapId, name: map.name, label, composite: true };
     }
     // --- task ------------------------------------------------------------------------------------
-    readHistory(target, phase, offset = 0) {
-        return this.api.taskExecutions(target.workspace, target.taskType, target.taskId, target.uat, { limit: HISTORY_PAGE, offset }, phase);
+    /** Every page of a task's history that is needed (the order is unreliable and pages may be capped). */
+    readAll(t, phase, stop) {
+        return this.api.allTaskExecutions(t.workspace, t.taskType, t.taskId, t.uat, phase, stop);
     }
-    /** Finds an execution by id wherever it sits in the (unreliably ordered) history. */
+    /** Finds an execution by id wherever it sits in the (unreliably ordered, possibly capped) history. */
     async executionById(target, executionId) {
-        for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
-            const items = await this.readHistory(target, 'follow', page * HISTORY_PAGE);
-            const hit = items.find((e) => e.executionId === executionId);
-            if (hit)
-                return hit;
-            if (items.length < HISTORY_PAGE)
-                return undefined;
-        }
-        return undefined;
+        const read = await this.readAll(target, 'follow', (page) => page.some((e) => e.executionId === executionId));
+        return read.items.find((e) => e.executionId === executionId);
     }
     taskObservation(e) {
+        const state = executionState(e);
         return {
-            state: executionState(e),
+            state,
             rawStatus: e.status ?? '',
             startedAt: e.startTime ?? undefined,
             finishedAt: e.endTime ?? undefined,
             durationSeconds: e.durationSeconds ?? undefined,
+            // The end is shown only by an end time on an execution whose status is terminal (apis.md §1.10 step 8).
+            end: e.endTime !== null && (0,outcome/* isTerminal */.Hd)(state) ? `endTime ${e.endTime} (execution ${e.executionId})` : undefined,
         };
     }
     // --- process map -------------------------------------------------------------------------------
-    async mapMembers(target, phase = 'baseline') {
+    /** The members of the map (read once per step; `fresh` reads them again, e.g. to see which are disabled now). */
+    async mapMembers(target, phase = 'baseline', fresh = false) {
         const key = `${target.workspace}/${target.processMapId}/${target.uat}`;
-        let members = this.members.get(key);
+        let members = fresh ? undefined : this.members.get(key);
         if (!members) {
             const tasks = await this.api.processMapTasks(target.workspace, target.processMapId, target.uat, phase);
-            members = tasks.map((t) => ({ taskType: t.taskType, taskId: t.taskId, taskName: t.taskName }));
+            members = tasks.map((t) => ({
+                taskType: t.taskType,
+                taskId: t.taskId,
+                taskName: t.taskName,
+                disabled: (t.status ?? '').trim().toLowerCase() === 'disabled',
+            }));
             this.members.set(key, members);
         }
         return members;
@@ -45660,63 +46547,20 @@ class TimextenderProvider {
             throw new ResolveError(`process map ${target.processMapId} is no longer visible in workspace '${target.workspace}'`);
         return map;
     }
-    memberHistory(target, member, phase) {
-        return this.api.taskExecutions(target.workspace, member.taskType, member.taskId, target.uat, { limit: HISTORY_PAGE, offset: 0 }, phase);
-    }
-    /** The member executions that belong to this map run. */
-    async runExecutions(target, handle, phase) {
+    /** Every member's history, all pages. */
+    async memberReads(target, members, phase) {
         const out = [];
-        for (const member of await this.mapMembers(target, 'follow')) {
-            const known = new Set(handle.knownIds?.[memberKey(member)] ?? []);
-            const sinceMs = localTimeMs(handle.since);
-            for (const execution of await this.memberHistory(target, member, phase)) {
-                const isNew = handle.knownIds
-                    ? !known.has(execution.executionId)
-                    : sinceMs !== undefined && (localTimeMs(execution.startTime) ?? -Infinity) >= sinceMs;
-                if (isNew)
-                    out.push({ member, execution });
-            }
-        }
+        for (const member of members)
+            out.push({ member, history: await this.readAll({ workspace: target.workspace, uat: target.uat, taskType: member.taskType, taskId: member.taskId }, phase) });
         return out;
     }
-    mapObservation(map, runs) {
-        const states = runs.map((r) => executionState(r.execution));
-        const busy = map.runningTasks + map.queuedTasks > 0 || states.some((s) => s === 'queued' || s === 'running' || s === 'unknown');
-        const ended = states.filter((s) => s === 'succeeded' || s === 'failed' || s === 'cancelled').length;
-        const progress = `${ended} task execution(s) ended, ${map.runningTasks} running, ${map.queuedTasks} queued`;
-        const starts = runs.map((r) => r.execution.startTime).filter((t) => !!t).sort();
-        const ends = runs.map((r) => r.execution.endTime).filter((t) => !!t).sort();
-        const startedAt = map.lastExecutionDate ?? starts[0];
-        let state;
-        let rawStatus;
-        if (busy) {
-            state = map.runningTasks > 0 || states.includes('running') ? 'running' : 'queued';
-            rawStatus = state === 'running' ? 'Running' : 'Queued';
-        }
-        else if (states.some((s) => s === 'failed')) {
-            state = 'failed';
-            rawStatus = 'Failed';
-        }
-        else if (states.some((s) => s === 'cancelled')) {
-            state = 'cancelled';
-            rawStatus = 'Cancelled';
-        }
-        else {
-            // Ended with every member execution of this run Finished (members that did not run are not failures).
-            state = 'succeeded';
-            rawStatus = 'Finished';
-        }
-        const finishedAt = busy ? undefined : ends[ends.length - 1];
-        const startMs = localTimeMs(startedAt ?? null);
-        const endMs = localTimeMs(finishedAt ?? null);
-        return {
-            state,
-            rawStatus,
-            startedAt: startedAt ?? undefined,
-            finishedAt,
-            durationSeconds: startMs !== undefined && endMs !== undefined ? Math.max(0, Math.round((endMs - startMs) / 1000)) : undefined,
-            progress,
-        };
+    /** Reads the map, its members and their histories, and accounts for this map run's member executions. */
+    async mapRun(target, handle, phase) {
+        const map = await this.readMap(target, phase);
+        const members = await this.mapMembers(target, phase, true);
+        const reads = await this.memberReads(target, members, phase);
+        // With this step's baseline, every member execution since it belongs to the runs followed (see find).
+        return { map, account: accountMapRun(reads, handle.since, handle.knownIds) };
     }
     mapHandle(target, since, knownIds) {
         return { kind: 'process-map', runId: `${target.processMapId}@${since ?? 'unknown'}`, since, knownIds };
@@ -45727,39 +46571,74 @@ class TimextenderProvider {
             const task = await this.api.getTask(target.workspace, target.taskType, target.taskId, target.uat, 'baseline');
             if (!isRunningWord(task.status))
                 return undefined;
-            const running = (await this.readHistory(target, 'baseline')).find((e) => e.endTime === null && isRunningWord(e.status));
+            const isActive = (e) => e.endTime === null && isRunningWord(e.status);
+            const running = (await this.readAll(target, 'baseline', (page) => page.some(isActive))).items.find(isActive);
             return {
                 description: `task status ${task.status}${running ? `, execution ${running.executionId}` : ''}`,
                 handle: running ? { kind: 'task', runId: String(running.executionId), executionId: running.executionId } : undefined,
             };
         }
         const map = await this.readMap(target, 'baseline');
-        if (map.runningTasks + map.queuedTasks === 0)
-            return undefined;
-        return {
-            description: `${map.runningTasks} task(s) running, ${map.queuedTasks} queued since ${map.lastExecutionDate ?? 'an unknown time'}`,
-            handle: this.mapHandle(target, map.lastExecutionDate),
-        };
+        if (map.runningTasks + map.queuedTasks > 0) {
+            // Busy. But a handle (what if-running: attach and mode wait follow) only when a member execution of the
+            // map's last run is itself in flight: running counters may come from a standalone run of a member, and
+            // attaching then would judge the map's last run, which may have ended long ago.
+            const reads = await this.memberReads(target, await this.mapMembers(target, 'baseline'), 'baseline');
+            const account = accountMapRun(reads, map.lastExecutionDate, undefined);
+            const ownInFlight = account.runs.some((r) => !hasEnded(r.execution));
+            return {
+                description: `${map.runningTasks} task(s) running, ${map.queuedTasks} queued since ${map.lastExecutionDate ?? 'an unknown time'}` +
+                    (ownInFlight ? '' : ' (no member execution of the last map run is in flight: a standalone run of a member, or members not dispatched yet)'),
+                handle: ownInFlight ? this.mapHandle(target, map.lastExecutionDate) : undefined,
+            };
+        }
+        // The map's last run has no member execution at all: it has not dispatched its members yet (the server
+        // moves lastExecutionDate at once and dispatches a moment later, apis.md §1.5 #4), so it is in flight
+        // although no counter shows it. Triggering now could queue our run behind it, and its members would look
+        // like ours. (A last run that ran no member at all also lands here: busy is the safe reading.)
+        if (map.lastExecutionDate !== null) {
+            const reads = await this.memberReads(target, await this.mapMembers(target, 'baseline'), 'baseline');
+            if (reads.length > 0 && accountMapRun(reads, map.lastExecutionDate, undefined).runs.length === 0) {
+                return { description: `the process map's last run (${map.lastExecutionDate}) shows no member execution yet: its members are not dispatched yet` };
+            }
+        }
+        // A map run this step may have started (its trigger's answer lost) moves lastExecutionDate at once but may
+        // dispatch its members a moment later (apis.md §1.5 #4): until a member shows up it is in flight, not idle.
+        const baseline = this.mapBaselines.get(mapKeyOf(target));
+        if (baseline && map.lastExecutionDate !== baseline.lastExecutionDate) {
+            const reads = await this.memberReads(target, await this.mapMembers(target, 'baseline'), 'baseline');
+            const account = accountMapRun(reads, map.lastExecutionDate, baseline.knownIds);
+            if (account.runs.length === 0) {
+                return {
+                    description: `the process map's last execution date moved to ${map.lastExecutionDate ?? 'empty'} but no member has been dispatched yet`,
+                    handle: this.mapHandle(target, map.lastExecutionDate, baseline.knownIds),
+                };
+            }
+        }
+        return undefined;
     }
     async baseline(target) {
         if (target.kind === 'task') {
-            const ids = new Set();
-            for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
-                const items = await this.readHistory(target, 'baseline', page * HISTORY_PAGE);
-                if (page === 0)
-                    this.recentHistory.set(taskKeyOf(target), items);
-                items.forEach((e) => ids.add(e.executionId));
-                if (items.length < HISTORY_PAGE)
-                    break;
-            }
-            return { kind: 'task', ids };
+            const read = await this.readAll(target, 'baseline');
+            this.recentHistory.set(taskKeyOf(target), read.items);
+            const starts = read.items.map((e) => localTimeMs(e.startTime)).filter((ms) => ms !== undefined);
+            if (!read.complete)
+                this.deps.log.debug(`${target.label}: baseline history: ${read.note}`);
+            return {
+                kind: 'task',
+                ids: new Set(read.items.map((e) => e.executionId)),
+                complete: read.complete,
+                latestStartMs: starts.length > 0 ? Math.max(...starts) : undefined,
+            };
         }
         const map = await this.readMap(target, 'baseline');
         const knownIds = {};
-        for (const member of await this.mapMembers(target)) {
-            knownIds[memberKey(member)] = (await this.memberHistory(target, member, 'baseline')).map((e) => e.executionId);
+        for (const read of await this.memberReads(target, await this.mapMembers(target), 'baseline')) {
+            knownIds[memberKey(read.member)] = read.history.items.map((e) => e.executionId);
         }
-        return { kind: 'process-map', lastExecutionDate: map.lastExecutionDate, knownIds };
+        const baseline = { kind: 'process-map', lastExecutionDate: map.lastExecutionDate, knownIds };
+        this.mapBaselines.set(mapKeyOf(target), baseline);
+        return baseline;
     }
     async trigger(target) {
         try {
@@ -45779,14 +46658,25 @@ class TimextenderProvider {
     }
     async find(target, baseline) {
         if (target.kind === 'task' && baseline.kind === 'task') {
-            const fresh = (await this.readHistory(target, 'find')).filter((e) => !baseline.ids.has(e.executionId));
+            // Every page: with an oldest-first order or capped pages the new execution is not on page 1.
+            const read = await this.readAll(target, 'find');
+            const fresh = read.items.filter((e) => {
+                if (baseline.ids.has(e.executionId))
+                    return false;
+                // A baseline cut short by the page bound may have missed old executions: only a start no earlier
+                // than the baseline's latest one (less a clock change) is then new.
+                if (baseline.complete || baseline.latestStartMs === undefined)
+                    return true;
+                const start = localTimeMs(e.startTime);
+                return start === undefined || start >= baseline.latestStartMs - CLOCK_SHIFT_MS;
+            });
             if (fresh.length > 0) {
                 // Earliest start first: the trigger's own run is the likeliest first newcomer; the rest are reported.
-                fresh.sort((a, b) => (a.startTime ?? '').localeCompare(b.startTime ?? '') || a.executionId - b.executionId);
+                fresh.sort((a, b) => (localTimeMs(a.startTime) ?? Infinity) - (localTimeMs(b.startTime) ?? Infinity) || a.executionId - b.executionId);
                 for (const e of fresh)
                     this.remember(target, e);
                 const [first, ...rest] = fresh.map((e) => ({ kind: 'task', runId: String(e.executionId), executionId: e.executionId }));
-                return { kind: 'found', handle: first, others: rest };
+                return { kind: 'found', handle: first, others: rest, identity: 'an execution of this task and environment whose id was not in the history read just before the trigger' };
             }
             const task = await this.api.getTask(target.workspace, target.taskType, target.taskId, target.uat, 'find');
             return isRunningWord(task.status)
@@ -45795,9 +46685,34 @@ class TimextenderProvider {
         }
         if (target.kind === 'process-map' && baseline.kind === 'process-map') {
             const map = await this.readMap(target, 'find');
-            const started = map.lastExecutionDate !== baseline.lastExecutionDate || map.runningTasks + map.queuedTasks > 0;
-            if (started)
-                return { kind: 'found', handle: this.mapHandle(target, map.lastExecutionDate, baseline.knownIds) };
+            const moved = map.lastExecutionDate !== baseline.lastExecutionDate;
+            if (moved) {
+                if (!this.firstMoved.has(baseline))
+                    this.firstMoved.set(baseline, map.lastExecutionDate);
+                const runStart = this.firstMoved.get(baseline) ?? map.lastExecutionDate;
+                // A moved lastExecutionDate alone is not a start (defect: the server moves it at once and dispatches
+                // the members a moment later). The run has started when a member execution of it is listed. Every
+                // member execution not in the baseline counts, whatever lastExecutionDate says now: it may already
+                // have moved on to a later run (a colleague's, queued behind ours), and ours must not be dropped.
+                const reads = await this.memberReads(target, await this.mapMembers(target, 'find'), 'find');
+                const account = accountMapRun(reads, runStart, baseline.knownIds);
+                if (account.runs.length > 0) {
+                    return {
+                        kind: 'found',
+                        handle: this.mapHandle(target, runStart, baseline.knownIds),
+                        identity: `the process map's last execution date moved from ${baseline.lastExecutionDate ?? 'empty'} to ${runStart ?? 'empty'} ` +
+                            `and ${account.runs.length} member execution(s) not in the baseline started since`,
+                    };
+                }
+                return {
+                    kind: 'pending',
+                    accepted: true,
+                    reason: `the process map's last execution date moved to ${map.lastExecutionDate ?? 'empty'}, but no member execution of this run is listed yet`,
+                };
+            }
+            if (map.runningTasks + map.queuedTasks > 0) {
+                return { kind: 'pending', accepted: true, reason: `the process map shows ${map.runningTasks} running and ${map.queuedTasks} queued task(s), but its last execution date is still ${map.lastExecutionDate ?? 'empty'}` };
+            }
             return { kind: 'pending', reason: `the process map's last execution date is still ${map.lastExecutionDate ?? 'empty'}` };
         }
         throw new Error('baseline does not match the target');
@@ -45806,13 +46721,13 @@ class TimextenderProvider {
         if (target.kind === 'task' && handle.kind === 'task') {
             const execution = await this.executionById(target, handle.executionId);
             if (!execution) {
-                return { state: 'unknown', rawStatus: '', progress: `execution ${handle.executionId} is not in the task's recent history` };
+                return { state: 'unknown', rawStatus: '', progress: `execution ${handle.executionId} is not in the task's history`, notFound: true };
             }
             return this.remember(target, execution).observation;
         }
         if (target.kind === 'process-map' && handle.kind === 'process-map') {
-            const map = await this.readMap(target, 'follow');
-            return this.mapObservation(map, await this.runExecutions(target, handle, 'follow'));
+            const { map, account } = await this.mapRun(target, handle, 'follow');
+            return mapObservation(map, account, 'follow');
         }
         throw new Error('handle does not match the target');
     }
@@ -45925,7 +46840,7 @@ class TimextenderProvider {
             return [await this.describeExecution(target.workspace, { taskType: target.taskType, taskId: target.taskId, taskName: target.taskName }, execution, sink, options)];
         }
         if (target.kind === 'process-map' && handle.kind === 'process-map') {
-            const runs = await this.runExecutions(target, handle, 'follow');
+            const runs = (await this.mapRun(target, handle, 'follow')).account.runs;
             const failed = runs.filter((r) => executionState(r.execution) !== 'succeeded');
             const wanted = _observation.state === 'succeeded' ? runs : failed;
             const out = [];
@@ -45994,7 +46909,7 @@ class TimextenderProvider {
     async history(target) {
         if (target.kind !== 'task')
             return [];
-        const items = this.recentHistory.get(taskKeyOf(target)) ?? (await this.readHistory(target, 'baseline'));
+        const items = this.recentHistory.get(taskKeyOf(target)) ?? (await this.readAll(target, 'baseline')).items;
         return items.filter((e) => executionState(e) === 'succeeded' && e.durationSeconds !== null).map((e) => e.durationSeconds);
     }
     async handleFor(target, runId) {
@@ -46010,26 +46925,41 @@ class TimextenderProvider {
         return this.mapHandle(target, match[2] === 'unknown' ? null : match[2]);
     }
     async latest(target) {
-        let handle;
-        let observation;
         if (target.kind === 'task') {
-            const items = await this.readHistory(target, 'check');
-            if (items.length === 0)
+            const read = await this.readAll(target, 'check');
+            if (read.items.length === 0 && read.complete)
                 return undefined;
-            // The latest run is the one that started last (server times compared with server times).
-            const newest = [...items].sort((a, b) => (b.startTime ?? '').localeCompare(a.startTime ?? ''))[0];
-            handle = { kind: 'task', runId: String(newest.executionId), executionId: newest.executionId };
-            observation = this.taskObservation(newest);
+            if (read.items.length === 0) {
+                // Nothing readable, and no proof the history is empty: not a "never ran".
+                const observation = { state: 'unknown', rawStatus: '', progress: read.note };
+                return { handle: { kind: 'task', runId: 'unknown', executionId: -1 }, observation, history: { ok: false, detail: read.note } };
+            }
+            const pick = pickLatest(read.items);
+            const chosen = pick.execution;
+            const handle = { kind: 'task', runId: String(chosen.executionId), executionId: chosen.executionId };
+            const observation = this.taskObservation(chosen);
+            const history = read.complete ? { ok: true, detail: `${read.note}; ${pick.how}` } : { ok: false, detail: `${read.note}; the latest run cannot be told` };
+            return { handle, observation, history, ...this.ageOf(observation.finishedAt) };
         }
-        else {
-            const map = await this.readMap(target, 'check');
-            if (!map.lastExecutionDate)
-                return undefined;
-            handle = this.mapHandle(target, map.lastExecutionDate);
-            observation = this.mapObservation(map, await this.runExecutions(target, handle, 'check'));
-        }
-        const age = this.ageOf(observation.finishedAt);
-        return { handle, observation, ...age };
+        const map = await this.readMap(target, 'check');
+        if (!map.lastExecutionDate)
+            return undefined;
+        const handle = this.mapHandle(target, map.lastExecutionDate);
+        const members = await this.mapMembers(target, 'check', true);
+        const reads = await this.memberReads(target, members, 'check');
+        const account = accountMapRun(reads, handle.since, undefined);
+        const observation = mapObservation(map, account, 'check');
+        const incomplete = reads.filter((r) => !r.history.complete);
+        const pages = reads.reduce((n, r) => n + r.history.pages, 0);
+        const history = incomplete.length === 0
+            ? {
+                ok: true,
+                detail: `the map's last run started ${map.lastExecutionDate} (its lastExecutionDate); the histories of its ${reads.length} member(s) were read to their end (${pages} page(s)); ` +
+                    `member executions from that start up to the run's end belong to it` +
+                    (account.later.length > 0 ? `; ${account.later.length} later standalone execution(s) of members not counted` : ''),
+            }
+            : { ok: false, detail: `the history of ${incomplete.map((r) => memberKey(r.member)).join(', ')} could not be read to its end (${incomplete[0].history.note})` };
+        return { handle, observation, history, ...this.ageOf(observation.finishedAt) };
     }
     /**
      * How long ago a server-local time was, on the platform's clock. "Now" is the server's `Date` header (UTC);
@@ -46049,10 +46979,17 @@ class TimextenderProvider {
                 ageNote: 'measured as if the server were at UTC+14, the zone furthest ahead, because its local times carry no offset; set server-time-zone for the exact age',
             };
         }
-        // Two rounds find the offset in force at the end itself (it may differ from today's across a DST change).
-        let offset = zoneOffsetMs(zone, endAsUtc);
-        offset = zoneOffsetMs(zone, endAsUtc - offset);
-        return { ageMs: now - (endAsUtc - offset) };
+        // A local time names one instant, two (the repeated hour when clocks go back) or none (the skipped hour
+        // when they go forward). Of the instants it may name, the earliest gives the longest age: a stale load
+        // never passes max-age across a clock change.
+        const offsets = new Set([-86_400_000, 0, 86_400_000].map((shift) => zoneOffsetMs(zone, endAsUtc + shift)));
+        const instants = [...offsets].map((offset) => endAsUtc - offset);
+        const valid = instants.filter((utc) => utc + zoneOffsetMs(zone, utc) === endAsUtc);
+        const earliest = Math.min(...(valid.length > 0 ? valid : instants));
+        return {
+            ageMs: now - earliest,
+            ...(valid.length > 1 ? { ageNote: `measured from the earlier of the two instants ${localEnd} names in ${zone} (clocks went back)` } : {}),
+        };
     }
 }
 /**
@@ -46078,6 +47015,242 @@ function dashboardVerdict(entry, known, now) {
     }
     const lagging = known.staleSince === undefined ? 0 : now - known.staleSince;
     return lagging >= DASHBOARD_STALE_MS ? { kind: 'confirm' } : { kind: 'no-news' };
+}
+function mapKeyOf(t) {
+    return `${t.workspace}\u0000${t.uat}\u0000${t.processMapId}`;
+}
+function startMs(e) {
+    // No start (yet): as recent as can be, so it is never taken for an older execution.
+    return localTimeMs(e.startTime) ?? Number.POSITIVE_INFINITY;
+}
+function hasEnded(e) {
+    return e.endTime !== null && (0,outcome/* isTerminal */.Hd)(executionState(e));
+}
+/**
+ * With `knownIds` (the baseline of this step, for a run it triggered), conservatively: the run has been seen
+ * once a member execution started at or after `since` (the map's lastExecutionDate when the run was found),
+ * and from then on EVERY member execution not in the baseline is judged, whatever its start: the map's date
+ * may already name a later run (a colleague's, queued behind ours), and a standalone run of a member between
+ * the baseline and the dispatch cannot be told from a member of this run. Every member that is not disabled
+ * must have an execution from `since` on. A failure of any of them is not green (a false red is possible when
+ * a standalone member run fails; a false green is not).
+ *
+ * Otherwise (a run followed by attach or wait), the member executions of the map run that started at `since`
+ * (the map's lastExecutionDate). A map run runs
+ * each member once, so each member's first execution from that start on is its execution in this run; once
+ * every one of those has ended, the run's end is the latest of their ends, and executions that started after
+ * it are standalone runs of the member (a user, a schedule), not part of this run. Executions started between
+ * the run's start and end that are not a member's first are kept (they cannot be told apart: conservative).
+ * With `knownIds` (the baseline of this step), executions listed before the trigger never belong to it.
+ */
+function accountMapRun(reads, since, knownIds) {
+    const sinceMs = localTimeMs(since);
+    if (knownIds !== undefined)
+        return accountSinceBaseline(reads, sinceMs, knownIds);
+    const candidates = [];
+    for (const { member, history } of reads) {
+        const list = history.items
+            .filter((e) => sinceMs !== undefined && startMs(e) >= sinceMs - SAME_START_MS)
+            .sort((a, b) => startMs(a) - startMs(b) || a.executionId - b.executionId)
+            .map((execution) => ({ member, execution }));
+        candidates.push(list);
+    }
+    const firsts = candidates.filter((list) => list.length > 0).map((list) => list[0]);
+    const allEnded = firsts.length > 0 && firsts.every((m) => hasEnded(m.execution));
+    let endMs;
+    let lastEnd;
+    if (allEnded) {
+        for (const { execution } of firsts) {
+            const ms = localTimeMs(execution.endTime);
+            if (ms !== undefined && (endMs === undefined || ms > endMs)) {
+                endMs = ms;
+                lastEnd = execution.endTime;
+            }
+        }
+    }
+    const runs = [];
+    const later = [];
+    for (const list of candidates) {
+        list.forEach((m, i) => {
+            if (i > 0 && endMs !== undefined && startMs(m.execution) > endMs + SAME_START_MS)
+                later.push(m);
+            else
+                runs.push(m);
+        });
+    }
+    const missing = reads.filter((r, i) => !r.member.disabled && candidates[i].length === 0).map((r) => r.member);
+    const everyRunEnded = runs.length > 0 && runs.every((m) => hasEnded(m.execution));
+    return { runs, later, missing, lastEnd: everyRunEnded ? lastEnd : undefined, ambiguous: ambiguousMembers(runs) };
+}
+/** accountMapRun for a run this step triggered: every member execution not in the baseline (see above). */
+function accountSinceBaseline(reads, sinceMs, knownIds) {
+    const fromRunStart = (e) => sinceMs === undefined || startMs(e) >= sinceMs - SAME_START_MS;
+    const runs = [];
+    const missing = [];
+    let seen = false;
+    for (const { member, history } of reads) {
+        const known = new Set(knownIds[memberKey(member)] ?? []);
+        const fresh = history.items.filter((e) => !known.has(e.executionId));
+        for (const execution of fresh)
+            runs.push({ member, execution });
+        if (fresh.some(fromRunStart))
+            seen = true;
+        else if (!member.disabled)
+            missing.push(member);
+    }
+    if (!seen)
+        return { runs: [], later: [], missing, lastEnd: undefined, ambiguous: [] };
+    runs.sort((a, b) => startMs(a.execution) - startMs(b.execution) || a.execution.executionId - b.execution.executionId);
+    const everyRunEnded = runs.every((m) => hasEnded(m.execution));
+    let lastEnd;
+    if (everyRunEnded) {
+        for (const { execution } of runs) {
+            if ((localTimeMs(execution.endTime) ?? -Infinity) > (localTimeMs(lastEnd ?? null) ?? -Infinity))
+                lastEnd = execution.endTime;
+        }
+    }
+    return { runs, later: [], missing, lastEnd, ambiguous: ambiguousMembers(runs) };
+}
+function ambiguousMembers(runs) {
+    const count = new Map();
+    for (const { member } of runs) {
+        const entry = count.get(memberKey(member)) ?? { member, n: 0 };
+        entry.n++;
+        count.set(memberKey(member), entry);
+    }
+    return [...count.values()].filter((e) => e.n > 1).map((e) => e.member);
+}
+const memberName = (m) => `${memberKey(m)}${m.taskName ? ` (${m.taskName})` : ''}`;
+/**
+ * One observation of a map run from its member executions and the map's own counters. Green only on proof:
+ * at least one member execution of this run seen, every one ended, none failed or cancelled, every member
+ * that is not disabled ran, and the map's counters agree (no failed, running or queued task). Every state is
+ * reached by an explicit condition; what is not proven stays in progress (`follow`) or fails (`check`).
+ */
+function mapObservation(map, account, mode) {
+    const states = account.runs.map((r) => executionState(r.execution));
+    const count = (...wanted) => states.filter((s) => wanted.includes(s)).length;
+    const ended = account.runs.filter((r) => hasEnded(r.execution)).length;
+    const failed = count('failed');
+    const cancelled = count('cancelled');
+    const succeeded = account.runs.filter((r) => hasEnded(r.execution) && executionState(r.execution) === 'succeeded').length;
+    const inFlight = account.runs.length - ended;
+    const idle = map.runningTasks + map.queuedTasks === 0;
+    const counters = `map counters: failedTasks ${map.failedTasks}, runningTasks ${map.runningTasks}, queuedTasks ${map.queuedTasks}`;
+    const laterNote = account.later.length > 0 ? `; ${account.later.length} later standalone execution(s) of members not counted` : '';
+    const missingNote = account.missing.length > 0 ? `; no execution in this run of ${account.missing.map(memberName).join(', ')}` : '';
+    const tally = `${ended} of ${account.runs.length} member execution(s) of this run ended (${succeeded} Finished, ${failed} failed, ${cancelled} cancelled)`;
+    const ambiguousNote = account.ambiguous.length > 0
+        ? `; ${account.ambiguous.map(memberName).join(', ')} ran more than once during this run (another run of the task overlapped it): which execution is the map's cannot be told`
+        : '';
+    const membersOk = account.runs.length > 0 &&
+        inFlight === 0 &&
+        succeeded === account.runs.length &&
+        account.missing.length === 0 &&
+        account.ambiguous.length === 0 &&
+        map.failedTasks === 0 &&
+        idle;
+    const members = {
+        ok: membersOk,
+        detail: account.runs.length === 0 ? `no member execution of this run seen yet; ${counters}` : `${tally}; ${counters}${missingNote}${laterNote}${ambiguousNote}`,
+    };
+    const starts = account.runs.map((r) => r.execution.startTime).filter((t) => !!t);
+    const startedAt = map.lastExecutionDate ?? [...starts].sort()[0];
+    const base = { startedAt: startedAt ?? undefined, members, progress: `${tally}; ${counters}${missingNote}` };
+    const inProgress = (why) => {
+        const running = count('running') > 0 || map.runningTasks > 0;
+        return { ...base, state: running ? 'running' : 'queued', rawStatus: running ? 'Running' : 'Queued', progress: `${why}; ${base.progress}` };
+    };
+    const finished = (state, rawStatus) => {
+        const finishedAt = account.lastEnd;
+        const s = localTimeMs(startedAt ?? null);
+        const e = localTimeMs(finishedAt ?? null);
+        return {
+            ...base,
+            state,
+            rawStatus,
+            finishedAt,
+            durationSeconds: s !== undefined && e !== undefined ? Math.max(0, Math.round((e - s) / 1000)) : undefined,
+            end: finishedAt !== undefined ? `every member execution of this run ended, the last at ${finishedAt}` : undefined,
+        };
+    };
+    if (account.runs.length === 0) {
+        if (mode === 'check')
+            return finished('failed', 'NoMemberRun');
+        return inProgress('no member execution of this run is listed yet');
+    }
+    if (inFlight > 0)
+        return inProgress(`${inFlight} member execution(s) of this run still in progress`);
+    // Every member execution of this run has ended from here on.
+    if (!idle) {
+        // The counters still show work although every member execution of this run ended: a member not yet
+        // dispatched, or a later standalone run of a member. A failure of this run is already final in check mode.
+        if (mode === 'check' && failed > 0)
+            return finished('failed', 'Failed');
+        return inProgress('every member execution of this run seen has ended, but the map still shows running or queued tasks (a member not yet dispatched, or a standalone run of a member)');
+    }
+    if (failed > 0)
+        return finished('failed', 'Failed');
+    if (cancelled > 0)
+        return finished('cancelled', 'Cancelled');
+    if (map.failedTasks > 0)
+        return finished('failed', 'Failed');
+    if (account.missing.length > 0) {
+        if (mode === 'follow')
+            return inProgress('waiting for members that have not run yet');
+        return finished('failed', 'Incomplete');
+    }
+    // Every execution ended and succeeded, but a member ran more than once: nothing proves which one the map ran.
+    if (account.ambiguous.length > 0)
+        return finished('failed', 'Ambiguous');
+    if (membersOk && succeeded === account.runs.length)
+        return finished('succeeded', 'Finished');
+    return mode === 'follow' ? inProgress('the run is not proven ended') : finished('failed', 'Unproven');
+}
+// --- check mode: which execution is the latest ------------------------------------------------------
+/**
+ * The latest execution of a task by what the server says (apis.md §1.5 #9: "newest first"), never by re-sorting
+ * server-local text (local times repeat when clocks go back, §1.11):
+ * - an execution with no end time anywhere in the list: the latest run is in flight;
+ * - the server's order agrees with the start times: its first execution;
+ * - otherwise the order may be off (oldest first, running last, shuffled) or the start times may cross a clock
+ *   change: every execution that could be the latest (a start within CLOCK_SHIFT_MS of the latest start text,
+ *   and the server's first) is judged, and the check is green only if all of them succeeded. The one returned
+ *   is a non-success if there is one, else the one that ended first (the oldest age).
+ */
+function pickLatest(items) {
+    const running = items.find((e) => !hasEnded(e));
+    if (running) {
+        return { execution: running, how: `execution ${running.executionId} has not ended: the latest run is in flight` };
+    }
+    let inversionMs = 0;
+    let minBefore = Number.POSITIVE_INFINITY;
+    for (const e of items) {
+        const t = localTimeMs(e.startTime);
+        if (t === undefined)
+            continue;
+        if (minBefore !== Number.POSITIVE_INFINITY)
+            inversionMs = Math.max(inversionMs, t - minBefore);
+        minBefore = Math.min(minBefore, t);
+    }
+    if (inversionMs <= 0) {
+        return { execution: items[0], how: 'newest first as documented, and the server kept that order' };
+    }
+    const maxStart = Math.max(...items.map((e) => localTimeMs(e.startTime) ?? Number.NEGATIVE_INFINITY));
+    const candidates = items.filter((e, i) => {
+        const t = localTimeMs(e.startTime);
+        return i === 0 || t === undefined || t >= maxStart - CLOCK_SHIFT_MS;
+    });
+    const bad = candidates.find((e) => executionState(e) !== 'succeeded');
+    const why = inversionMs > CLOCK_SHIFT_MS
+        ? `the server's order contradicts the start times by ${Math.round(inversionMs / 60_000)} min, more than a clock change explains, so it is not trusted`
+        : `the server's order contradicts the start times by ${Math.round(inversionMs / 60_000)} min (a clock change may explain it)`;
+    const ids = candidates.map((e) => e.executionId).join(', ');
+    if (bad) {
+        return { execution: bad, how: `${why}; ${candidates.length} execution(s) could be the latest (${ids}) and ${bad.executionId} did not succeed` };
+    }
+    const oldest = [...candidates].sort((a, b) => (localTimeMs(a.endTime) ?? 0) - (localTimeMs(b.endTime) ?? 0))[0];
+    return { execution: oldest, how: `${why}; every execution that could be the latest (${ids}) succeeded; the age is that of ${oldest.executionId}` };
 }
 function taskKeyOf(t) {
     return `${t.workspace}\u0000${t.uat}\u0000${t.taskType}/${t.taskId}`;
@@ -46446,6 +47619,8 @@ function runEntry(core, options, step) {
     });
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/core/names.js
 var names = __nccwpck_require__(6599);
 ;// CONCATENATED MODULE: ./lib/core/settings.js
@@ -46471,6 +47646,8 @@ const MODES = ['run', 'trigger', 'wait', 'check'];
  * and warning is redacted against the key before it leaves `parseSettings` in case a user pasted the key
  * into some other input.
  */
+
+
 
 
 /** The 11 TDP task types, in the order of the vendor's own 400 message (apis.md §1.4). */
@@ -46667,7 +47844,7 @@ const INPUTS = [
         azureName: 'maxAge',
         group: 'waiting',
         modes: ['check'],
-        description: 'For mode check: the latest successful run must have ended within this time, e.g. 24h.',
+        description: 'For mode check: the latest successful run must have ended within this time, e.g. 24h (a number needs a unit).',
         example: '24h',
     },
     {
@@ -46683,8 +47860,8 @@ const INPUTS = [
         name: 'timeout',
         azureName: 'timeout',
         group: 'waiting',
-        default: '60m',
-        description: 'Overall wall-clock limit for following the runs, e.g. 90s, 45m, 2h, 1h30m (at most 7 days).',
+        default: '55m',
+        description: 'Overall wall-clock limit for following the runs, e.g. 90s, 45m, 2h, 1h30m (at most 7 days; a number needs a unit). Keep it below the job timeout.',
         example: '45m',
     },
     {
@@ -46735,7 +47912,7 @@ const INPUTS = [
         name: 'junit-file',
         azureName: 'junitFile',
         group: 'logs',
-        description: 'Write the results as JUnit XML to this path (one test case per target and failed task).',
+        description: 'Write the results as JUnit XML to this path (one test case per target and failed task). Missing folders are created; a path that cannot be written fails before any request.',
         example: 'reports/orchestration.xml',
     },
     // advanced
@@ -46825,10 +48002,13 @@ const DURATION_UNITS_MS = {
     d: 86_400_000,
 };
 const DURATION_HINT = 'use a number with a unit: 90s, 45m, 2h, 1h30m, 500ms or 1d';
+/** A number without a unit: `90`, `1.5`. */
+const BARE_NUMBER = /^\d+(\.\d+)?$/;
 /**
- * A duration in milliseconds: `90s`, `45m`, `2h`, `1h30m`, `500ms`, `1d`, or a bare number of seconds.
- * Zero and negative values are refused: every duration input here is a limit or a gap, and zero would
- * mean "never wait" or a busy loop.
+ * A duration in milliseconds: `90s`, `45m`, `2h`, `1h30m`, `500ms`, `1d`. A bare number is refused: read as
+ * seconds, `timeout: 90` meant to be 90 minutes would give up after a minute and a half, and `max-age: 24`
+ * meant to be a day would refuse every load. Zero and negative values are refused: every duration input
+ * here is a limit or a gap, and zero would mean "never wait" or a busy loop.
  */
 function parseDuration(text) {
     const value = text.trim();
@@ -46836,23 +48016,19 @@ function parseDuration(text) {
         throw new Error(`the duration is empty; ${DURATION_HINT}`);
     if (value.startsWith('-'))
         throw new Error(`${quote(value)} is negative; a duration must be greater than zero`);
-    let ms;
-    if (/^\d+(\.\d+)?$/.test(value)) {
-        ms = Number(value) * 1000;
+    if (BARE_NUMBER.test(value))
+        throw new Error(bareNumberProblem(value));
+    // Components such as `1h30m` or `1h 30m`; the sticky regex must consume the whole text.
+    const component = /\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/iy;
+    let ms = 0;
+    let consumed = 0;
+    let match;
+    while ((match = component.exec(value)) !== null) {
+        ms += Number(match[1]) * DURATION_UNITS_MS[match[2].toLowerCase()];
+        consumed = component.lastIndex;
     }
-    else {
-        // Components such as `1h30m` or `1h 30m`; the sticky regex must consume the whole text.
-        const component = /\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/iy;
-        ms = 0;
-        let consumed = 0;
-        let match;
-        while ((match = component.exec(value)) !== null) {
-            ms += Number(match[1]) * DURATION_UNITS_MS[match[2].toLowerCase()];
-            consumed = component.lastIndex;
-        }
-        if (consumed === 0 || consumed !== value.length)
-            throw new Error(`${quote(value)} is not a duration; ${DURATION_HINT}`);
-    }
+    if (consumed === 0 || consumed !== value.length)
+        throw new Error(`${quote(value)} is not a duration; ${DURATION_HINT}`);
     if (!Number.isFinite(ms))
         throw new Error(`${quote(value)} is too long`);
     ms = Math.round(ms);
@@ -46860,6 +48036,13 @@ function parseDuration(text) {
         throw new Error(`${quote(value)} is zero; a duration must be greater than zero`);
     return ms;
 }
+function bareNumberProblem(value) {
+    if (Number(value) === 0)
+        return `${quote(value)} is zero; a duration must be greater than zero, with a unit`;
+    return `${quote(value)} has no unit, and a bare number is not a duration; write ${value}s, ${value}m or ${value}h`;
+}
+/** The unit a bare number most likely meant, per duration input, for the example in the message. */
+const LIKELY_UNIT = { timeout: 'm', 'poll-interval': 's', 'max-age': 'h' };
 const TRUE_WORDS = new Set(['true', 'yes', '1', 'on']);
 const FALSE_WORDS = new Set(['false', 'no', '0', 'off']);
 /** true/false, yes/no, 1/0, on/off, case-insensitive. */
@@ -46905,6 +48088,25 @@ function buildSettings(r) {
         // Each target needs its own id (the run-id output of mode trigger lists them in target order); following
         // the wrong run silently would be worse than refusing.
         r.fail('run-id', `lists ${runId.split(',').length} run id(s), but the step has ${targets.length} target(s); give one id per target, comma-separated in target order`);
+    }
+    if (runId !== undefined && platform === 'timextender') {
+        // TimeXtender run ids have a fixed shape (an execution id; a process map's `<id>@<start>`): a wrong one is
+        // refused before any request instead of waiting for a run that cannot exist.
+        // A target's handle may name several runs (`a+b`) and mark adopted ones (`adopted:`), as mode trigger writes it.
+        runId.split(',').forEach((handle, i) => {
+            const spec = targets[i];
+            if (spec?.platform !== 'timextender')
+                return;
+            for (const raw of handle.split('+')) {
+                const id = raw.trim().replace(/^adopted:/, '');
+                if (spec.kind === 'task' && !/^\d+$/.test(id)) {
+                    r.fail('run-id', `: ${quote(id)} is not a TimeXtender execution id (digits)`, { example: '97210' });
+                }
+                if (spec.kind === 'process-map' && !/^\d+@\S+$/.test(id)) {
+                    r.fail('run-id', `: ${quote(id)} is not a TimeXtender process map run (<process map id>@<start time>)`, { example: '42@2026-03-15T08:30:00' });
+                }
+            }
+        });
     }
     const serverTimeZone = r.value('server-time-zone');
     if (serverTimeZone !== undefined && !isTimeZone(serverTimeZone)) {
@@ -46954,6 +48156,85 @@ function buildSettings(r) {
     if (junitFile !== undefined)
         settings.junitFile = junitFile;
     return settings;
+}
+// --- output paths ----------------------------------------------------------------------------------------
+/**
+ * Makes sure a file can be written at `path` when the step ends: creates its missing folders (like
+ * `mkdir -p`) and checks that the folder can be written. The file itself is not created, so a step that
+ * stops early leaves no empty report behind. Returns what is wrong, or undefined when the path is usable.
+ * Runs before the first request, so a load is never started whose report cannot be written.
+ */
+function prepareOutputFile(path) {
+    if (path.trim() === '')
+        return 'is empty; give a file name';
+    if (/[\\/]$/.test(path))
+        return `names a folder (${quote(path)}); give a file name inside it`;
+    const full = (0,external_node_path_.resolve)(path);
+    const existing = statOrProblem(full);
+    if (typeof existing === 'string')
+        return existing;
+    if (existing !== undefined) {
+        if (existing.isDirectory())
+            return `is a folder (${quote(path)}); give a file name inside it`;
+        return writable(full) ? undefined : `cannot be written: the file exists and is not writable (${quote(path)})`;
+    }
+    const folder = (0,external_node_path_.dirname)(full);
+    try {
+        (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
+    }
+    catch (error) {
+        return folderProblem(error, folder);
+    }
+    return writable(folder) ? undefined : `cannot be written: its folder is not writable (${quote(folder)})`;
+}
+/**
+ * The output paths among the inputs (`junit-file`) prepared by prepareOutputFile, before the first request;
+ * throws an InputError naming the input the way the user wrote it, with an example, when one is unusable.
+ * Front ends call it right after parseSettings (which stays free of file system effects).
+ */
+function prepareOutputPaths(settings, options = {}) {
+    if (settings.junitFile === undefined)
+        return;
+    const problem = prepareOutputFile(settings.junitFile);
+    if (problem === undefined)
+        return;
+    const def = inputByName('junit-file');
+    const name = displayName(def, options.nameStyle ?? 'github');
+    throw new InputError(def.name, `Input '${name}' ${problem}. Example: ${def.example}`);
+}
+function statOrProblem(path) {
+    try {
+        return (0,external_node_fs_.statSync)(path);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT')
+            return undefined;
+        if (code === 'ENOTDIR')
+            return `cannot be written: a part of its folder path is a file, not a folder (${quote(path)})`;
+        if (code === 'EACCES' || code === 'EPERM')
+            return `cannot be reached: permission denied on its folder (${quote(path)})`;
+        return `cannot be checked (${code ?? errorMessage(error)})`;
+    }
+}
+function folderProblem(error, folder) {
+    const code = error.code;
+    if (code === 'ENOTDIR' || code === 'EEXIST') {
+        return `cannot be written: a part of its folder path is a file, not a folder (${quote(folder)})`;
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        return `cannot be written: its folder cannot be created, permission denied (${quote(folder)})`;
+    }
+    return `cannot be written: its folder cannot be created, ${code ?? errorMessage(error)} (${quote(folder)})`;
+}
+function writable(path) {
+    try {
+        (0,external_node_fs_.accessSync)(path, external_node_fs_.constants.W_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
 }
 /** An IANA zone name the runtime knows, `UTC`/`Z`, or an offset like `+01:00` / `-0530`. */
 function isTimeZone(text) {
@@ -47060,6 +48341,27 @@ function isLoopbackHost(hostname) {
     return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 // --- targets ---------------------------------------------------------------------------------------------
+/**
+ * The most targets one step follows, over all its target inputs together. Each target costs requests,
+ * log lines, a summary row and part of the outputs; thousands would flood the platform and the CI log
+ * (5,000 lines printed 774 KB). A bigger load belongs in a process map or pipeline, or in several steps.
+ */
+const MAX_TARGETS = 200;
+/**
+ * Refuses more than MAX_TARGETS lines over the target inputs `names` (in the order targets are built),
+ * before any line is read, naming the input whose lines go past the bound and the count.
+ */
+function checkTargetCount(r, names) {
+    const counts = names.map((name) => ({ name, count: r.lines(name).length }));
+    const total = counts.reduce((sum, c) => sum + c.count, 0);
+    if (total <= MAX_TARGETS)
+        return;
+    let before = 0;
+    const culprit = counts.find((c) => (before += c.count) > MAX_TARGETS);
+    const others = counts.filter((c) => c !== culprit && c.count > 0);
+    const with_ = others.length ? ` (with ${others.map((c) => `${c.count} in ${r.name(c.name)}`).join(' and ')})` : '';
+    r.fail(culprit.name, `has ${culprit.count} line(s), ${total} targets in all${with_}; a step follows at most ${MAX_TARGETS} targets: split them over several steps, or run them as one process map or pipeline`);
+}
 function readTargets(r, platform) {
     switch (platform) {
         case 'timextender':
@@ -47080,6 +48382,7 @@ function timextenderTargets(r) {
         r.warn(`${r.subject('environment')} ${quote(environment)} is not one TimeXtender documents (${KNOWN_ENVIRONMENTS.join(', ')}); passing it on unchanged`);
     }
     const envSuffix = environment === 'Production' ? '' : ` [${environment}]`;
+    checkTargetCount(r, ['task', 'process-map']);
     const tasks = r.lines('task');
     const maps = r.lines('process-map');
     if (tasks.length === 0 && maps.length === 0) {
@@ -47145,6 +48448,7 @@ function qarionTargets(r) {
     if (space === undefined)
         r.fail('space', 'is required for platform qarion');
     checkIdentifier(r, 'space', space);
+    checkTargetCount(r, ['pipeline']);
     const pipelines = r.lines('pipeline');
     if (pipelines.length === 0)
         r.fail('pipeline', 'needs at least one line for platform qarion');
@@ -47155,6 +48459,7 @@ function qarionTargets(r) {
     });
 }
 function planasonixTargets(r) {
+    checkTargetCount(r, ['connection', 'pipeline']);
     const connections = r.lines('connection');
     const pipelines = r.lines('pipeline');
     if (connections.length === 0 && pipelines.length === 0) {
@@ -47508,8 +48813,12 @@ class InputReader {
         }
     }
     duration(name) {
+        const text = this.valueOrDefault(name).trim();
+        if (BARE_NUMBER.test(text) && Number(text) !== 0) {
+            return this.fail(name, `: ${bareNumberProblem(text)}`, { example: `${text}${LIKELY_UNIT[name] ?? 'm'}` });
+        }
         try {
-            return parseDuration(this.valueOrDefault(name));
+            return parseDuration(text);
         }
         catch (error) {
             return this.fail(name, `: ${errorMessage(error)}`);
@@ -47762,8 +49071,14 @@ function limitBytes(text, max) {
 
 
 
-/** Saved by the main step once it has finished (whatever the outcome), so the post step stays quiet. */
+/**
+ * Saved by the main step once it has finished: `true` when it left nothing to settle (the post step stays
+ * quiet); `stopped:<indexes>` when targets were stopped (cancel, timeout, fail-fast), so the post step settles
+ * what the main step could not: cancels the platform did not confirm, and triggers that were in flight with
+ * no run found yet for those targets. Absent: the main step was killed, and every saved run is settled.
+ */
 const STATE_MAIN_FINISHED = 'main-finished';
+const STOPPED_PREFIX = 'stopped:';
 /**
  * Time the engine may spend cancelling remote runs once following stopped. The runner sends SIGTERM about
  * 7.5 s after SIGINT, and the process exits by itself (see process.ts) 5 s after the first signal.
@@ -47803,9 +49118,13 @@ async function runMainStep(deps) {
     let parsed;
     try {
         parsed = inputs_parseSettings(raw, { nameStyle: 'github' });
+        // Output files are checked (their folders created) before the first request.
+        prepareOutputPaths(parsed.settings, { nameStyle: 'github' });
     }
     catch (error) {
         if (error instanceof InputError) {
+            // A later step that reads `status` (if: always()) sees the step failed, not an empty value.
+            host.setOutput('status', 'failed');
             core.setFailed(host.cleanLine(error.message));
             // Nothing was started: the post step has nothing to do.
             core.saveState(STATE_MAIN_FINISHED, 'true');
@@ -47816,6 +49135,7 @@ async function runMainStep(deps) {
     for (const warning of parsed.warnings)
         host.warning(warning);
     if (deps.signal.aborted) {
+        host.setOutput('status', 'cancelled');
         core.setFailed('orchestration-run: the job was cancelled before the step started; nothing was triggered');
         core.saveState(STATE_MAIN_FINISHED, 'true');
         return 1;
@@ -47826,42 +49146,66 @@ async function runMainStep(deps) {
         ...deps.engine,
         loadProvider: await providerLoader(deps),
     });
-    // From here on, whatever was left running was handled (or reported) by the engine itself.
-    core.saveState(STATE_MAIN_FINISHED, 'true');
+    // Whatever was left running was handled (or reported) by the engine itself, except what only the post step
+    // can settle for a stopped target: a cancel the platform did not confirm, a trigger whose run was not seen.
+    const stopped = outcome.results.flatMap((r, i) => (r.status === 'cancelled' || r.status === 'timed-out' ? [i] : []));
+    core.saveState(STATE_MAIN_FINISHED, stopped.length === 0 ? 'true' : `${STOPPED_PREFIX}${stopped.join(',')}`);
     if (outcome.exitCode !== 0) {
         core.setFailed(host.cleanLine(outcome.failureLine ?? `orchestration-run: the step ended ${outcome.status}`));
         return 1;
     }
     return 0;
 }
-/** The runs the main step saved that had not ended when it last wrote its state. */
-function unfinishedRuns(state) {
-    try {
-        const value = JSON.parse(state);
-        if (!Array.isArray(value))
-            return 0;
-        return value.filter((r) => typeof r?.runId === 'string' && r.done !== true).length;
-    }
-    catch {
-        return 0;
-    }
+/**
+ * The saved runs the post step settles. The main step killed (no `main-finished`): every run or trigger it
+ * had not settled. The main step finished after stopping targets: only cancels the platform did not confirm,
+ * and triggers of stopped targets still in flight (a trigger that failed with an error started nothing to
+ * look for). The main step finished otherwise: none.
+ */
+function runsToSettle(finished, state) {
+    const pending = pendingSavedRuns(state);
+    if (finished === '')
+        return pending;
+    if (!finished.startsWith(STOPPED_PREFIX))
+        return [];
+    const stopped = new Set(finished.slice(STOPPED_PREFIX.length).split(',').filter((i) => i !== '').map(Number));
+    return pending.filter((r) => r.cancel === 'unconfirmed' || (r.runId === undefined && stopped.has(r.index)));
+}
+/** The core with STATE_RUNS replaced by `runs`: the engine's post-step routine reads its work from there. */
+function coreWithRuns(core, runs) {
+    const text = JSON.stringify(runs);
+    return {
+        info: (m) => core.info(m),
+        warning: (m, p) => core.warning(m, p),
+        error: (m, p) => core.error(m, p),
+        debug: (m) => core.debug(m),
+        startGroup: (n) => core.startGroup(n),
+        endGroup: () => core.endGroup(),
+        setOutput: (n, v) => core.setOutput(n, v),
+        setSecret: (v) => core.setSecret(v),
+        saveState: (n, v) => core.saveState(n, v),
+        getState: (n) => (n === STATE_RUNS ? text : core.getState(n)),
+        setFailed: (m) => core.setFailed(m),
+        getInput: (n, o) => core.getInput(n, o),
+    };
 }
 /**
- * The post step. Does nothing (and prints nothing but debug lines) when the main step finished; otherwise
- * cancels, where the platform can, the runs the main step saved as not done. Always resolves to 0: a bad
- * input was already reported by the main step, and a failed cancel is a warning, not a failed job.
+ * The post step. Does nothing (and prints nothing but debug lines) when the main step left nothing to settle
+ * (see `runsToSettle`); otherwise cancels, where the platform can, the runs the main step left running,
+ * sends again the cancels the platform did not confirm, looks for the runs of triggers that were in flight,
+ * and reports the final state it reads. Always resolves to 0: a bad input was already reported by the main
+ * step, and a failed cancel is a warning, not a failed job.
  */
 async function runPostStep(deps) {
-    const { core } = deps;
-    if (core.getState(STATE_MAIN_FINISHED) === 'true') {
-        core.debug('orchestration-run post: the main step finished; nothing to clean up');
+    const finished = deps.core.getState(STATE_MAIN_FINISHED);
+    const runs = runsToSettle(finished, deps.core.getState(STATE_RUNS));
+    if (runs.length === 0) {
+        deps.core.debug(finished === ''
+            ? 'orchestration-run post: no unfinished runs saved by the main step; nothing to clean up'
+            : 'orchestration-run post: the main step finished; nothing to clean up');
         return 0;
     }
-    const saved = core.getState(STATE_RUNS);
-    if (!saved || unfinishedRuns(saved) === 0) {
-        core.debug('orchestration-run post: no unfinished runs saved by the main step; nothing to clean up');
-        return 0;
-    }
+    const core = coreWithRuns(deps.core, runs);
     const host = new GitHubHost({ signal: deps.signal, env: deps.env, core });
     const raw = rawInputs(core);
     registerKey(host, raw('api-key') ?? '');
@@ -47874,7 +49218,9 @@ async function runPostStep(deps) {
         host.info(`orchestration-run post: cannot cancel the runs the main step left running: the inputs are not valid (${reason})`);
         return 0;
     }
-    host.info('orchestration-run post: the main step was stopped before it finished; cancelling the runs it left running, where the platform can');
+    host.info(finished === ''
+        ? 'orchestration-run post: the main step was stopped before it finished; cancelling the runs it left running, where the platform can'
+        : 'orchestration-run post: the main step left runs to settle (a cancel not confirmed, or a trigger in flight); settling them, where the platform can');
     try {
         const { cancelSavedRuns } = await loadEngine();
         const cancelled = await cancelSavedRuns(parsed.settings, host, {
