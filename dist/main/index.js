@@ -46560,7 +46560,19 @@ class TimextenderProvider {
         const members = await this.mapMembers(target, phase, true);
         const reads = await this.memberReads(target, members, phase);
         // With this step's baseline, every member execution since it belongs to the runs followed (see find).
-        return { map, account: accountMapRun(reads, handle.since, handle.knownIds) };
+        if (handle.knownIds || phase === 'check' || handle.since === null || map.lastExecutionDate === null || map.lastExecutionDate === handle.since) {
+            return { map, account: accountMapRun(reads, handle.since, handle.knownIds) };
+        }
+        // A run followed without our baseline (attach, wait) whose map date has moved on: from its creation to its
+        // start (it waited in a queue), or to a later run. Executions since the run's date may then be standalone
+        // runs of members from the queue window, so the account widens conservatively: every execution since the
+        // run's date is judged, and the members must also have run since the map's new date.
+        const sinceMs = localTimeMs(handle.since);
+        const known = {};
+        for (const { member, history } of reads) {
+            known[memberKey(member)] = history.items.filter((e) => sinceMs !== undefined && startMs(e) < sinceMs - SAME_START_MS).map((e) => e.executionId);
+        }
+        return { map, account: accountMapRun(reads, map.lastExecutionDate, known) };
     }
     mapHandle(target, since, knownIds) {
         return { kind: 'process-map', runId: `${target.processMapId}@${since ?? 'unknown'}`, since, knownIds };
