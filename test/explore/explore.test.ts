@@ -201,7 +201,6 @@ const PINNED: ReadonlyArray<{ seed: number; path: string; what: string }> = [
   { seed: 20_261_206, path: '2975', what: 'TimeXtender map, wait: the same, across a DST fall-back' },
   { seed: 7, path: '298', what: 'TimeXtender map: our run queued behind a run that had dispatched no member yet' },
   { seed: 7, path: '511', what: 'TimeXtender map, wait: standalone member runs while the followed run was queued' },
-  { seed: 7, path: '1256', what: 'TimeXtender map: a member that ran more than once in one run' },
   { seed: 7, path: '2443', what: 'TimeXtender task: a look slowed by a 429 missed the run, and the trigger was sent again' },
 ];
 
