@@ -40490,9 +40490,10 @@ class TargetRun {
         }
     }
     /**
-     * Sends the trigger. When the answer is lost (reset, timeout, 5xx) on a platform without idempotent
-     * triggers, it first looks for the run the lost attempt may have started, and sends again only when none
-     * appeared and the target is idle: a second, accidental load is the thing we must never cause.
+     * Sends the trigger. When the answer is lost (reset, timeout, 5xx), it first looks for the run the lost
+     * attempt may have started (no platform documents idempotency for what we send), and sends again only when
+     * none appeared, the target is idle and a last look still finds nothing: a second, accidental load is the
+     * thing we must never cause.
      */
     async triggerSafely(target, baseline) {
         try {
@@ -40510,17 +40511,8 @@ class TargetRun {
             this.phase = 'trigger';
             this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending anything again (${rule})`);
             const found = await this.lookForRun(target, baseline, window);
-            if (found) {
-                const all = [found.handle, ...(found.others ?? [])];
-                const how = found.identity ?? 'started after the baseline taken just before the trigger';
-                const detail = `adopted after the trigger's answer was lost (${error.message}): ${how}`;
-                this.adopt(all, { detail, ours: this.provider.adoption === 'own-marker', adopted: true });
-                const ids = all.map((h) => h.runId).join(', ');
-                const note = `the trigger's answer was lost; adopted run${all.length > 1 ? 's' : ''} ${ids} (${how}). ` +
-                    (all.length > 1 ? 'All are followed; the step passes only if every one succeeds' : 'Its outcome decides the step');
-                this.notes.push(note);
-                return { kind: 'accepted', handle: found.handle, note };
-            }
+            if (found)
+                return this.adoptAfterLostAnswer(found, error.message, '');
             const busy = await this.provider.inFlight(target);
             if (busy) {
                 // Not sent again: the target is busy, most likely with our own trigger. The find below must still
@@ -40530,14 +40522,8 @@ class TargetRun {
             // A last look right before any resend: a look may have been slow (a 429, a retried page) while the run
             // appeared, and the target may be idle because that run has already ended.
             const late = await this.lookOnce(target, baseline);
-            if (late) {
-                const how = late.identity ?? 'started after the baseline taken just before the trigger';
-                const all = [late.handle, ...(late.others ?? [])];
-                this.adopt(all, { detail: `adopted after the trigger's answer was lost (${error.message}): ${how}`, ours: this.provider.adoption === 'own-marker', adopted: true });
-                const note = `the trigger's answer was lost; adopted run ${all.map((h) => h.runId).join(', ')} (${how}), which had already ended`;
-                this.notes.push(note);
-                return { kind: 'accepted', handle: late.handle, note };
-            }
+            if (late)
+                return this.adoptAfterLostAnswer(late, error.message, ' It had already ended when it was found.');
             this.info('no run appeared and the target is idle: sending the trigger again (resend 1 of 1)');
             this.notes.push(`the trigger's answer was lost (${error.message}); no run appeared and the target was idle, so the trigger was sent once more`);
             this.phase = 'trigger';
@@ -40547,6 +40533,21 @@ class TargetRun {
             }
             return again;
         }
+    }
+    /**
+     * Follows the run(s) a look found after the trigger's answer was lost, and says so in the log and the notes.
+     * Equivalent loads (TimeXtender, Qarion) may be someone else's, so they are never cancelled; a run carrying
+     * our own marker (Planasonix) is ours.
+     */
+    adoptAfterLostAnswer(found, lost, remark) {
+        const all = [found.handle, ...(found.others ?? [])];
+        const how = found.identity ?? 'started after the baseline taken just before the trigger';
+        this.adopt(all, { detail: `adopted after the trigger's answer was lost (${lost}): ${how}`, ours: this.provider.adoption === 'own-marker', adopted: true });
+        const note = `the trigger's answer was lost; adopted run${all.length > 1 ? 's' : ''} ${all.map((h) => h.runId).join(', ')} (${how}). ` +
+            (all.length > 1 ? 'All are followed; the step passes only if every one succeeds.' : 'Its outcome decides the step.') +
+            remark;
+        this.notes.push(note);
+        return { kind: 'accepted', handle: found.handle, note };
     }
     /** One look for the run of a lost trigger; undefined when nothing is found. */
     async lookOnce(target, baseline) {
@@ -43956,7 +43957,7 @@ function unwrapParsed(value, inner, parse) {
  * `idempotency_key`, and in its `metadata` (with the CI run it came from). Planasonix does not document
  * idempotency for what we send (apis.md §3.5: the header name is unknown; the body field is seen only in the
  * vendor client, for syncs), so a server may ignore the key and start a second load on a resend. A trigger
- * that may have been applied is therefore never sent again blindly (`triggerSafety: 'look-before-resend'`):
+ * that may have been applied is therefore never sent again blindly (the engine looks first):
  * the engine first looks (`find`) for a job or run carrying this step's key, and adopts only such a one
  * (`adoption: 'own-marker'`); a run without our marker is never taken for ours. The key is unique per
  * invocation of the step and the same on every resend within it (see `idempotencyKeyFor`).
@@ -44149,8 +44150,6 @@ function historyProof(list, what, how) {
 class PlanasonixProvider {
     platform = 'planasonix';
     statusTable = PLANASONIX_STATUS;
-    /** Idempotency is undocumented for what we send (apis.md §3.5): never resent blindly. */
-    triggerSafety = 'look-before-resend';
     /** A run is ours only if it carries this step's idempotency key (top-level or in its metadata). */
     adoption = 'own-marker';
     timeNote = 'Times are as Planasonix reports them (ISO 8601).';
@@ -45400,7 +45399,6 @@ class QarionProvider {
     deps;
     platform = 'qarion';
     statusTable = QARION_STATUS;
-    triggerSafety = 'look-before-resend';
     /** Qarion's trigger carries nothing but the pipeline: a run of it started after the baseline is an equivalent load. */
     adoption = 'equivalent';
     timeNote = 'Times are as Qarion sends them (ISO 8601); a time without an offset is read as UTC.';
@@ -46460,7 +46458,6 @@ class TimextenderProvider {
     deps;
     platform = 'timextender';
     statusTable = TIMEXTENDER_STATUS;
-    triggerSafety = 'look-before-resend';
     /** The trigger carries nothing but the environment: a run of the target started after the baseline is equivalent. */
     adoption = 'equivalent';
     timeNote = 'Times are the TimeXtender server’s local time (the API gives no offset).';

@@ -522,9 +522,10 @@ class TargetRun {
   }
 
   /**
-   * Sends the trigger. When the answer is lost (reset, timeout, 5xx) on a platform without idempotent
-   * triggers, it first looks for the run the lost attempt may have started, and sends again only when none
-   * appeared and the target is idle: a second, accidental load is the thing we must never cause.
+   * Sends the trigger. When the answer is lost (reset, timeout, 5xx), it first looks for the run the lost
+   * attempt may have started (no platform documents idempotency for what we send), and sends again only when
+   * none appeared, the target is idle and a last look still finds nothing: a second, accidental load is the
+   * thing we must never cause.
    */
   private async triggerSafely(target: ResolvedTarget, baseline: unknown): Promise<TriggerResult<RunHandle>> {
     try {
@@ -541,18 +542,7 @@ class TargetRun {
       this.phase = 'trigger';
       this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending anything again (${rule})`);
       const found = await this.lookForRun(target, baseline, window);
-      if (found) {
-        const all = [found.handle, ...(found.others ?? [])];
-        const how = found.identity ?? 'started after the baseline taken just before the trigger';
-        const detail = `adopted after the trigger's answer was lost (${error.message}): ${how}`;
-        this.adopt(all, { detail, ours: this.provider.adoption === 'own-marker', adopted: true });
-        const ids = all.map((h) => h.runId).join(', ');
-        const note =
-          `the trigger's answer was lost; adopted run${all.length > 1 ? 's' : ''} ${ids} (${how}). ` +
-          (all.length > 1 ? 'All are followed; the step passes only if every one succeeds' : 'Its outcome decides the step');
-        this.notes.push(note);
-        return { kind: 'accepted', handle: found.handle, note };
-      }
+      if (found) return this.adoptAfterLostAnswer(found, error.message, '');
       const busy = await this.provider.inFlight(target);
       if (busy) {
         // Not sent again: the target is busy, most likely with our own trigger. The find below must still
@@ -562,14 +552,7 @@ class TargetRun {
       // A last look right before any resend: a look may have been slow (a 429, a retried page) while the run
       // appeared, and the target may be idle because that run has already ended.
       const late = await this.lookOnce(target, baseline);
-      if (late) {
-        const how = late.identity ?? 'started after the baseline taken just before the trigger';
-        const all = [late.handle, ...(late.others ?? [])];
-        this.adopt(all, { detail: `adopted after the trigger's answer was lost (${error.message}): ${how}`, ours: this.provider.adoption === 'own-marker', adopted: true });
-        const note = `the trigger's answer was lost; adopted run ${all.map((h) => h.runId).join(', ')} (${how}), which had already ended`;
-        this.notes.push(note);
-        return { kind: 'accepted', handle: late.handle, note };
-      }
+      if (late) return this.adoptAfterLostAnswer(late, error.message, ' It had already ended when it was found.');
       this.info('no run appeared and the target is idle: sending the trigger again (resend 1 of 1)');
       this.notes.push(`the trigger's answer was lost (${error.message}); no run appeared and the target was idle, so the trigger was sent once more`);
       this.phase = 'trigger';
@@ -579,6 +562,23 @@ class TargetRun {
       }
       return again;
     }
+  }
+
+  /**
+   * Follows the run(s) a look found after the trigger's answer was lost, and says so in the log and the notes.
+   * Equivalent loads (TimeXtender, Qarion) may be someone else's, so they are never cancelled; a run carrying
+   * our own marker (Planasonix) is ours.
+   */
+  private adoptAfterLostAnswer(found: Extract<FindResult<RunHandle>, { kind: 'found' }>, lost: string, remark: string): TriggerResult<RunHandle> {
+    const all = [found.handle, ...(found.others ?? [])];
+    const how = found.identity ?? 'started after the baseline taken just before the trigger';
+    this.adopt(all, { detail: `adopted after the trigger's answer was lost (${lost}): ${how}`, ours: this.provider.adoption === 'own-marker', adopted: true });
+    const note =
+      `the trigger's answer was lost; adopted run${all.length > 1 ? 's' : ''} ${all.map((h) => h.runId).join(', ')} (${how}). ` +
+      (all.length > 1 ? 'All are followed; the step passes only if every one succeeds.' : 'Its outcome decides the step.') +
+      remark;
+    this.notes.push(note);
+    return { kind: 'accepted', handle: found.handle, note };
   }
 
   /** One look for the run of a lost trigger; undefined when nothing is found. */

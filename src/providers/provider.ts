@@ -129,12 +129,6 @@ export interface LatestRun<H extends RunHandle> {
 export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends RunHandle = RunHandle, B = unknown> {
   readonly platform: Platform;
   readonly statusTable: StatusTable;
-  /**
-   * `idempotent`: a trigger POST may be resent (the platform dedupes by key), so the HTTP layer retries it.
-   * `look-before-resend`: a resend could start a second run; after a lost answer the engine first looks for
-   * the run the first attempt may have started.
-   */
-  readonly triggerSafety: 'idempotent' | 'look-before-resend';
   /** Note on the clock of the times this platform reports (e.g. "server local time, no offset"). */
   readonly timeNote?: string;
   /**

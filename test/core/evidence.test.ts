@@ -69,7 +69,6 @@ function fakeModule(w: World): ProviderModule {
   const provider: Provider = {
     platform: 'timextender',
     statusTable: TABLE,
-    triggerSafety: 'look-before-resend',
     adoption: w.adoption ?? 'equivalent',
     async resolve(spec) {
       return { spec, label: spec.label, composite: w.composite } satisfies ResolvedTarget;

@@ -7,7 +7,7 @@
  * `idempotency_key`, and in its `metadata` (with the CI run it came from). Planasonix does not document
  * idempotency for what we send (apis.md §3.5: the header name is unknown; the body field is seen only in the
  * vendor client, for syncs), so a server may ignore the key and start a second load on a resend. A trigger
- * that may have been applied is therefore never sent again blindly (`triggerSafety: 'look-before-resend'`):
+ * that may have been applied is therefore never sent again blindly (the engine looks first):
  * the engine first looks (`find`) for a job or run carrying this step's key, and adopts only such a one
  * (`adoption: 'own-marker'`); a run without our marker is never taken for ours. The key is unique per
  * invocation of the step and the same on every resend within it (see `idempotencyKeyFor`).
@@ -294,8 +294,6 @@ function historyProof<T>(list: ListResult<T>, what: string, how: string): Proof 
 export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBaseline> {
   readonly platform = 'planasonix' as const;
   readonly statusTable = PLANASONIX_STATUS;
-  /** Idempotency is undocumented for what we send (apis.md §3.5): never resent blindly. */
-  readonly triggerSafety = 'look-before-resend' as const;
   /** A run is ours only if it carries this step's idempotency key (top-level or in its metadata). */
   readonly adoption = 'own-marker' as const;
   readonly timeNote = 'Times are as Planasonix reports them (ISO 8601).';

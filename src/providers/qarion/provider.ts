@@ -187,7 +187,6 @@ function isAbort(error: unknown): boolean {
 export class QarionProvider implements Provider<QarionTarget, QarionHandle, QarionBaseline> {
   readonly platform = 'qarion' as const;
   readonly statusTable = QARION_STATUS;
-  readonly triggerSafety = 'look-before-resend' as const;
   /** Qarion's trigger carries nothing but the pipeline: a run of it started after the baseline is an equivalent load. */
   readonly adoption = 'equivalent' as const;
   readonly timeNote = 'Times are as Qarion sends them (ISO 8601); a time without an offset is read as UTC.';

@@ -145,7 +145,6 @@ function localTimeMs(text: string | null): number | undefined {
 export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBaseline> {
   readonly platform = 'timextender' as const;
   readonly statusTable = TIMEXTENDER_STATUS;
-  readonly triggerSafety = 'look-before-resend' as const;
   /** The trigger carries nothing but the environment: a run of the target started after the baseline is equivalent. */
   readonly adoption = 'equivalent' as const;
   readonly timeNote = 'Times are the TimeXtender server’s local time (the API gives no offset).';
