@@ -52,6 +52,8 @@ export interface EngineOptions {
   heartbeatMs?: number;
   /** Time allowed for cancelling remote runs after a timeout or cancellation. */
   cancelBudgetMs?: number;
+  /** How long a composite run must keep looking finished before it is green (ProviderDeps.settleMs). */
+  settleMs?: number;
   /** How runs are followed. The defaults are the product's; benchmarks compare the alternatives. */
   polling?: PollingOptions;
 }
@@ -199,6 +201,7 @@ class Step {
       clock: this.clock,
       signal: this.stepAbort.signal,
       log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
+      ...(this.options.settleMs !== undefined && { settleMs: this.options.settleMs }),
     }) as AnyProvider;
     const batching = (this.options.polling?.batch ?? true) && !!this.provider.observeMany && settings.targets.length > 1 && settings.maxConcurrency > 1;
     this.reads = new FollowReads(this.provider, this.clock, settings.pollIntervalMs, this.stepAbort.signal, batching);

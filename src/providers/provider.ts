@@ -25,6 +25,11 @@ export interface ProviderDeps {
   log: ProviderLog;
   clock: Clock;
   signal: AbortSignal;
+  /**
+   * How long a composite run must keep looking finished before it is judged green (the provider's default
+   * when absent; tests with fast simulated runs shorten it).
+   */
+  settleMs?: number;
 }
 
 /** A target after its names were resolved to ids. */

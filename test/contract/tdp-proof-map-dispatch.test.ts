@@ -56,3 +56,26 @@ test("a lost trigger answer while the members are not dispatched yet: the map is
   expect(outcome.status).toBe('failed');
   expect(outcome.results[0]!.failedTasks.map((t) => t.id)).toContain('1010');
 });
+
+test('a standalone run of the only member starts and ends before the map dispatches it: never green', async () => {
+  // The map's date moves at the 202; the member is dispatched 2 s later. Meanwhile a colleague runs the member
+  // on its own and it finishes: for a moment the map looks exactly like a finished run of one member.
+  sim = await tdpWorld({ timextender: { mapDispatchDelayMs: 2000 } });
+  sim.tdp.addProcessMap(WS, { processMapId: 77, name: 'One Member', failurePolicy: 'ignore-failure', members: [{ taskType: 'Package', taskId: 1005, stage: 1 }] });
+  sim.tdp.setScenario(WS, 'Package', 1005, { outcome: 'failure', durationMs: 300 });
+  let standalone: number | undefined;
+  const watch = setInterval(() => {
+    if (standalone === undefined && triggerPosts(sim) > 0) standalone = sim.tdp.runStandalone(WS, 'Package', 1005, { outcome: 'success', durationMs: 50 });
+  }, 5);
+  try {
+    const { outcome } = await runTdp(sim, { 'process-map': '77' }, { settleMs: 3000 });
+    expect(standalone).toBeDefined();
+    // The map's own member ran (and failed) after the standalone one: the step must not have passed.
+    expect(memberRuns(sim, 1005)).toHaveLength(1);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.results[0]!.evidence?.members?.ok).toBe(false);
+    expect(triggerPosts(sim)).toBe(1);
+  } finally {
+    clearInterval(watch);
+  }
+});

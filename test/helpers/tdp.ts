@@ -61,6 +61,9 @@ export const FAST: Partial<EngineOptions> = {
   startWindowMs: 4000,
   confirmWindowMs: 800,
   cancelBudgetMs: 3000,
+  // A map must keep looking finished this long before it is green (the product waits 10 s); the worlds here
+  // dispatch members within 1.5 s unless a test says otherwise.
+  settleMs: 1000,
 };
 
 export async function runTdp(sim: Simulator, inputs: Record<string, string>, engine: Partial<EngineOptions> = {}): Promise<RunResult> {

@@ -56,6 +56,16 @@ const DASHBOARD_STALE_MS = 60_000;
 const CONFIRM_CONCURRENCY = 8;
 /** Two server-local times within this are the same start (the API shows whole seconds). */
 const SAME_START_MS = 1000;
+/**
+ * How long a process map run must keep looking finished, on the step's clock, before it is judged green (the
+ * default of ProviderDeps.settleMs). The server moves the map's lastExecutionDate at once and may dispatch the
+ * members a moment later, and may pause between stages (apis.md §1.9: execution is asynchronous); in such a
+ * moment the map shows no running or queued task, and a standalone run of a member that starts and ends then
+ * cannot be told from the map's own member execution. Once the map dispatches, its member shows a second new
+ * execution (the run is then ambiguous: red) or the counters show it working. A dispatch pause longer than
+ * this with such a standalone run inside it is the one case no reading can tell apart (docs/timextender.md).
+ */
+export const MAP_SETTLE_MS = 10_000;
 
 interface TaskTarget extends ResolvedTarget {
   kind: 'task';
@@ -163,6 +173,11 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
    * (a colleague's, queued behind ours) before ours is found.
    */
   private readonly firstMoved = new Map<object, string | null>();
+  /**
+   * Per map run followed (target and run id): since when (step clock) every proof has held, and for how many
+   * member executions; see MAP_SETTLE_MS.
+   */
+  private readonly doneSince = new Map<string, { at: number; runs: number }>();
 
   constructor(private readonly deps: ProviderDeps) {
     this.api = new TimextenderApi(deps.http);
@@ -286,6 +301,24 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       known[memberKey(member)] = history.items.filter((e) => sinceMs !== undefined && startMs(e) < sinceMs - SAME_START_MS).map((e) => e.executionId);
     }
     return { map, account: accountMapRun(reads, map.lastExecutionDate, known) };
+  }
+
+  /**
+   * A map run that looks finished and green is reported in progress until it has looked so for MAP_SETTLE_MS
+   * (the same member executions, every proof holding on each read): it may not have dispatched every member.
+   */
+  private settled(key: string, observation: Observation, runs: number): Observation {
+    if (observation.state !== 'succeeded') {
+      this.doneSince.delete(key);
+      return observation;
+    }
+    const now = this.deps.clock.now();
+    const since = this.doneSince.get(key);
+    if (since === undefined || since.runs !== runs) this.doneSince.set(key, { at: now, runs });
+    const leftMs = (this.deps.settleMs ?? MAP_SETTLE_MS) - (now - this.doneSince.get(key)!.at);
+    if (leftMs <= 0) return observation;
+    const why = `every member execution seen has ended; looking again in ${Math.ceil(leftMs / 1000)} s in case the map has not dispatched every member yet (a standalone run of a member looks the same)`;
+    return { ...observation, state: 'running', rawStatus: 'Running', finishedAt: undefined, durationSeconds: undefined, end: undefined, progress: `${why}; ${observation.progress ?? ''}` };
   }
 
   private mapHandle(target: MapTarget, since: string | null, knownIds?: Record<string, number[]>): MapHandle {
@@ -452,7 +485,8 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
     }
     if (target.kind === 'process-map' && handle.kind === 'process-map') {
       const { map, account } = await this.mapRun(target, handle, 'follow');
-      return mapObservation(map, account, 'follow');
+      const observation = mapObservation(map, account, 'follow');
+      return this.settled(`${mapKeyOf(target)}#${handle.runId}`, observation, account.runs.length);
     }
     throw new Error('handle does not match the target');
   }
