@@ -40216,6 +40216,7 @@ class Step {
             clock: this.clock,
             signal: this.stepAbort.signal,
             log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
+            ...(this.options.settleMs !== undefined && { settleMs: this.options.settleMs }),
         });
         const batching = (this.options.polling?.batch ?? true) && !!this.provider.observeMany && settings.targets.length > 1 && settings.maxConcurrency > 1;
         this.reads = new FollowReads(this.provider, this.clock, settings.pollIntervalMs, this.stepAbort.signal, batching);
@@ -46108,6 +46109,7 @@ __nccwpck_require__.r(__webpack_exports__);
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  MAP_SETTLE_MS: () => (/* binding */ MAP_SETTLE_MS),
   TIMEXTENDER_STATUS: () => (/* binding */ TIMEXTENDER_STATUS),
   TimextenderProvider: () => (/* binding */ TimextenderProvider),
   pickLatest: () => (/* binding */ pickLatest),
@@ -46420,6 +46422,16 @@ const DASHBOARD_STALE_MS = 60_000;
 const CONFIRM_CONCURRENCY = 8;
 /** Two server-local times within this are the same start (the API shows whole seconds). */
 const SAME_START_MS = 1000;
+/**
+ * How long a process map run must keep looking finished, on the step's clock, before it is judged green (the
+ * default of ProviderDeps.settleMs). The server moves the map's lastExecutionDate at once and may dispatch the
+ * members a moment later, and may pause between stages (apis.md §1.9: execution is asynchronous); in such a
+ * moment the map shows no running or queued task, and a standalone run of a member that starts and ends then
+ * cannot be told from the map's own member execution. Once the map dispatches, its member shows a second new
+ * execution (the run is then ambiguous: red) or the counters show it working. A dispatch pause longer than
+ * this with such a standalone run inside it is the one case no reading can tell apart (docs/timextender.md).
+ */
+const MAP_SETTLE_MS = 10_000;
 const memberKey = (m) => `${m.taskType}/${m.taskId}`;
 function isRunningWord(status) {
     const state = (0,outcome/* normalizeStatus */.SP)(TIMEXTENDER_STATUS, status, false);
@@ -46462,6 +46474,11 @@ class TimextenderProvider {
      * (a colleague's, queued behind ours) before ours is found.
      */
     firstMoved = new Map();
+    /**
+     * Per map run followed (target and run id): since when (step clock) every proof has held, and for how many
+     * member executions; see MAP_SETTLE_MS.
+     */
+    doneSince = new Map();
     constructor(deps) {
         this.deps = deps;
         this.api = new TimextenderApi(deps.http);
@@ -46570,6 +46587,25 @@ class TimextenderProvider {
             known[memberKey(member)] = history.items.filter((e) => sinceMs !== undefined && startMs(e) < sinceMs - SAME_START_MS).map((e) => e.executionId);
         }
         return { map, account: accountMapRun(reads, map.lastExecutionDate, known) };
+    }
+    /**
+     * A map run that looks finished and green is reported in progress until it has looked so for MAP_SETTLE_MS
+     * (the same member executions, every proof holding on each read): it may not have dispatched every member.
+     */
+    settled(key, observation, runs) {
+        if (observation.state !== 'succeeded') {
+            this.doneSince.delete(key);
+            return observation;
+        }
+        const now = this.deps.clock.now();
+        const since = this.doneSince.get(key);
+        if (since === undefined || since.runs !== runs)
+            this.doneSince.set(key, { at: now, runs });
+        const leftMs = (this.deps.settleMs ?? MAP_SETTLE_MS) - (now - this.doneSince.get(key).at);
+        if (leftMs <= 0)
+            return observation;
+        const why = `every member execution seen has ended; looking again in ${Math.ceil(leftMs / 1000)} s in case the map has not dispatched every member yet (a standalone run of a member looks the same)`;
+        return { ...observation, state: 'running', rawStatus: 'Running', finishedAt: undefined, durationSeconds: undefined, end: undefined, progress: `${why}; ${observation.progress ?? ''}` };
     }
     mapHandle(target, since, knownIds) {
         return { kind: 'process-map', runId: `${target.processMapId}@${since ?? 'unknown'}`, since, knownIds };
@@ -46736,7 +46772,8 @@ class TimextenderProvider {
         }
         if (target.kind === 'process-map' && handle.kind === 'process-map') {
             const { map, account } = await this.mapRun(target, handle, 'follow');
-            return mapObservation(map, account, 'follow');
+            const observation = mapObservation(map, account, 'follow');
+            return this.settled(`${mapKeyOf(target)}#${handle.runId}`, observation, account.runs.length);
         }
         throw new Error('handle does not match the target');
     }

@@ -202,6 +202,8 @@ const PINNED: ReadonlyArray<{ seed: number; path: string; what: string }> = [
   { seed: 7, path: '298', what: 'TimeXtender map: our run queued behind a run that had dispatched no member yet' },
   { seed: 7, path: '511', what: 'TimeXtender map, wait: standalone member runs while the followed run was queued' },
   { seed: 7, path: '2443', what: 'TimeXtender task: a look slowed by a 429 missed the run, and the trigger was sent again' },
+  { seed: 7, path: '1256', what: 'TimeXtender map: a standalone member run started and ended before the map dispatched its member' },
+  { seed: 20_261_206, path: '3093', what: 'TimeXtender map: the same, with a member queued unlisted' },
 ];
 
 // A replay (EXPLORE_PATH) runs its one case alone; jest refuses an empty table, so the block is skipped.
