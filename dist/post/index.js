@@ -47001,14 +47001,23 @@ class TimextenderProvider {
             const history = read.complete ? { ok: true, detail: `${read.note}; ${pick.how}` } : { ok: false, detail: `${read.note}; the latest run cannot be told` };
             return { handle, observation, history, ...this.ageOf(observation.finishedAt) };
         }
-        const map = await this.readMap(target, 'check');
+        let { map, reads, account, observation } = await this.lastMapRun(target);
         if (!map.lastExecutionDate)
             return undefined;
+        // A green last run whose every member execution ended within MAP_SETTLE_MS of the map's start may be
+        // standalone runs of its members from before the map dispatched its own: look again once that has passed.
+        const startMs = localTimeMs(map.lastExecutionDate);
+        const endMs = localTimeMs(observation.finishedAt ?? null);
+        const settleMs = this.deps.settleMs ?? MAP_SETTLE_MS;
+        if (observation.state === 'succeeded' && startMs !== undefined && endMs !== undefined && endMs - startMs < settleMs) {
+            await this.deps.clock.sleep(settleMs, this.deps.signal);
+            const again = await this.lastMapRun(target);
+            if (again.map.lastExecutionDate === map.lastExecutionDate)
+                ({ map, reads, account, observation } = again);
+            else
+                observation = { ...observation, state: 'failed', rawStatus: 'Unproven', progress: `the map started another run while its last one was being confirmed; ${observation.progress ?? ''}` };
+        }
         const handle = this.mapHandle(target, map.lastExecutionDate);
-        const members = await this.mapMembers(target, 'check', true);
-        const reads = await this.memberReads(target, members, 'check');
-        const account = accountMapRun(reads, handle.since, undefined);
-        const observation = mapObservation(map, account, 'check');
         const incomplete = reads.filter((r) => !r.history.complete);
         const pages = reads.reduce((n, r) => n + r.history.pages, 0);
         const history = incomplete.length === 0
@@ -47020,6 +47029,14 @@ class TimextenderProvider {
             }
             : { ok: false, detail: `the history of ${incomplete.map((r) => memberKey(r.member)).join(', ')} could not be read to its end (${incomplete[0].history.note})` };
         return { handle, observation, history, ...this.ageOf(observation.finishedAt) };
+    }
+    /** The map's last run (from its lastExecutionDate), as check mode judges it. */
+    async lastMapRun(target) {
+        const map = await this.readMap(target, 'check');
+        const members = await this.mapMembers(target, 'check', true);
+        const reads = await this.memberReads(target, members, 'check');
+        const account = accountMapRun(reads, map.lastExecutionDate, undefined);
+        return { map, reads, account, observation: mapObservation(map, account, 'check') };
     }
     /**
      * How long ago a server-local time was, on the platform's clock. "Now" is the server's `Date` header (UTC);

@@ -4,7 +4,7 @@
  * process map step 7: the run failed if a member execution failed, or if failedTasks > 0).
  */
 import type { Simulator } from '../../src/simulator/index.js';
-import { runTdp, tdpWorld, WS } from '../helpers/tdp.js';
+import { KEY, runTdp, tdpWorld, WS } from '../helpers/tdp.js';
 
 let sim: Simulator;
 
@@ -58,4 +58,22 @@ test('control: a successful map run, then a later standalone success of a member
   const { outcome } = await runTdp(sim, { mode: 'check', 'process-map': '42' });
   expect(outcome.status).toBe('succeeded');
   expect(outcome.results[0]!.evidence?.members?.detail).toMatch(/4 of 4 member execution\(s\) of this run ended .*1 later standalone execution/);
+});
+
+test("check: the map's last run has not dispatched its member yet, and a standalone run of it just succeeded: not green", async () => {
+  sim = await tdpWorld({ timextender: { mapDispatchDelayMs: 2000 } });
+  sim.tdp.addProcessMap(WS, { processMapId: 77, name: 'One Member', failurePolicy: 'ignore-failure', members: [{ taskType: 'Package', taskId: 1005, stage: 1 }] });
+  sim.tdp.setScenario(WS, 'Package', 1005, { outcome: 'failure', durationMs: 300 });
+  // A colleague triggers the map; before the server dispatches its member, someone runs the member alone.
+  const answer = await fetch(`${sim.url}/api/v0/orchestration/${WS}/process-maps/77/trigger`, {
+    method: 'POST',
+    headers: { 'X-API-Key': KEY, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ uat: 'Production' }),
+  });
+  expect(answer.status).toBe(202);
+  sim.tdp.runStandalone(WS, 'Package', 1005, { outcome: 'success', durationMs: 50 });
+  await new Promise((r) => setTimeout(r, 300));
+  const { outcome } = await runTdp(sim, { mode: 'check', 'process-map': '77' }, { settleMs: 3000 });
+  expect(outcome.status).toBe('failed');
+  expect(outcome.results[0]!.evidence?.members?.ok).toBe(false);
 });
