@@ -55,12 +55,14 @@ interface World {
   afterCancel?: Observation;
   inFlight?: InFlight<RunHandle>;
   latest?: LatestRun<RunHandle>;
+  /** `find` answers found (run 103) from the first look after the idle check that follows the trigger, pending before. */
+  foundAfterIdleCheck?: boolean;
   /** Calls made, for assertions. */
-  calls: { trigger: number; cancel: string[]; handleFor: string[] };
+  calls: { trigger: number; cancel: string[]; handleFor: string[]; /** inFlight calls after the trigger */ inFlight: number };
 }
 
 function world(partial: Omit<World, 'calls'>): World {
-  return { ...partial, calls: { trigger: 0, cancel: [], handleFor: [] } };
+  return { ...partial, calls: { trigger: 0, cancel: [], handleFor: [], inFlight: 0 } };
 }
 
 function fakeModule(w: World): ProviderModule {
@@ -74,6 +76,7 @@ function fakeModule(w: World): ProviderModule {
       return { spec, label: spec.label, composite: w.composite } satisfies ResolvedTarget;
     },
     async inFlight() {
+      if (w.calls.trigger > 0) w.calls.inFlight++;
       return w.inFlight;
     },
     async baseline() {
@@ -98,6 +101,7 @@ function fakeModule(w: World): ProviderModule {
       return w.trigger === 'id' ? { kind: 'accepted', handle: { runId: '101' } } : { kind: 'accepted' };
     },
     async find() {
+      if (w.foundAfterIdleCheck) return w.calls.inFlight > 0 ? { kind: 'found', handle: { runId: '103' } } : { kind: 'pending' };
       const list = w.finds ?? [{ kind: 'found', handle: { runId: '101' } }];
       return list[Math.min(found++, list.length - 1)]!;
     },
@@ -221,6 +225,16 @@ describe('lost trigger answers', () => {
     expect(logText(host)).toMatch(/sending the trigger again/);
     // The run found may come from either attempt: it is reported as adopted, not as the answer's run.
     expect(outcome.results[0]!.evidence?.identity?.detail).toMatch(/adopted/);
+  });
+
+  test('the run shows up only after the look window (a slow look), on the last look before a resend: adopted, never sent again', async () => {
+    const w = world({ trigger: 'lost', foundAfterIdleCheck: true, observations: [done()] });
+    const { outcome, host } = await run(w);
+    expect(w.calls.inFlight).toBeGreaterThan(0);
+    expect(w.calls.trigger).toBe(1);
+    expect(logText(host)).not.toMatch(/sending the trigger again/);
+    expect(outcome.status).toBe('succeeded');
+    expect(logText(host)).toMatch(/adopted run 103/);
   });
 
   test('mode trigger marks an adopted run in its run-id handle, and mode wait reports it as adopted', async () => {
