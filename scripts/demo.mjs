@@ -16,8 +16,11 @@ function say(text) {
   process.stdout.write(`\n\x1b[1m${text}\x1b[0m\n`);
 }
 
+/** An argument as a shell would need it: names with spaces or quotes are quoted, so the echo can be pasted. */
+const shellQuote = (arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+
 function runCli(args, key = world.tdpKey) {
-  say(`$ orchestration-run ${args.join(' ')}`);
+  say(`$ orchestration-run ${args.map(shellQuote).join(' ')}`);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], {
       stdio: 'inherit',

@@ -21,17 +21,25 @@ async function main(): Promise<void> {
   });
   const demo = seedDemoWorld(sim);
   const api = `${sim.url}${TDP_PREFIX}`;
+  const keyVar = 'ORCHESTRATION_RUN_API_KEY';
+  const platform = (name: string, key: string, args: string) => [
+    `${name}`,
+    `  --base-url ${sim.url}`,
+    `  demo key:  ${key}`,
+    `  try:       ${keyVar}=${key} npx orchestration-run --platform ${name.toLowerCase()} --base-url ${sim.url} ${args}`,
+    '',
+  ];
   const lines = [
-    `Simulator listening on ${sim.url} (time scale ${sim.clock.timeScale})`,
-    `TimeXtender base URL: ${sim.url}   (API under ${TDP_PREFIX})`,
-    `Demo key (Contributor on '${demo.workspace}'): ${demo.tdpKey}`,
-    `Viewer-only key: ${demo.viewerKey}`,
+    `Simulator listening on ${sim.url} (time scale ${sim.clock.timeScale}). The three platforms share this base URL.`,
     '',
-    'Try:',
-    `  curl -s ${api}/workspaces -H "X-API-Key: ${demo.tdpKey}"`,
-    `  curl -s -i -X POST ${api}/${demo.workspace}/tasks/Package/1005/trigger -H "X-API-Key: ${demo.tdpKey}" -H "Content-Type: application/json" -d '{"uat": "Production"}'`,
-    `  curl -s "${api}/${demo.workspace}/tasks/Package/1005/executions?limit=10" -H "X-API-Key: ${demo.tdpKey}"`,
+    ...platform('TimeXtender', demo.tdpKey, `--workspace ${demo.workspace} --task Package/1005`),
+    `  a process map where one task fails: --workspace ${demo.workspace} --process-map 'Daily Finance Load'`,
+    `  a Viewer-only key (triggers get 403): ${demo.viewerKey}`,
+    `  the raw API: curl -s ${api}/workspaces -H "X-API-Key: ${demo.tdpKey}"`,
     '',
+    ...platform('Qarion', demo.qarionKey, `--space ${demo.qarionSpace} --pipeline ${demo.qarionPipeline}`),
+    ...platform('Planasonix', demo.planasonixKey, `--connection ${demo.planasonixConnection} --pipeline ${demo.planasonixPipeline} --fail-fast false`),
+    `Keys go in ${keyVar} (or the api-key input), never on the command line. From a clone, use node lib/adapters/cli/index.js in place of npx orchestration-run.`,
     'Press Ctrl+C to stop.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
