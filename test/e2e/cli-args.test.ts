@@ -110,6 +110,7 @@ describe('flags', () => {
 
   test.each([
     [['--task'], /flag --task needs a value, e.g. --task Package\/1005/],
+    [['--api-key'], /flag --api-key needs a value; better, set ORCHESTRATION_RUN_API_KEY/],
     [['--task', '--json'], /flag --task needs a value/],
     [['Package/1005'], /unexpected argument 'Package\/1005'/],
     [['--json=yes'], /flag --json takes no value/],

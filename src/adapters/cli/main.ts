@@ -88,6 +88,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
     const value = token.value;
     if (value === undefined || (!token.inlineValue && isFlag(value, options))) {
+      if (name === 'api-key') throw new UsageError('flag --api-key needs a value; better, set ORCHESTRATION_RUN_API_KEY and leave the flag out');
       throw new UsageError(`flag --${name} needs a value, e.g. --${name} ${exampleFor(name)}`);
     }
     if (name === 'summary') args.summaryFile = value;
