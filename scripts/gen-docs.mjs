@@ -1,12 +1,28 @@
 // Writes the generated parts of README.md: the inputs table (between the inputs markers) from the one input
 // table (lib/core/inputs.js, built by `npm run build:lib`), and each `<!-- include: docs/X.md -->` block
-// from that file, so every guide is written once. `--check` exits 1 when README.md is out of date.
-import { readFileSync, writeFileSync } from 'node:fs';
+// from that file, so every guide is written once. In README.md and docs/*.md, every reference to the Action
+// (`uses: owner/name@vN`) is set from package.json (scripts/project-settings.mjs). `--check` exits 1 when
+// README.md or a guide is out of date.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { projectSettings, withActionRef } from './project-settings.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { INPUTS } = await import(join(root, 'lib/core/inputs.js'));
+const { actionRef } = projectSettings(root);
+const check = process.argv.includes('--check');
+
+// The guides first: README.md includes them.
+const staleGuides = [];
+for (const name of readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md'))) {
+  const path = join(root, 'docs', name);
+  const text = readFileSync(path, 'utf8');
+  const fixed = withActionRef(text, actionRef);
+  if (fixed === text) continue;
+  staleGuides.push(`docs/${name}`);
+  if (!check) writeFileSync(path, fixed);
+}
 
 export function inputsTable() {
   const cell = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -25,13 +41,15 @@ const end = '<!-- inputs:end -->';
 const before = readme.slice(0, readme.indexOf(start) + start.length);
 const after = readme.slice(readme.indexOf(end));
 const withInputs = `${before}\n${inputsTable()}\n${after}`;
-const next = withInputs.replace(
+const included = withInputs.replace(
   /(<!-- include: (\S+) -->\n)[\s\S]*?(<!-- include end -->)/g,
-  (_all, open, file, close) => `${open}${readFileSync(join(root, file), 'utf8').trimEnd()}\n${close}`,
+  (_all, open, file, close) => `${open}${withActionRef(readFileSync(join(root, file), 'utf8'), actionRef).trimEnd()}\n${close}`,
 );
-if (process.argv.includes('--check')) {
-  if (next !== readme) {
-    console.error('README.md inputs table is out of date: run node scripts/gen-docs.mjs');
+const next = withActionRef(included, actionRef);
+if (check) {
+  if (next !== readme || staleGuides.length > 0) {
+    const files = [...(next !== readme ? ['README.md'] : []), ...staleGuides];
+    console.error(`out of date: ${files.join(', ')} (inputs table, included guides or the Action's name ${actionRef}): run node scripts/gen-docs.mjs`);
     process.exit(1);
   }
 } else {

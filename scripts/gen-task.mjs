@@ -1,12 +1,15 @@
 // Writes azure-task/OrchestrationRunV1/task.json from the input table (lib/core/inputs.js, through
-// lib/adapters/azure/task-metadata.js) and the extension's version (azure-task/vss-extension.json), so the
-// task's inputs and version never drift from the code and the extension; and fills the input and output
-// tables of docs/azure.md (between their <!-- azure-…-table:start/end --> markers).
+// lib/adapters/azure/task-metadata.js) and the project's version, so the task's inputs and version never
+// drift from the code; sets the extension manifest's (azure-task/vss-extension.json) `version` and
+// `publisher` from package.json (`version`, `config.marketplacePublisher`: scripts/project-settings.mjs);
+// and fills the input and output tables of docs/azure.md (between their <!-- azure-…-table:start/end -->
+// markers).
 // Needs the compiled lib/: `npm run build:lib && node scripts/gen-task.mjs`. With --check, writes nothing and
-// exits 1 when the committed file differs.
+// exits 1 when a committed file differs.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { projectSettings, withManifestSettings } from './project-settings.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const metadataModule = join(root, 'lib', 'adapters', 'azure', 'task-metadata.js');
@@ -15,9 +18,13 @@ if (!existsSync(metadataModule)) {
   process.exit(1);
 }
 const { renderTaskJson, fillAzureTableBlocks, TASK_FOLDER } = await import(pathToFileURL(metadataModule).href);
-const manifest = JSON.parse(readFileSync(join(root, 'azure-task', 'vss-extension.json'), 'utf8'));
+const settings = projectSettings(root);
+const manifestPath = join(root, 'azure-task', 'vss-extension.json');
 const docs = join(root, 'docs', 'azure.md');
-const outputs = [[join(root, 'azure-task', TASK_FOLDER, 'task.json'), () => renderTaskJson(manifest.version)]];
+const outputs = [
+  [manifestPath, () => withManifestSettings(readFileSync(manifestPath, 'utf8'), settings)],
+  [join(root, 'azure-task', TASK_FOLDER, 'task.json'), () => renderTaskJson(settings.version)],
+];
 if (existsSync(docs)) outputs.push([docs, () => fillAzureTableBlocks(readFileSync(docs, 'utf8'))]);
 
 const check = process.argv.includes('--check');
@@ -35,4 +42,6 @@ for (const [target, render] of outputs) {
   }
 }
 if (check && stale > 0) process.exit(1);
-console.log(`gen-task: task.json (version ${manifest.version}) and the docs/azure.md tables are up to date`);
+console.log(
+  `gen-task: task.json and vss-extension.json (version ${settings.version}, publisher ${settings.marketplacePublisher}) and the docs/azure.md tables are up to date`,
+);

@@ -6,8 +6,9 @@
 // --skip-build packages the bundle already in azure-task/OrchestrationRunV1/dist (scripts/bundle-azure.mjs
 // makes one from lib/); --check-task-json fails when task.json is stale instead of rewriting it (tests).
 //
-// --publisher replaces the placeholder publisher of azure-task/vss-extension.json (orchestration-run-publisher)
-// for this package only; set your own in the manifest before publishing to the Marketplace.
+// --publisher replaces the manifest's publisher for this package only. The publisher (and the version) of
+// azure-task/vss-extension.json come from package.json (config.marketplacePublisher, version): gen-task,
+// run below, writes them; set your own publisher there before publishing to the Marketplace.
 // The .vsix path is printed on the last line of the output.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';

@@ -1354,7 +1354,7 @@ function listWords(words: readonly string[], conjunction = 'and'): string {
 }
 
 /** The option nearest to a typo ('timeextender' → 'timextender'), or undefined when none is close. */
-function closest(value: string, options: readonly string[]): string | undefined {
+export function closest(value: string, options: readonly string[]): string | undefined {
   const word = value.toLowerCase();
   let best: { option: string; distance: number } | undefined;
   for (const option of options) {

@@ -202,7 +202,8 @@ describe('packaging', () => {
     });
     const vsix = log.trim().split('\n').pop()!;
     expect(vsix.startsWith(out)).toBe(true);
-    expect(vsix).toMatch(/orchestration-run-publisher\.orchestration-run-\d+\.\d+\.\d+\.vsix$/);
+    const { config, version } = JSON.parse(readFileSync(join(BUILD_ROOT, 'package.json'), 'utf8')) as { config: { marketplacePublisher: string }; version: string };
+    expect(vsix.endsWith(`${config.marketplacePublisher}.orchestration-run-${version}.vsix`)).toBe(true);
     const report = JSON.parse(execFileSync(process.execPath, [join(BUILD_ROOT, 'scripts', 'check-vsix.mjs'), vsix, '--json'], { encoding: 'utf8' })) as {
       extensionVersion: string;
       taskVersion: { Major: number; Minor: number; Patch: number };

@@ -154,7 +154,8 @@ describe('vss-extension.json', () => {
     expect(existsSync(join(root, 'azure-task', manifest.content.details.path))).toBe(true);
     const taskContribution = manifest.contributions.find((c) => c.type === 'ms.vss-distributed-task.task');
     expect(taskContribution).toMatchObject({ targets: ['ms.vss-distributed-task.tasks'], properties: { name: TASK_FOLDER } });
-    expect(manifest.publisher).toBe('orchestration-run-publisher');
+    // The one publisher setting (package.json config.marketplacePublisher), written here by gen-task.
+    expect(manifest.publisher).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).config.marketplacePublisher);
   });
 
   test('every endpoint type uses token auth with an apitoken input, and the right header per platform', () => {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { helpText, KEY_ON_COMMAND_LINE, VERSION } from '../../src/adapters/cli/main.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { KEY, tdpWorld, triggerPosts, WS } from '../helpers/tdp.js';
 
@@ -77,7 +78,8 @@ test('bad input: exit 2 with one line naming the flag, before any request', asyn
 test('an unknown flag: exit 2 with a suggestion', async () => {
   const run = await cli([...base(), '--taks', 'Package/1005']);
   expect(run.code).toBe(2);
-  expect(run.stderr).toMatch(/unknown flag --taks/);
+  expect(run.stderr).toMatch(/unknown flag --taks; did you mean --task\?/);
+  expect(sim.journal.count()).toBe(0);
 });
 
 test('a run that outlives the timeout: exit 3', async () => {
@@ -108,4 +110,19 @@ test('--help lists every input', async () => {
   const run = await cli(['--help']);
   expect(run.code).toBe(0);
   for (const flag of ['--platform', '--api-key', '--process-map', '--if-running', '--max-age']) expect(run.stdout).toContain(flag);
+});
+
+test('--version prints the version alone; -h is --help', async () => {
+  const version = await cli(['--version']);
+  expect(version).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+  const help = await cli(['-h']);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toBe(`${helpText()}\n`);
+});
+
+test('the key as a flag: the run works, one warning about process lists, the key never printed', async () => {
+  const run = await cli([...base(), '--task', 'Package/1005', '--api-key', KEY], { ORCHESTRATION_RUN_API_KEY: '' });
+  expect(run.code).toBe(0);
+  expect(run.stderr.split('\n').filter((l) => l.includes('process lists'))).toEqual([`warning: ${KEY_ON_COMMAND_LINE}`]);
+  expect(run.stdout + run.stderr).not.toContain(KEY);
 });

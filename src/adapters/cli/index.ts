@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { runAsProcess } from './main.js';
 
 void runAsProcess();

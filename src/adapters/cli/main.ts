@@ -1,17 +1,24 @@
 /**
  * The command-line front end: every input as a `--kebab-case` flag (repeat a flag for several lines), with
- * `ORCHESTRATION_RUN_<NAME>` environment variables as fallback (e.g. ORCHESTRATION_RUN_API_KEY).
+ * `ORCHESTRATION_RUN_<NAME>` environment variables as fallback (e.g. ORCHESTRATION_RUN_API_KEY). The key
+ * belongs in the environment: `--api-key` works but is warned about once, as process lists can show it.
  * Exit codes: 0 succeeded, 1 failed or cancelled, 2 bad input, 3 timed out.
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs as parseArgv } from 'node:util';
 import { runStep } from '../../core/engine.js';
 import { EXIT } from '../../core/outcome.js';
-import { INPUTS, InputError, MAX_TARGETS, inputByName, parseSettings, prepareOutputFile } from '../../core/inputs.js';
+import { INPUTS, InputError, MAX_TARGETS, closest, inputByName, parseSettings, prepareOutputFile } from '../../core/inputs.js';
+import { PLATFORMS, type Platform } from '../../core/settings.js';
 import { maskJsonStrings, maskSecrets, neutralize, neutralizeJson, neutralizeLine, secretMasker } from '../../core/untrusted.js';
 import { loadProvider } from '../../providers/index.js';
 import { CliHost } from './host.js';
 
+/** The package's version (package.json `version`; a test keeps the two equal). */
 export const VERSION = '1.0.0';
+
+/** The widest line the help prints. */
+export const HELP_WIDTH = 100;
 
 interface CliArgs {
   values: Map<string, string[]>;
@@ -24,68 +31,161 @@ interface CliArgs {
   version: boolean;
 }
 
-const CLI_ONLY_FLAGS = ['json', 'summary', 'junit', 'verbose', 'help', 'version'];
+/** The options of the CLI alone (every input is a flag as well). */
+const CLI_OPTIONS = {
+  json: { type: 'boolean' },
+  summary: { type: 'string' },
+  junit: { type: 'string' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+/** Every flag parseArgs knows: the inputs (strings, repeatable) and the CLI's own options. */
+function flagConfig(): Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> {
+  const config: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
+  for (const def of INPUTS) config[def.name] = { type: 'string', multiple: true };
+  return { ...config, ...CLI_OPTIONS };
+}
 
 export class UsageError extends Error {}
 
+/** Said once when the key came as a flag: it works, but other users of the machine can read it. */
+export const KEY_ON_COMMAND_LINE =
+  '--api-key on the command line can be read from process lists and shell history; set ORCHESTRATION_RUN_API_KEY instead';
+
+/**
+ * The command line as flags, with node:util's parseArgs reading the tokens: `--name value`, `--name=value`, a
+ * repeated flag for several lines, `-h`. Our own rules on top, each one line of bad input: an unknown flag
+ * gets the inputs' "did you mean" (the same edit distance), a flag without its value names an example, a value
+ * that is itself a flag is taken as a missing value (`--task --json`), and every input is a flag, never a bare
+ * word. `-h`/`--help` and `--version` win over everything else on the line.
+ */
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const known = new Set(INPUTS.map((d) => d.name));
+  const options = flagConfig();
+  const { tokens } = parseArgv({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
   const args: CliArgs = { values: new Map(), json: false, verbose: false, help: false, version: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}': every input is a --flag, e.g. --task Package/1005`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (name === 'json' || name === 'verbose' || name === 'help' || name === 'version') {
-      args[name] = true;
+  for (const token of tokens) {
+    if (token.kind === 'option' && (token.name === 'help' || token.name === 'version')) args[token.name] = true;
+  }
+  if (args.help || args.version) return args;
+
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      throw new UsageError(`unexpected argument ${quoteArg(token.value)}: every input is a --flag, e.g. --task Package/1005`);
+    }
+    if (token.kind === 'option-terminator') continue;
+    const { name, rawName } = token;
+    const option = options[name];
+    if (!option) {
+      const guess = closest(name, Object.keys(options));
+      throw new UsageError(`unknown flag ${rawName}${guess ? `; did you mean --${guess}?` : ''} (see --help)`);
+    }
+    if (option.type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`flag --${name} takes no value; write --${name} alone`);
+      if (name === 'json' || name === 'verbose') args[name] = true;
       continue;
     }
-    const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new UsageError(`flag --${name} needs a value, e.g. --${name} ${exampleFor(name)}`);
+    const value = token.value;
+    if (value === undefined || (!token.inlineValue && isFlag(value, options))) {
+      if (name === 'api-key') throw new UsageError('flag --api-key needs a value; better, set ORCHESTRATION_RUN_API_KEY and leave the flag out');
+      throw new UsageError(`flag --${name} needs a value, e.g. --${name} ${exampleFor(name)}`);
+    }
     if (name === 'summary') args.summaryFile = value;
     else if (name === 'junit') {
       args.values.set('junit-file', [value]);
       args.junitFlag = '--junit';
-    } else if (known.has(name)) {
+    } else {
       args.values.set(name, [...(args.values.get(name) ?? []), value]);
       if (name === 'junit-file') args.junitFlag = '--junit-file';
-    }
-    else {
-      const all = [...known, ...CLI_ONLY_FLAGS];
-      const close = all.filter((n) => n.includes(name) || name.includes(n)).slice(0, 3);
-      throw new UsageError(`unknown flag --${name}${close.length ? `; did you mean ${close.map((n) => `--${n}`).join(' or ')}?` : ''} (see --help)`);
     }
   }
   return args;
 }
 
+/** `--json`, `--task=x`, `-h`: a word that names one of our flags, so not a value. */
+function isFlag(word: string, options: Record<string, unknown>): boolean {
+  if (word === '-h') return true;
+  if (!word.startsWith('--')) return false;
+  const name = word.slice(2).split('=')[0]!;
+  return Object.hasOwn(options, name);
+}
+
+function quoteArg(text: string): string {
+  return `'${neutralizeLine(text.length > 60 ? `${text.slice(0, 59)}…` : text)}'`;
+}
+
 function exampleFor(name: string): string {
+  if (name === 'summary') return 'reports/summary.md';
+  if (name === 'junit') return inputByName('junit-file').example;
   return INPUTS.find((d) => d.name === name)?.example.split('\n')[0] ?? 'VALUE';
 }
 
+/** One usage line per platform: the flags of its most common target (the key comes from the environment). */
+const USAGE: Record<Platform, string[]> = {
+  timextender: ['tenant', 'acme', 'workspace', 'finance', 'task', 'Package/1005'],
+  qarion: ['space', 'finance', 'pipeline', 'daily_finance'],
+  planasonix: ['connection', 'conn_8f2a'],
+};
+
+function usageLine(platform: Platform): string {
+  const pairs = USAGE[platform] ?? [];
+  const flags: string[] = [];
+  for (let i = 0; i + 1 < pairs.length; i += 2) flags.push(`--${pairs[i]} ${pairs[i + 1]}`);
+  return ['orchestration-run', `--platform ${platform}`, ...flags].join(' ');
+}
+
+/** `text` in lines of at most `width` columns, the first after `head`, the others indented to its width. */
+function wrap(head: string, text: string, width = HELP_WIDTH): string[] {
+  const indent = ' '.repeat(head.length);
+  const out: string[] = [];
+  let line = head;
+  let empty = true;
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (!empty && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = indent + word;
+    } else {
+      line += (empty ? '' : ' ') + word;
+    }
+    empty = false;
+  }
+  out.push(line);
+  return out;
+}
+
+const COLUMN = 23;
+const optionLines = (flag: string, text: string) => wrap(`  ${flag}`.padEnd(COLUMN), text);
+
 export function helpText(): string {
   const lines = [
-    `orchestration-run ${VERSION}: trigger a data load, follow the run it caused, explain failures, pass or fail.`,
+    `orchestration-run ${VERSION}: trigger a data load, follow its run, explain failures, pass or fail.`,
     '',
-    'Usage: orchestration-run --platform timextender --tenant acme --workspace finance --task Package/1005',
+    'Usage (the API key from the environment: export ORCHESTRATION_RUN_API_KEY=...):',
+    ...PLATFORMS.map((platform) => `  ${usageLine(platform)}`),
     '',
-    'Inputs (flag, or environment variable ORCHESTRATION_RUN_<NAME>; repeat a flag for several lines):',
+    'Inputs (a flag, or the variable ORCHESTRATION_RUN_<NAME>; repeat a flag for several lines):',
   ];
   for (const def of INPUTS) {
     const dflt = def.default !== undefined ? ` (default ${def.default})` : '';
-    lines.push(`  --${def.name.padEnd(18)} ${def.description}${dflt}`);
+    lines.push(...optionLines(`--${def.name} `, `${def.description}${dflt}`));
   }
   lines.push(
     '',
     'CLI options:',
-    '  --json               print the results as JSON on stdout (progress goes to stderr)',
-    '  --summary FILE       write the markdown summary to FILE',
-    '  --junit FILE         write JUnit XML results to FILE',
-    '  --verbose            print debug lines (requests and retries)',
+    ...optionLines('--json', 'print the results as JSON on stdout (progress goes to stderr)'),
+    ...optionLines('--summary FILE', 'write the markdown summary to FILE'),
+    ...optionLines('--junit FILE', 'write JUnit XML results to FILE'),
+    ...optionLines('--verbose', 'print debug lines (requests and retries)'),
+    ...optionLines('-h, --help', 'print this help'),
+    ...optionLines('--version', 'print the version'),
     '',
-    'Durations (--timeout, --poll-interval, --max-age) need a unit: 90s, 45m, 2h, 1h30m; a bare number is refused.',
+    'Durations (--timeout, --poll-interval, --max-age) need a unit (90s, 45m, 2h, 1h30m):',
+    'a bare number is refused.',
     `A step takes at most ${MAX_TARGETS} targets (all target flags together).`,
-    'The folders of --junit and --summary files are created; a path that cannot be written is refused before any request.',
+    'The folders of --junit and --summary files are created;',
+    'a path that cannot be written is refused before any request.',
+    '--api-key works, but process lists and shell history can show it: use ORCHESTRATION_RUN_API_KEY.',
     '',
     'Exit codes: 0 succeeded, 1 failed or cancelled, 2 bad input, 3 timed out.',
   );
@@ -156,6 +256,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     signal: io.signal,
   });
   host.setSecret(parsed.settings.apiKey);
+  if (args.values.has('api-key')) host.warning(KEY_ON_COMMAND_LINE);
   for (const warning of parsed.warnings) host.warning(warning);
   const outcome = await runStep(parsed.settings, host, { loadProvider });
   if (outcome.failureLine) host.error(outcome.failureLine);
@@ -193,11 +294,11 @@ export async function runAsProcess(): Promise<void> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
-  // Never a stack trace, never the key, never exit 0 on an unexpected fault.
-  const key = process.env.ORCHESTRATION_RUN_API_KEY;
+  // Never a stack trace, never the key (from the environment or a flag), never exit 0 on an unexpected fault.
+  const keys = [process.env.ORCHESTRATION_RUN_API_KEY, ...keysOnCommandLine(process.argv.slice(2))].filter((k): k is string => Boolean(k));
   const crash = (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`orchestration-run: internal error: ${neutralize(maskSecrets(message, key ? [key] : []))}\n`);
+    process.stderr.write(`orchestration-run: internal error: ${neutralize(maskSecrets(message, keys))}\n`);
     process.exit(EXIT.failed);
   };
   process.on('uncaughtException', crash);
@@ -213,4 +314,14 @@ export async function runAsProcess(): Promise<void> {
   } catch (error) {
     crash(error);
   }
+}
+
+/** The values given to --api-key, read without the parser (for the crash line, which must mask them too). */
+function keysOnCommandLine(argv: readonly string[]): string[] {
+  const keys: string[] = [];
+  argv.forEach((arg, i) => {
+    if (arg === '--api-key' && argv[i + 1] !== undefined) keys.push(argv[i + 1]!);
+    else if (arg.startsWith('--api-key=')) keys.push(arg.slice('--api-key='.length));
+  });
+  return keys;
 }
