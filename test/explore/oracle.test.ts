@@ -90,6 +90,12 @@ describe('(a) never green without proof in the truth', () => {
     // A newer run that appeared just before the step (within the settle time) may or may not be seen.
     const justNow = { ...newerFailed, createdMs: T0 - SETTLE_MS + 1, startMs: T0 - SETTLE_MS + 1 };
     expect(checkGreen(check, [older, justNow])).toEqual([]);
+    // A run that started during the step and succeeded before the step read it is a newer latest: green holds,
+    // unless a run that failed started after it and before it ended.
+    const during = run('7', { origin: 'foreign', createdMs: T0 + 400, startMs: T0 + 400, endMs: T0 + 1100, visibleMs: T0 + 400 });
+    expect(checkGreen({ ...check, runIds: ['7'] }, [older, newerFailed, during])).toEqual([]);
+    const failedAfter = run('8', { origin: 'foreign', createdMs: T0 + 600, startMs: T0 + 600, endMs: T0 + 900, success: false, visibleMs: T0 + 600 });
+    expect(checkGreen({ ...check, runIds: ['7'] }, [older, newerFailed, during, failedAfter])).toEqual([expect.stringContaining('the truly latest run ended without success')]);
     expect(checkGreen({ ...check, maxAgeMs: 60_000 }, [older])).toEqual([expect.stringContaining('max-age')]);
     expect(checkGreen({ ...check, maxAgeMs: 120_000 }, [older])).toEqual([]);
   });

@@ -148,7 +148,16 @@ function checkLatest(step: StepRecord, counted: readonly TruthRun[], runs: reado
   const settled = step.t0 - SETTLE_MS;
   const listed = runs.filter((x) => x.createdMs <= settled && x.visibleMs <= settled && Number.isFinite(x.startMs) && x.startMs <= settled);
   const latest = listed.reduce<TruthRun | undefined>((best, x) => (!best || startOf(x) > startOf(best) ? x : best), undefined);
-  if (latest && !runSucceededBy(latest, step.t1)) {
+  // A run that started after the settle point (during the step) and succeeded is a newer latest the step may
+  // have read: green on it holds, unless a run that failed started after it and before it ended (the step then
+  // saw a newer failure as well, or could have).
+  const newer = counted.find(
+    (r) =>
+      runSucceededBy(r, step.t1) &&
+      (!latest || startOf(r) > startOf(latest)) &&
+      !runs.some((x) => x !== r && startOf(x) > startOf(r) && r.endMs !== null && startOf(x) <= r.endMs && runEndedBy(x, step.t1) && !x.success),
+  );
+  if (latest && !runSucceededBy(latest, step.t1) && !newer) {
     const state = runEndedBy(latest, step.t1) ? 'ended without success' : 'still in flight at the step\'s end';
     out.push(`FALSE GREEN (check): the truly latest run ${state}: ${describeRun(latest, step.t1)} (counted ${describeRun(counted[0], step.t1)})`);
   }
