@@ -37,7 +37,7 @@ describe.each(ENTRIES)('dist/%s', (entry) => {
     expect(packages).toEqual(expect.arrayContaining(['@actions/core', '@actions/http-client', 'tunnel', 'undici']));
     if (entry === 'main') expect(packages).toEqual(expect.arrayContaining(['@actions/github', '@octokit/core']));
     else expect(packages).not.toContain('@octokit/core');
-    expect(licenses).not.toMatch(/\/(?:work|tmp|home)\//);
+    expect(licenses).not.toContain('node_modules');
     expect(files().filter((f) => f.endsWith('.mjs'))).toEqual([]);
   });
 
