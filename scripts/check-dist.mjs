@@ -8,7 +8,7 @@
 //                                           it when dist/ is missing or stale: other test files may be running
 //                                           the committed bundle at the same time, and lib/ is never rebuilt)
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,8 +59,9 @@ try {
   }
   // ncc's module ids derive from each module's path relative to the project, and it resolves symlinks: a
   // linked node_modules would give other ids. So the copy gets node_modules of its own, hard-linked when
-  // the file system allows (fast, no space), copied otherwise.
-  copyNodeModules(join(root, 'node_modules'), join(work, 'node_modules'));
+  // the file system allows (fast, no space), copied otherwise. A node_modules that is itself a link (a
+  // checkout sharing another's install) is copied from where it points, or the copy would be a link again.
+  copyNodeModules(realpathSync(join(root, 'node_modules')), join(work, 'node_modules'));
   execFileSync(process.execPath, [join(work, 'scripts', 'build.mjs')], { cwd: work, stdio: ['ignore', 'inherit', 'inherit'] });
 
   const fresh = join(work, 'dist');

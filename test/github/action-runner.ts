@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INPUTS } from '../../src/core/inputs.js';
+import { ACTION_INPUTS } from '../../src/adapters/github/action-metadata.js';
 import type { Runtime } from '../helpers/runtimes.js';
 
 const ROOT = process.cwd();
@@ -113,7 +113,7 @@ export function parseFileCommands(text: string): Record<string, string> {
 /** INPUT_* as the runner sets them: every input with a value or a default, name upper-cased, dashes kept. */
 export function inputEnv(inputs: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const def of INPUTS) {
+  for (const def of ACTION_INPUTS) {
     const value = inputs[def.name] ?? def.default;
     if (value !== undefined) env[`INPUT_${def.name.toUpperCase()}`] = value;
   }

@@ -6,13 +6,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  ACTION_INPUTS,
   fillTableBlocks,
   OUTPUT_DESCRIPTIONS,
   renderActionYml,
   renderInputsDoc,
 } from '../../src/adapters/github/action-metadata.js';
 import { OUTPUT_NAMES } from '../../src/core/host.js';
-import { INPUTS } from '../../src/core/inputs.js';
+import { GITHUB_ONLY_INPUTS, INPUTS } from '../../src/core/inputs.js';
 
 const root = process.cwd();
 const committed = readFileSync(join(root, 'action.yml'), 'utf8');
@@ -52,11 +53,17 @@ const inputs = yaml.inputs as YamlNode;
 const outputs = yaml.outputs as YamlNode;
 
 describe('action.yml', () => {
-  test('lists every input of the table, in order, and nothing else', () => {
-    expect(Object.keys(inputs)).toEqual(INPUTS.map((d) => d.name));
+  test('lists every input of the table, in order, then the GitHub-only ones, and nothing else', () => {
+    expect(Object.keys(inputs)).toEqual([...INPUTS, ...GITHUB_ONLY_INPUTS].map((d) => d.name));
+    expect(GITHUB_ONLY_INPUTS.map((d) => d.name)).toEqual(['pr-comment', 'github-token']);
   });
 
-  test.each(INPUTS.map((d) => [d.name, d] as const))('input %s: description, default and required-ness', (name, def) => {
+  test('the pull-request comment is off by default, with the workflow token', () => {
+    expect((inputs['pr-comment'] as YamlNode).default).toBe('false');
+    expect((inputs['github-token'] as YamlNode).default).toBe('${{ github.token }}');
+  });
+
+  test.each(ACTION_INPUTS.map((d) => [d.name, d] as const))('input %s: description, default and required-ness', (name, def) => {
     const node = inputs[name] as YamlNode;
     expect(node.description).toBe(def.description);
     expect(node.default).toBe(def.default);
@@ -104,7 +111,7 @@ describe('generated docs', () => {
 
   test('docs/github.md holds both tables', () => {
     const text = readFileSync(join(root, 'docs', 'github.md'), 'utf8');
-    for (const def of INPUTS) expect(text).toContain(`| \`${def.name}\``);
+    for (const def of ACTION_INPUTS) expect(text).toContain(`| \`${def.name}\``);
     for (const name of OUTPUT_NAMES) expect(text).toContain(`| \`${name}\``);
   });
 });

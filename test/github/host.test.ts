@@ -1,12 +1,15 @@
 /**
- * The GitHub host with the real workflow commands (commands.ts) writing to a captured stdout: server text passed to any of
+ * The GitHub host with the real `@actions/core` writing to a captured stdout: server text passed to any of
  * the printing methods never becomes a workflow command, secrets are masked everywhere, and each Host
- * method lands on the runner's mechanism (annotations, groups, output/state files, job summary).
+ * method lands on the runner's mechanism (annotations, groups, output/state files, job summary). Also the
+ * run's context (context.ts) as the host and the pull-request comment read it.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GitHubHost, gitHubCiContext, limitBytes, type CoreApi } from '../../src/adapters/github/host.js';
+import { ciContextOf, pullRequestNumber, readRunContext, type RunContext } from '../../src/adapters/github/context.js';
+import { GitHubHost, limitBytes, type CoreApi } from '../../src/adapters/github/host.js';
+import { RecordingCore } from './recording-core.js';
 import { foreignCommands, parseRunnerCommands } from './runner-commands.js';
 
 /** Server text that would drive the runner if printed verbatim. */
@@ -56,14 +59,19 @@ function tempFile(name: string): string {
   return file;
 }
 
-/** The real commands write files named by these variables; each test gets fresh ones. */
+/** `core.summary` keeps the first path it finds in GITHUB_STEP_SUMMARY for the life of the process: one file here. */
+const SUMMARY_FILE = tempFile('summary');
+
+/** The real `@actions/core` writes files named by these variables; each test gets fresh ones (the summary emptied). */
 function withRunnerFiles(): { output: string; state: string; summary: string; restore: () => void } {
-  const saved = { GITHUB_OUTPUT: process.env.GITHUB_OUTPUT, GITHUB_STATE: process.env.GITHUB_STATE };
+  const saved = { GITHUB_OUTPUT: process.env.GITHUB_OUTPUT, GITHUB_STATE: process.env.GITHUB_STATE, GITHUB_STEP_SUMMARY: process.env.GITHUB_STEP_SUMMARY };
   const output = tempFile('output');
   const state = tempFile('state');
-  const summary = tempFile('summary');
+  const summary = SUMMARY_FILE;
+  writeFileSync(summary, '');
   process.env.GITHUB_OUTPUT = output;
   process.env.GITHUB_STATE = state;
+  process.env.GITHUB_STEP_SUMMARY = summary;
   return {
     output,
     state,
@@ -77,8 +85,11 @@ function withRunnerFiles(): { output: string; state: string; summary: string; re
   };
 }
 
+/** A context outside any workflow run. */
+const NO_RUN: RunContext = { serverUrl: 'https://github.com', apiUrl: 'https://api.github.com', runId: NaN, runAttempt: NaN, payload: {} };
+
 function newHost(env: Record<string, string | undefined> = {}, core?: CoreApi): GitHubHost {
-  return new GitHubHost({ signal: new AbortController().signal, env, ...(core ? { core } : {}) });
+  return new GitHubHost({ signal: new AbortController().signal, env, context: NO_RUN, ...(core ? { core } : {}) });
 }
 
 describe('server text cannot start a workflow command', () => {
@@ -240,13 +251,37 @@ describe('host methods map to the runner', () => {
     }
   });
 
-  test('writeSummary appends to GITHUB_STEP_SUMMARY; without it, nothing is written and nothing fails', async () => {
-    const summary = tempFile('summary');
-    writeFileSync(summary, 'earlier step\n');
-    await newHost({ GITHUB_STEP_SUMMARY: summary }).writeSummary('## orchestration-run');
-    expect(readFileSync(summary, 'utf8')).toBe('earlier step\n## orchestration-run\n');
-    const printed = await captureStdout(() => expect(newHost({}).writeSummary('x')).resolves.toBeUndefined());
+  test('writeSummary appends to GITHUB_STEP_SUMMARY (core.summary); without it, nothing is written and nothing fails', async () => {
+    const files = withRunnerFiles();
+    try {
+      writeFileSync(files.summary, 'earlier step\n');
+      const host = newHost({ GITHUB_STEP_SUMMARY: files.summary });
+      await host.writeSummary('## orchestration-run');
+      expect(readFileSync(files.summary, 'utf8')).toBe('earlier step\n## orchestration-run\n');
+      expect(host.summaryText).toBe('## orchestration-run');
+    } finally {
+      files.restore();
+    }
+    const host = newHost({});
+    const printed = await captureStdout(() => expect(host.writeSummary('x')).resolves.toBeUndefined());
     expect(printed).toBe('::debug::GITHUB_STEP_SUMMARY is not set: no job summary written\n');
+    // Kept all the same, for the pull-request comment.
+    expect(host.summaryText).toBe('x');
+  });
+
+  test('a summary that cannot be written fails the write (the engine warns), and is not written again later', async () => {
+    const core = new RecordingCore();
+    let fail = true;
+    const write = core.summary.write.bind(core.summary);
+    core.summary.write = async () => {
+      if (fail) throw new Error("Unable to access summary file: '/gone/summary'");
+      return write();
+    };
+    const host = newHost({ GITHUB_STEP_SUMMARY: '/gone/summary' }, core);
+    await expect(host.writeSummary('first')).rejects.toThrow(/Unable to access summary file/);
+    fail = false;
+    await host.writeSummary('second');
+    expect(core.summary.written).toBe('second\n');
   });
 
   test('a summary over 1 MiB is cut at a line with a note', () => {
@@ -266,19 +301,24 @@ describe('host methods map to the runner', () => {
   });
 });
 
-describe('ciContext', () => {
-  test('from the default environment variables, with the attempt in the run URL', () => {
-    expect(
-      gitHubCiContext({
-        GITHUB_SERVER_URL: 'https://github.example.com/',
-        GITHUB_REPOSITORY: 'acme/app',
-        GITHUB_RUN_ID: '123',
-        GITHUB_RUN_ATTEMPT: '2',
-        GITHUB_SHA: 'abc123',
-        GITHUB_ACTOR: 'octocat',
-        GITHUB_WORKFLOW: 'release',
-      }),
-    ).toEqual({
+describe('the run context (@actions/github context)', () => {
+  const run: RunContext = {
+    serverUrl: 'https://github.example.com/',
+    apiUrl: 'https://github.example.com/api/v3',
+    repository: 'acme/app',
+    runId: 123,
+    runAttempt: 2,
+    sha: 'abc123',
+    actor: 'octocat',
+    workflow: 'release',
+    job: 'load',
+    action: 'gate',
+    eventName: 'push',
+    payload: {},
+  };
+
+  test('gives the core where the step runs, with the attempt in the run URL', () => {
+    expect(ciContextOf(run)).toEqual({
       system: 'github',
       runUrl: 'https://github.example.com/acme/app/actions/runs/123/attempts/2',
       runId: '123',
@@ -287,11 +327,60 @@ describe('ciContext', () => {
       actor: 'octocat',
       workflow: 'release',
       repository: 'acme/app',
+      step: 'load/gate',
     });
   });
 
-  test('github.com by default; no URL without repository and run id', () => {
-    expect(gitHubCiContext({ GITHUB_REPOSITORY: 'a/b', GITHUB_RUN_ID: '1' }).runUrl).toBe('https://github.com/a/b/actions/runs/1');
-    expect(gitHubCiContext({})).toEqual({ system: 'github' });
+  test('no URL without repository and run id; nothing made up outside a run', () => {
+    expect(ciContextOf({ ...NO_RUN, repository: 'a/b', runId: 1 }).runUrl).toBe('https://github.com/a/b/actions/runs/1');
+    expect(ciContextOf(NO_RUN)).toEqual({ system: 'github' });
+  });
+
+  test('the pull request: from pull_request events, and from comments on a pull request; none for a push', () => {
+    expect(pullRequestNumber({ ...run, payload: { pull_request: { number: 17 } } })).toBe(17);
+    expect(pullRequestNumber({ ...run, payload: { issue: { number: 18, pull_request: { url: 'x' } } } })).toBe(18);
+    expect(pullRequestNumber({ ...run, payload: { issue: { number: 19 } } })).toBeUndefined();
+    expect(pullRequestNumber({ ...run, payload: { pull_request: { number: '20' } } })).toBeUndefined();
+    expect(pullRequestNumber(run)).toBeUndefined();
+  });
+
+  test('readRunContext reads the runner variables and the event payload, as @actions/github does', () => {
+    const event = tempFile('event.json');
+    writeFileSync(event, JSON.stringify({ pull_request: { number: 7 } }));
+    const vars: Record<string, string> = {
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_API_URL: 'http://127.0.0.1:9/api',
+      GITHUB_REPOSITORY: 'acme/data-app',
+      GITHUB_RUN_ID: '4242',
+      GITHUB_RUN_ATTEMPT: '3',
+      GITHUB_SHA: '0123456789abcdef',
+      GITHUB_ACTOR: 'octocat',
+      GITHUB_WORKFLOW: 'release',
+      GITHUB_JOB: 'load',
+      GITHUB_ACTION: 'gate',
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: event,
+    };
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
+    try {
+      const context = readRunContext();
+      expect(context).toEqual(
+        expect.objectContaining({ repository: 'acme/data-app', runId: 4242, runAttempt: 3, apiUrl: 'http://127.0.0.1:9/api', eventName: 'pull_request', job: 'load', action: 'gate' }),
+      );
+      expect(pullRequestNumber(context)).toBe(7);
+      expect(ciContextOf(context).runUrl).toBe('https://github.com/acme/data-app/actions/runs/4242/attempts/3');
+      // An event file that is not JSON: the step goes on without the payload.
+      writeFileSync(event, '{not json');
+      const without = readRunContext();
+      expect(without.payload).toEqual({});
+      expect(without.repository).toBe('acme/data-app');
+      expect(process.env.GITHUB_EVENT_PATH).toBe(event);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 });

@@ -119,3 +119,35 @@ test('the key from INPUT_API-KEY is masked in the fault line', async () => {
     delete process.env['INPUT_API-KEY'];
   }
 });
+
+describe('entry modules: run themselves only when started as the process', () => {
+  test('isProcessEntry compares the module with the script node was started with, through links', async () => {
+    const { isProcessEntry } = await import('../../src/adapters/github/process.js');
+    const { mkdtempSync, symlinkSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'gh-entry-'));
+    const file = join(dir, 'index.js');
+    writeFileSync(file, '');
+    symlinkSync(file, join(dir, 'link.js'));
+    expect(isProcessEntry(pathToFileURL(file).href, file)).toBe(true);
+    expect(isProcessEntry(pathToFileURL(file).href, join(dir, 'link.js'))).toBe(true);
+    expect(isProcessEntry(pathToFileURL(file).href, join(dir, 'other.js'))).toBe(false);
+    expect(isProcessEntry(pathToFileURL(file).href, undefined)).toBe(false);
+    expect(isProcessEntry('data:text/javascript,0', file)).toBe(false);
+  });
+
+  test.each(['main', 'post'])('lib/adapters/github/%s.js imported: exports run(), runs nothing, prints nothing', async (entry) => {
+    const url = pathToFileURL(join(process.cwd(), 'lib', 'adapters', 'github', `${entry}.js`)).href;
+    const script = `const m = await import(${JSON.stringify(url)}); console.log(typeof m.run);`;
+    const exit = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(exit).toEqual({ code: 0, stdout: 'function\n', stderr: '' });
+  });
+});

@@ -1,5 +1,24 @@
-/** A stand-in for the workflow commands (commands.ts) that records every call, with inputs and state given up front. */
-import type { CoreApi } from '../../src/adapters/github/host.js';
+/** A stand-in for `@actions/core` that records every call, with inputs and state given up front. */
+import type { CoreApi, SummaryApi } from '../../src/adapters/github/host.js';
+
+/** `core.summary`: what is added goes to a buffer; `write` appends the buffer to `written` and empties it. */
+export class RecordingSummary implements SummaryApi {
+  written = '';
+  private buffer = '';
+  addRaw(text: string, addEOL = false): this {
+    this.buffer += text + (addEOL ? '\n' : '');
+    return this;
+  }
+  async write(): Promise<this> {
+    this.written += this.buffer;
+    this.buffer = '';
+    return this;
+  }
+  emptyBuffer(): this {
+    this.buffer = '';
+    return this;
+  }
+}
 
 export interface CoreCall {
   fn: string;
@@ -13,6 +32,7 @@ export class RecordingCore implements CoreApi {
   readonly savedState = new Map<string, string>();
   readonly secrets: string[] = [];
   failed: string | undefined;
+  readonly summary = new RecordingSummary();
 
   constructor(
     private readonly inputs: Record<string, string> = {},

@@ -44,7 +44,7 @@ function unescape(data: string): string {
   return data.replace(/%0D/gi, '\r').replace(/%0A/gi, '\n').replace(/%25/g, '%');
 }
 
-/** Commands this action itself issues (src/adapters/github/commands.ts). */
+/** Commands this action itself issues (through `@actions/core`, src/adapters/github/host.ts). */
 export const OWN_COMMANDS: ReadonlySet<string> = new Set(['add-mask', 'error', 'warning', 'debug', 'group', 'endgroup', 'notice']);
 
 /**

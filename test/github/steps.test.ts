@@ -4,7 +4,9 @@
  * post step that cancels only what a killed main step left running and never fails the job.
  */
 import { STATE_RUNS } from '../../src/core/engine.js';
-import { runMainStep, runPostStep, runsToSettle, STATE_MAIN_FINISHED, type StepDeps } from '../../src/adapters/github/steps.js';
+import type { RunContext } from '../../src/adapters/github/context.js';
+import { runMainStep } from '../../src/adapters/github/main-step.js';
+import { runPostStep, runsToSettle, STATE_MAIN_FINISHED, type StepDeps } from '../../src/adapters/github/steps.js';
 import { loadProvider } from '../../src/providers/index.js';
 import type { ProviderLoader, RunHandle } from '../../src/providers/provider.js';
 import type { Simulator } from '../../src/simulator/index.js';
@@ -42,8 +44,22 @@ function inputs(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
+/** A push to acme/app: no pull request. */
+const CONTEXT: RunContext = {
+  serverUrl: 'https://github.com',
+  apiUrl: 'http://127.0.0.1:9',
+  repository: 'acme/app',
+  runId: 99,
+  runAttempt: 1,
+  workflow: 'release',
+  job: 'load',
+  action: 'gate',
+  eventName: 'push',
+  payload: {},
+};
+
 function deps(core: RecordingCore, signal = new AbortController().signal, loader: ProviderLoader = loadProvider): StepDeps {
-  return { core, env: { GITHUB_REPOSITORY: 'acme/app', GITHUB_RUN_ID: '99', GITHUB_RUN_ATTEMPT: '1' }, signal, loadProvider: loader, engine: FAST };
+  return { core, env: {}, context: CONTEXT, signal, loadProvider: loader, engine: FAST };
 }
 
 const requests = () => sim.journal.entries().length;
@@ -60,6 +76,30 @@ describe('main step', () => {
     expect(core.savedState.get(STATE_MAIN_FINISHED)).toBe('true');
     // A later step reading `status` sees the failure, not an empty value.
     expect([...core.outputs]).toEqual([['status', 'failed']]);
+  });
+
+  test.each([
+    [{ 'pr-comment': 'maybe' }, /^Input 'pr-comment': 'maybe' is not a boolean; use true or false\. Example: true$/],
+    [{ 'pr-comment': 'true', 'github-token': ' ' }, /^Input 'github-token' is empty, and pr-comment: true needs a token.*Example: \$\{\{ secrets\.GITHUB_TOKEN \}\}$/],
+  ])('a bad GitHub-only input %j fails with one line naming it, before any request', async (extra, message) => {
+    const core = new RecordingCore(inputs({ task: 'Package/1005', ...extra }));
+    await expect(runMainStep(deps(core))).resolves.toBe(1);
+    expect(core.failed).toMatch(message);
+    expect(requests()).toBe(0);
+    expect([...core.outputs]).toEqual([['status', 'failed']]);
+  });
+
+  test('the workflow token is registered as a secret only when a comment is asked for', async () => {
+    const token = 'ghs_StepsTestToken0123456789';
+    const quiet = new RecordingCore(inputs({ task: 'Package/1005', 'pr-comment': 'false', 'github-token': token }));
+    await expect(runMainStep(deps(quiet))).resolves.toBe(0);
+    expect(quiet.secrets).not.toContain(token);
+    // A push, not a pull request: nothing to comment on, said once in the log, and the step passes.
+    const asked = new RecordingCore(inputs({ task: 'Package/1005', 'pr-comment': 'true', 'github-token': token }));
+    await expect(runMainStep(deps(asked))).resolves.toBe(0);
+    expect(asked.secrets).toContain(token);
+    expect(asked.text()).toContain('pr-comment: this run is not for a pull request (event push): no comment posted');
+    expect(quiet.text()).not.toContain('pr-comment');
   });
 
   test('a key pasted with a Bearer prefix fails without quoting it; every part was masked first', async () => {
@@ -127,7 +167,7 @@ describe('main step', () => {
 
   test('an unexpected fault rejects (the entry point turns it into one line and exit 1)', async () => {
     const core = new RecordingCore(inputs({ task: 'Package/1005' }));
-    // As when the runner's GITHUB_OUTPUT file is gone: setOutput throws (commands.ts, like @actions/core).
+    // As when the runner's GITHUB_OUTPUT file is gone: setOutput throws (as @actions/core does).
     core.setOutput = () => {
       throw new Error('Missing file at path: /gone/output');
     };

@@ -1,19 +1,29 @@
 /**
- * The GitHub Actions host: the core's logging, outputs, secrets, summary and state mapped onto the
- * runner's workflow commands and environment files (commands.ts).
+ * The GitHub Actions host: the core's logging, outputs, secrets, summary and state mapped onto `@actions/core`
+ * (workflow commands, the runner's environment files GITHUB_OUTPUT / GITHUB_STATE, and `core.summary` for
+ * GITHUB_STEP_SUMMARY), with the run's context from `@actions/github` (context.ts).
  *
- * Everything printed goes through `clean`: secrets masked, then neutralized, so that no line coming from the
- * server (task names, log lines, error messages) can start a workflow command (`::set-output`, `::add-mask`,
- * `::stop-commands`, `##[group]`…). Only this file, main.ts and post.ts import commands.ts.
+ * Everything printed goes through `clean` first: secrets masked, then neutralized, so that no line coming from
+ * the server (task names, log lines, error messages) can start a workflow command (`::set-output`,
+ * `::add-mask`, `::stop-commands`, `##[group]`…). `@actions/core` escapes only what its own command syntax
+ * needs (`%`, CR, LF; in properties also `:` and `,`): it does not stop a line of server text from being a
+ * command, which is why every message goes through `clean` before it reaches `core.info` and the others.
  */
-import { appendFile } from 'node:fs/promises';
+import * as actionsCore from '@actions/core';
 import { tmpdir } from 'node:os';
 import type { Annotation, Host, OutputName } from '../../core/host.js';
 import type { CiContext } from '../../core/settings.js';
 import { flatten, maskSecrets, neutralize } from '../../core/untrusted.js';
-import * as commands from './commands.js';
+import { ciContextOf, readRunContext, type RunContext } from './context.js';
 
-/** The workflow commands the host uses (commands.ts, modelled on `@actions/core`); tests may pass a recording double. */
+/** The part of `core.summary` the host uses. */
+export interface SummaryApi {
+  addRaw(text: string, addEOL?: boolean): SummaryApi;
+  write(options?: { overwrite?: boolean }): Promise<SummaryApi>;
+  emptyBuffer(): SummaryApi;
+}
+
+/** The part of `@actions/core` the Action uses; tests may pass a recording double. */
 export interface CoreApi {
   info(message: string): void;
   warning(message: string, properties?: { title?: string }): void;
@@ -27,9 +37,10 @@ export interface CoreApi {
   getState(name: string): string;
   setFailed(message: string): void;
   getInput(name: string, options?: { trimWhitespace?: boolean }): string;
+  readonly summary: SummaryApi;
 }
 
-export const realCore: CoreApi = commands;
+export const realCore: CoreApi = actionsCore;
 
 /** GitHub refuses a job summary above 1 MiB per step; keep well below it. */
 export const MAX_SUMMARY_BYTES = 1000 * 1024;
@@ -39,6 +50,8 @@ export interface GitHubHostOptions {
   signal: AbortSignal;
   env?: Record<string, string | undefined>;
   core?: CoreApi;
+  /** The run's context; read from the environment when not given. */
+  context?: RunContext;
 }
 
 export class GitHubHost implements Host {
@@ -53,13 +66,14 @@ export class GitHubHost implements Host {
   private readonly secrets: string[] = [];
   /** GitHub has no nested groups: an inner group's title becomes a plain line. */
   private groupDepth = 0;
+  private summary: string | undefined;
 
   constructor(options: GitHubHostOptions) {
     this.signal = options.signal;
     this.core = options.core ?? realCore;
     this.env = options.env ?? process.env;
     this.tempDir = this.env.RUNNER_TEMP || tmpdir();
-    this.ciContext = gitHubCiContext(this.env);
+    this.ciContext = ciContextOf(options.context ?? readRunContext());
   }
 
   /** Masked, then neutralized; one entry per printed line. */
@@ -126,14 +140,26 @@ export class GitHubHost implements Host {
     }
   }
 
+  /** The summary as written (masked, within the size limit), for the pull-request comment. */
+  get summaryText(): string | undefined {
+    return this.summary;
+  }
+
   async writeSummary(markdown: string): Promise<void> {
-    const file = this.env.GITHUB_STEP_SUMMARY;
-    if (!file) {
+    const text = limitBytes(maskSecrets(markdown, this.secrets), MAX_SUMMARY_BYTES);
+    this.summary = text;
+    if (!this.env.GITHUB_STEP_SUMMARY) {
       this.debug('GITHUB_STEP_SUMMARY is not set: no job summary written');
       return;
     }
-    const text = limitBytes(maskSecrets(markdown, this.secrets), MAX_SUMMARY_BYTES);
-    await appendFile(file, `${text}\n`, 'utf8');
+    try {
+      // Appended (never overwriting an earlier step's summary), with a final line break.
+      await this.core.summary.addRaw(text, true).write();
+    } catch (error) {
+      // Not left in the buffer for a later write.
+      this.core.summary.emptyBuffer();
+      throw error;
+    }
   }
 
   saveState(key: string, value: string): void {
@@ -147,32 +173,6 @@ export class GitHubHost implements Host {
   private properties(annotation: Annotation | undefined): { title?: string } {
     return annotation?.title ? { title: this.cleanLine(annotation.title) } : {};
   }
-}
-
-/** Where the step runs, from the runner's default environment variables. */
-export function gitHubCiContext(env: Record<string, string | undefined>): CiContext {
-  const get = (name: string) => (env[name] ? env[name] : undefined);
-  const server = (get('GITHUB_SERVER_URL') ?? 'https://github.com').replace(/\/+$/, '');
-  const repository = get('GITHUB_REPOSITORY');
-  const runId = get('GITHUB_RUN_ID');
-  const attempt = get('GITHUB_RUN_ATTEMPT');
-  const context: CiContext = { system: 'github' };
-  if (repository && runId) {
-    context.runUrl = `${server}/${repository}/actions/runs/${runId}${attempt ? `/attempts/${attempt}` : ''}`;
-  }
-  const set = (key: 'runId' | 'attempt' | 'commit' | 'actor' | 'workflow' | 'repository', value: string | undefined) => {
-    if (value !== undefined) context[key] = value;
-  };
-  set('runId', runId);
-  set('attempt', attempt);
-  set('commit', get('GITHUB_SHA'));
-  set('actor', get('GITHUB_ACTOR'));
-  set('workflow', get('GITHUB_WORKFLOW'));
-  set('repository', repository);
-  const job = get('GITHUB_JOB');
-  const action = get('GITHUB_ACTION');
-  if (job || action) context.step = `${job ?? ''}/${action ?? ''}`;
-  return context;
 }
 
 /** Cuts markdown to at most `max` UTF-8 bytes, at a line break, with a note saying so. */

@@ -1,13 +1,19 @@
 /**
- * Entry point of the Action's main step (bundled to dist/main/index.js): reads the inputs, runs the step,
- * reports through workflow commands (commands.ts). See steps.ts for the step itself and process.ts for
- * signals and exit. The engine and the providers (and their HTTP client) are loaded only once the inputs are
- * valid (steps.ts), so an input error is reported at bare-Node speed.
+ * The Action's main step (bundled to dist/main/index.js, with lazily loaded chunks beside it): `run()` reads
+ * the inputs, runs the step and reports through `@actions/core` (steps.ts). Started by the runner
+ * (`node dist/main/index.js`), the module runs itself with the process wiring of process.ts (signals, exit
+ * code, a hard exit as backstop); imported (e.g. by `@github/local-action`, which calls `run()`), it only
+ * exports `run`.
  */
-import * as core from './commands.js';
-import { runEntry } from './process.js';
-import { runMainStep } from './steps.js';
+import * as core from '@actions/core';
+import { isProcessEntry, runEntry } from './process.js';
+import { runMainStep } from './main-step.js';
 
-runEntry(core, { label: 'orchestration-run', signalExitCode: 1, faultExitCode: 1 }, (signal) =>
-  runMainStep({ core, env: process.env, signal }),
-);
+/** The main step; resolves to the exit code (failures are reported with `core.setFailed`). */
+export function run(signal: AbortSignal = new AbortController().signal): Promise<number> {
+  return runMainStep({ core, env: process.env, signal });
+}
+
+if (isProcessEntry(import.meta.url)) {
+  runEntry(core, { label: 'orchestration-run', signalExitCode: 1, faultExitCode: 1 }, run);
+}

@@ -7,8 +7,26 @@
  * platform can, writes outputs and summary); a timer then makes sure the process is gone within 5 s even if
  * something hangs. A second signal exits at once.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { maskSecrets, neutralize } from '../../core/untrusted.js';
 import type { CoreApi } from './host.js';
+
+/**
+ * Whether the module at `moduleUrl` is the script node was started with (`node dist/main/index.js`), and not
+ * a module imported by another program (a test, `@github/local-action`).
+ */
+export function isProcessEntry(moduleUrl: string, argv1: string | undefined = process.argv[1]): boolean {
+  if (argv1 === undefined || !moduleUrl.startsWith('file:')) return false;
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return path;
+    }
+  };
+  return real(fileURLToPath(moduleUrl)) === real(argv1);
+}
 
 export interface EntryOptions {
   /** Used in messages: `orchestration-run` or `orchestration-run post`. */

@@ -1,16 +1,18 @@
 /**
- * The two steps of the GitHub Action, free of process wiring (signals, exit) so tests can drive them with a
- * recording `core`: the main step (validate, run, report) and the post step (cancel what a killed main step
- * left running).
+ * The post step of the GitHub Action and what it shares with the main step (main-step.ts), free of process
+ * wiring (signals, exit) so tests can drive them with a recording `core`. The post step cancels what a killed
+ * main step left running. (The main step is in a module of its own so that the post step's bundle carries
+ * nothing of the pull-request comment.)
  *
  * The engine and the providers (with their HTTP client) are imported only once the inputs are valid: an
- * input error, the most common failure, is reported without loading them. The imports are "eager" so the
- * bundler keeps one file per entry (evaluated on first use, not split into chunks).
+ * input error, the most common failure, is reported without loading them. The bundler puts them in a chunk of
+ * their own, read from disk only then.
  */
 import type { EngineOptions } from '../../core/engine.js';
-import { InputError, parseSettings, prepareOutputPaths, type RawInputs } from '../../core/inputs.js';
+import { parseSettings, type RawInputs } from '../../core/inputs.js';
 import { pendingSavedRuns, STATE_RUNS, type SavedRun } from '../../core/saved-runs.js';
 import type { ProviderLoader } from '../../providers/provider.js';
+import { readRunContext, type RunContext } from './context.js';
 import { GitHubHost, type CoreApi } from './host.js';
 
 /**
@@ -20,7 +22,7 @@ import { GitHubHost, type CoreApi } from './host.js';
  * no run found yet for those targets. Absent: the main step was killed, and every saved run is settled.
  */
 export const STATE_MAIN_FINISHED = 'main-finished';
-const STOPPED_PREFIX = 'stopped:';
+export const STOPPED_PREFIX = 'stopped:';
 
 /**
  * Time the engine may spend cancelling remote runs once following stopped. The runner sends SIGTERM about
@@ -36,20 +38,24 @@ export interface StepDeps {
   loadProvider?: ProviderLoader;
   /** Engine overrides for tests (HTTP timeouts, heartbeat). */
   engine?: Partial<Omit<EngineOptions, 'loadProvider'>>;
+  /** The run's context; read from the environment (and the event payload) when not given. */
+  context?: RunContext;
+  /** Time limit of the pull-request comment, for tests. */
+  commentTimeoutMs?: number;
 }
 
-/** The engine, loaded on first use. */
-async function loadEngine() {
-  return import(/* webpackMode: "eager" */ '../../core/engine.js');
+/** The engine, loaded on first use (one lazily loaded chunk with the providers). */
+export async function loadEngine() {
+  return import(/* webpackChunkName: "engine" */ '../../core/engine.js');
 }
 
 /** The provider loader given by a test, else the real one, loaded on first use. */
-async function providerLoader(deps: StepDeps): Promise<ProviderLoader> {
-  return deps.loadProvider ?? (await import(/* webpackMode: "eager" */ '../../providers/index.js')).loadProvider;
+export async function providerLoader(deps: StepDeps): Promise<ProviderLoader> {
+  return deps.loadProvider ?? (await import(/* webpackChunkName: "engine" */ '../../providers/index.js')).loadProvider;
 }
 
 /** Raw inputs as the runner passes them (`INPUT_<NAME>`), untrimmed so line numbers in messages stay right. */
-function rawInputs(core: CoreApi): RawInputs {
+export function rawInputs(core: CoreApi): RawInputs {
   return (name) => core.getInput(name, { trimWhitespace: false });
 }
 
@@ -57,59 +63,11 @@ function rawInputs(core: CoreApi): RawInputs {
  * Registers the key as a secret before anything is printed: the raw value, the trimmed one and every
  * longer whitespace-separated piece (a key pasted as `Bearer <key>` or with a line break).
  */
-function registerKey(host: GitHubHost, raw: string): void {
+export function registerKey(host: GitHubHost, raw: string): void {
   if (raw.trim() === '') return;
   host.setSecret(raw);
   host.setSecret(raw.trim());
   for (const piece of raw.split(/\s+/)) if (piece.length >= 8) host.setSecret(piece);
-}
-
-/** The main step. Resolves to the process exit code (0 or 1); failures are reported through `core.setFailed`. */
-export async function runMainStep(deps: StepDeps): Promise<number> {
-  const { core } = deps;
-  const host = new GitHubHost({ signal: deps.signal, env: deps.env, core });
-  const raw = rawInputs(core);
-  registerKey(host, raw('api-key') ?? '');
-
-  let parsed;
-  try {
-    parsed = parseSettings(raw, { nameStyle: 'github' });
-    // Output files are checked (their folders created) before the first request.
-    prepareOutputPaths(parsed.settings, { nameStyle: 'github' });
-  } catch (error) {
-    if (error instanceof InputError) {
-      // A later step that reads `status` (if: always()) sees the step failed, not an empty value.
-      host.setOutput('status', 'failed');
-      core.setFailed(host.cleanLine(error.message));
-      // Nothing was started: the post step has nothing to do.
-      core.saveState(STATE_MAIN_FINISHED, 'true');
-      return 1;
-    }
-    throw error;
-  }
-  for (const warning of parsed.warnings) host.warning(warning);
-  if (deps.signal.aborted) {
-    host.setOutput('status', 'cancelled');
-    core.setFailed('orchestration-run: the job was cancelled before the step started; nothing was triggered');
-    core.saveState(STATE_MAIN_FINISHED, 'true');
-    return 1;
-  }
-
-  const { runStep } = await loadEngine();
-  const outcome = await runStep(parsed.settings, host, {
-    cancelBudgetMs: CANCEL_BUDGET_MS,
-    ...deps.engine,
-    loadProvider: await providerLoader(deps),
-  });
-  // Whatever was left running was handled (or reported) by the engine itself, except what only the post step
-  // can settle for a stopped target: a cancel the platform did not confirm, a trigger whose run was not seen.
-  const stopped = outcome.results.flatMap((r, i) => (r.status === 'cancelled' || r.status === 'timed-out' ? [i] : []));
-  core.saveState(STATE_MAIN_FINISHED, stopped.length === 0 ? 'true' : `${STOPPED_PREFIX}${stopped.join(',')}`);
-  if (outcome.exitCode !== 0) {
-    core.setFailed(host.cleanLine(outcome.failureLine ?? `orchestration-run: the step ended ${outcome.status}`));
-    return 1;
-  }
-  return 0;
 }
 
 /**
@@ -142,6 +100,7 @@ function coreWithRuns(core: CoreApi, runs: readonly SavedRun[]): CoreApi {
     getState: (n) => (n === STATE_RUNS ? text : core.getState(n)),
     setFailed: (m) => core.setFailed(m),
     getInput: (n, o) => core.getInput(n, o),
+    summary: core.summary,
   };
 }
 
@@ -165,7 +124,7 @@ export async function runPostStep(deps: StepDeps): Promise<number> {
   }
   const core = coreWithRuns(deps.core, runs);
 
-  const host = new GitHubHost({ signal: deps.signal, env: deps.env, core });
+  const host = new GitHubHost({ signal: deps.signal, env: deps.env, core, context: deps.context ?? readRunContext() });
   const raw = rawInputs(core);
   registerKey(host, raw('api-key') ?? '');
   let parsed;

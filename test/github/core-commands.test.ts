@@ -1,12 +1,13 @@
 /**
- * The workflow commands that replace @actions/core (src/adapters/github/commands.ts): inputs from INPUT_*,
- * the command line format and its escaping, the environment files and failing the step. (host.test.ts covers
- * them through the host.)
+ * What the GitHub host relies on in `@actions/core`, checked on the library itself so that an upgrade that
+ * changes it shows here: inputs from INPUT_*, the command line format and its escaping (as the runner
+ * unescapes it), the environment files (heredoc with a random delimiter) and failing the step. The
+ * neutralizing of server text is the host's own, on top (host.test.ts).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as commands from '../../src/adapters/github/commands.js';
+import * as commands from '@actions/core';
 import { parseRunnerCommands } from './runner-commands.js';
 
 function captureStdout(fn: () => void): string {
@@ -50,7 +51,7 @@ test('getInput reads INPUT_<NAME> (upper-cased, spaces as _), trimmed unless ask
   });
 });
 
-test('commands escape data (%, CR, LF) and properties (also : and ,), as @actions/core does', () => {
+test('commands escape data (%, CR, LF) and properties (also : and ,); the runner reads the data back', () => {
   const printed = captureStdout(() => {
     commands.debug('50% done\r\nnext');
     commands.warning('w', { title: 'A, B: 100%' });
@@ -94,6 +95,21 @@ test('setOutput and saveState append heredoc blocks with a random delimiter; get
   withEnv({ GITHUB_OUTPUT: join(dir, 'missing') }, () => {
     expect(() => commands.setOutput('a', 'x')).toThrow(/Missing file/);
   });
+});
+
+test('summary.addRaw(text, true).write() appends the text and a line break to GITHUB_STEP_SUMMARY', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-commands-test-'));
+  const summary = join(dir, 'summary');
+  writeFileSync(summary, 'earlier step\n');
+  const saved = process.env.GITHUB_STEP_SUMMARY;
+  process.env.GITHUB_STEP_SUMMARY = summary;
+  try {
+    await commands.summary.addRaw('## table', true).write();
+    expect(readFileSync(summary, 'utf8')).toBe('earlier step\n## table\n');
+  } finally {
+    if (saved === undefined) delete process.env.GITHUB_STEP_SUMMARY;
+    else process.env.GITHUB_STEP_SUMMARY = saved;
+  }
 });
 
 test('setFailed prints an error annotation and sets the exit code to 1', () => {
