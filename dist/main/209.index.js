@@ -299,7 +299,7 @@ function expectedFromHistory(durationsSeconds) {
     const spread = Math.max(MIN_SPREAD, sd * Math.sqrt(1 + 2 / logs.length));
     if (spread > MAX_SPREAD)
         return undefined;
-    return { medianMs, spread };
+    return { medianMs, spread, samples: ms.length };
 }
 /**
  * Read times for a run expected to take `expected` (log-normal), starting `startMs` into the run.
@@ -1689,7 +1689,9 @@ class TargetRun {
         try {
             const expected = expectedFromHistory(await this.provider.history(target));
             if (expected) {
-                this.step.h.debug(`${this.label}: recent runs took about ${formatMs(expected.medianMs)} (spread ${Math.round(expected.spread * 100)}%); status reads follow that history`);
+                // Said once, so that a quiet log (reads are sparse early in a long run) is explained.
+                const end = new Date(this.triggeredAt + expected.medianMs).toISOString();
+                this.info(`expected to end around ${end.slice(11, 16)} UTC (in about ${formatMs(expected.medianMs)}), from ${expected.samples ?? "the"} past runs; status reads follow that history`);
             }
             return expected;
         }
@@ -2897,6 +2899,8 @@ class HttpClient {
                 bodyTimeout: call.timeoutMs,
             });
             answered = true;
+            // --verbose: every request and its answer status (the path only: a query may carry a signature).
+            this.options.log?.(`${call.method} ${call.path} → ${res.statusCode}${call.attempts > 1 ? ` (attempt ${call.attempts})` : ''}`);
             const headers = flattenHeaders(res.headers);
             this.noteRateLimit(headers);
             const answer = { res, status: res.statusCode, headers, contentType: mediaType(headers['content-type']) };

@@ -884,8 +884,10 @@ class TargetRun {
     try {
       const expected = expectedFromHistory(await this.provider.history(target));
       if (expected) {
-        this.step.h.debug(
-          `${this.label}: recent runs took about ${formatMs(expected.medianMs)} (spread ${Math.round(expected.spread * 100)}%); status reads follow that history`,
+        // Said once, so that a quiet log (reads are sparse early in a long run) is explained.
+        const end = new Date(this.triggeredAt + expected.medianMs).toISOString();
+        this.info(
+          `expected to end around ${end.slice(11, 16)} UTC (in about ${formatMs(expected.medianMs)}), from ${expected.samples ?? "the"} past runs; status reads follow that history`,
         );
       }
       return expected;

@@ -748,6 +748,8 @@ export class HttpClient {
         bodyTimeout: call.timeoutMs,
       });
       answered = true;
+      // --verbose: every request and its answer status (the path only: a query may carry a signature).
+      this.options.log?.(`${call.method} ${call.path} → ${res.statusCode}${call.attempts > 1 ? ` (attempt ${call.attempts})` : ''}`);
       const headers = flattenHeaders(res.headers);
       this.noteRateLimit(headers);
       const answer: Answer = { res, status: res.statusCode, headers, contentType: mediaType(headers['content-type']) };

@@ -35,6 +35,8 @@ export interface ExpectedDuration {
   medianMs: number;
   /** Standard deviation of ln(duration): 0.2 means most runs within about ±20 % of the median. */
   spread: number;
+  /** How many past durations it was drawn from. */
+  samples?: number;
 }
 
 export interface FollowScheduleOptions {
@@ -218,7 +220,7 @@ export function expectedFromHistory(durationsSeconds: readonly number[]): Expect
   // A handful of samples underestimates the spread: widen it a little (√(1 + 2/n)), and never trust it below 10 %.
   const spread = Math.max(MIN_SPREAD, sd * Math.sqrt(1 + 2 / logs.length));
   if (spread > MAX_SPREAD) return undefined;
-  return { medianMs, spread };
+  return { medianMs, spread, samples: ms.length };
 }
 
 interface HistoryPlan {

@@ -55,6 +55,8 @@ interface World {
   afterCancel?: Observation;
   inFlight?: InFlight<RunHandle>;
   latest?: LatestRun<RunHandle>;
+  /** Durations (s) of past runs, for the provider's `history`. */
+  history?: number[];
   /** `find` answers found (run 103) from the first look after the idle check that follows the trigger, pending before. */
   foundAfterIdleCheck?: boolean;
   /** Calls made, for assertions. */
@@ -123,6 +125,7 @@ function fakeModule(w: World): ProviderModule {
     async latest() {
       return w.latest;
     },
+    ...(w.history && { history: async () => w.history! }),
   };
   return { platform: 'timextender', authHeaders: () => ({}), create: () => provider };
 }
@@ -362,5 +365,21 @@ describe('saved state for the post step', () => {
     await cancelSavedRuns(settingsFor({}), post, { loadProvider: async () => fakeModule(w2), clock: new FakeClock(), settleWindowMs: 1000 });
     expect(w2.calls.cancel).toEqual([]);
     expect(logText(post)).toMatch(/E1 cannot be proven to be this step's own, so it is not cancelled/);
+  });
+});
+
+describe('progress on long runs', () => {
+  test('with a run history, the expected end is said once, with its zone and how many runs it comes from', async () => {
+    const w = world({ trigger: 'id', history: [600, 620, 590, 610], observations: [running, running, running, done()] });
+    const { outcome, host } = await run(w);
+    expect(outcome.status).toBe('succeeded');
+    const said = logText(host).split('\n').filter((l) => l.includes('expected to end around'));
+    expect(said).toEqual([expect.stringMatching(/expected to end around \d\d:\d\d UTC \(in about 10m \d+s\), from 4 past runs/)]);
+  });
+
+  test('without history, nothing is predicted', async () => {
+    const w = world({ trigger: 'id', observations: [running, done()] });
+    const { host } = await run(w);
+    expect(logText(host)).not.toMatch(/expected to end/);
   });
 });

@@ -190,7 +190,14 @@ describe('retries', () => {
     expect(server.seen).toHaveLength(3);
     // random() = 0.5 of 500 ms, then of 1000 ms.
     expect(sleeps).toEqual([250, 500]);
-    expect(logs).toEqual(['GET /x answered 503, retry 2/5 in 0.3s', 'GET /x answered 503, retry 3/5 in 0.5s']);
+    // --verbose shows every request with its answer status, and every retry.
+    expect(logs).toEqual([
+      'GET /x → 503',
+      'GET /x answered 503, retry 2/5 in 0.3s',
+      'GET /x → 503 (attempt 2)',
+      'GET /x answered 503, retry 3/5 in 0.5s',
+      'GET /x → 200 (attempt 3)',
+    ]);
   });
 
   it('honours Retry-After in seconds on a 429', async () => {
@@ -651,7 +658,7 @@ describe('rate limits', () => {
     await c.request({ method: 'GET', path: '/x', retry: 'safe', phase: 'follow' });
     // 30 s left for 3 requests: one every 10 s.
     expect(sleeps).toEqual([10_000]);
-    expect(logs[0]).toContain('rate limit');
+    expect(logs).toEqual(['GET /x → 200', expect.stringContaining('rate limit'), 'GET /x → 200']);
   });
 
   it('waits for the reset when nothing remains (Reset in seconds from now), and not when plenty remains', async () => {
