@@ -256,3 +256,28 @@ describe('Planasonix run', () => {
     expect(second.notes).toEqual([]);
   });
 });
+
+describe('Planasonix without a server cursor (since as an ISO time)', () => {
+  it('asks one ms before the last line time and skips the lines at that time already handed over', async () => {
+    const { readRunLog, plxCursor } = await import('../../src/providers/planasonix/live.js');
+    const log: string[] = [];
+    const at = (s: number) => new Date(Date.UTC(2026, 2, 15, 8, 30, s)).toISOString();
+    const page = (since: string | undefined) =>
+      (async function* () {
+        // A server that counts `since` as "after" and hands out no cursor.
+        for (const line of log) if (since === undefined || Date.parse(line.slice(0, 24)) > Date.parse(since)) yield line;
+      })();
+    let cursor = plxCursor(undefined);
+    const got: string[] = [];
+    const read = async () => {
+      const r = await readRunLog(page, cursor, { id: 'r1', label: 'run r1' }, (t) => t, (l) => got.push(l.text));
+      cursor = JSON.parse(JSON.stringify(r.cursor));
+    };
+    log.push(`${at(1)} INFO [a] one`, `${at(2)} INFO [a] two`, `${at(2)} INFO [a] three`);
+    await read();
+    log.push(`${at(2)} INFO [a] four (same second, written later)`, `${at(3)} INFO [b] five`);
+    await read();
+    await read();
+    expect(got.map((t) => t.split(' ').slice(3).join(' '))).toEqual(['one', 'two', 'three', 'four (same second, written later)', 'five']);
+  });
+});
