@@ -131,6 +131,39 @@ export interface LatestRun<H extends RunHandle> {
   history: Proof;
 }
 
+/**
+ * Live logs (`logs: live`): where a live read of a run's log stopped. Opaque to the engine and plain JSON,
+ * so it can be kept between status reads (or saved); `undefined` before the first read.
+ */
+export type LiveLogCursor = { readonly [key: string]: unknown };
+
+/** One new log line of a run in progress. */
+export interface LiveLine {
+  /** Stable id of what wrote it (a task execution, a map member, a run, a node): lines are grouped by it. */
+  source: string;
+  /** How to name the source in a prefix or group title, e.g. `Package/1010 (Load Sales Fact) execution 97210`. */
+  label: string;
+  /**
+   * The line as the platform wrote it, one line (no line breaks), control characters and escape sequences
+   * removed and the key masked by the same masker as the log file's; printing neutralizes it like any
+   * failure excerpt line.
+   */
+  text: string;
+}
+
+/** What one live read returned (the lines themselves went to the `line` callback, in order). */
+export interface LiveLogRead {
+  cursor: LiveLogCursor;
+  /** Lines handed over by this read. */
+  lines: number;
+  /**
+   * Things to say once, e.g. "the log of execution 97210 was rewritten: lines are sent again from …", "Query
+   * tasks keep no log", "the log of node load could not be read: … (the next read resumes)". A note that
+   * says a read failed is a warning, never a failure of the step.
+   */
+  notes: string[];
+}
+
 export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends RunHandle = RunHandle, B = unknown> {
   readonly platform: Platform;
   readonly statusTable: StatusTable;
@@ -161,6 +194,17 @@ export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends R
   observeMany?(items: Array<{ target: T; handle: H }>): Promise<Array<Observation | Error>>;
   /** Failed tasks with their logs; the full logs go to `sink`. Called when the run did not succeed (or logs: always). */
   failures(target: T, handle: H, observation: Observation, sink: LogSink, options: { fetchLogs: boolean }): Promise<FailedTask[]>;
+  /**
+   * Live logs: the log lines written since `cursor` for a run in progress, handed to `line` one by one in
+   * the platform's order (streamed: a 200,000-line log never sits in memory), then the cursor to pass next
+   * time. At most one log request per running execution, member or node per call (the engine calls it on
+   * the status schedule, after a status read, with that read's observation); call it once more with the
+   * final observation to drain the last lines (the cursor then says the source is done and it is not read
+   * again). Nothing is handed over twice unless the platform rewrote its log (said in `notes`), and nothing
+   * is skipped silently. A source whose log cannot be read is a note and keeps its place in the cursor.
+   * Absent when the platform has no log endpoint (Qarion).
+   */
+  liveLog?(target: T, handle: H, observation: Observation, cursor: LiveLogCursor | undefined, line: (line: LiveLine) => void): Promise<LiveLogRead>;
   /**
    * Called once when the run of this step is known (after the trigger, or when attaching), e.g. to leave a
    * traceability comment on the run. A failure here only warns.

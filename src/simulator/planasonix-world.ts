@@ -165,6 +165,10 @@ export interface PlanasonixScenario {
   logLines?: string[];
   /** Pipelines: a synthetic log of this many lines for the failing node, produced lazily (huge logs). */
   logLineCount?: number;
+  /** Pipelines, with logLineCount: the synthetic log is written in this many bursts (each at one instant). */
+  logBursts?: number;
+  /** Pipelines, with logLineCount: every 50th line (from the 8th) carries this many extra characters. */
+  logLongLineChars?: number;
   /** Pipelines: the trigger answers `{success: false, message}` and starts nothing. */
   refuse?: string;
   /** Overrides options.cancelEndsAs for this run. */
@@ -801,15 +805,17 @@ function planLog(nodes: NodePlan[], s: PlanasonixScenario): LogSegment[] {
       endMs === null ? node.startMs + i * 1000 : count <= 1 ? node.startMs : node.startMs + Math.floor((i * (endMs - node.startMs)) / (count - 1));
     if (node.fails && s.logLineCount !== undefined) {
       const count = Math.max(1, s.logLineCount);
+      const perBurst = s.logBursts !== undefined && s.logBursts > 0 ? Math.ceil(count / s.logBursts) : 1;
+      const long = s.logLongLineChars !== undefined && s.logLongLineChars > 0 ? ` ${'x'.repeat(s.logLongLineChars)}` : '';
       const finalLine = `node failed after 2 retries: ${s.errorMessage ?? 'Source connection lost: read timeout after 30s'}`;
       segments.push({
         nodeId: node.id,
         count,
         entryAt: (i) => ({
-          ms: spread(i, count),
+          ms: spread(Math.floor(i / perBurst) * perBurst, count),
           level: i === count - 1 ? 'ERROR' : 'INFO',
           nodeId: node.id,
-          message: i === count - 1 ? finalLine : `${node.name}: processed batch ${i + 1} of ${count} (5000 rows)`,
+          message: i === count - 1 ? finalLine : `${node.name}: processed batch ${i + 1} of ${count} (5000 rows)${long && i % 50 === 7 ? long : ''}`,
         }),
       });
       continue;

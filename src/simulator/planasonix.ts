@@ -866,6 +866,24 @@ export class PlanasonixModule extends PlanasonixWorld implements SimModule {
     res.stream(200, contentType, logChunks(view, from, to, line), headers);
   }
 
+  /**
+   * Truth for live-log tests and benchmarks: a run's whole log as planned (every node, in the order the logs
+   * route serves it), with the simulated time each line is written and the line as the text format prints it.
+   */
+  logTruth(runId: string): { count: number; writtenAtMs(index: number): number; text(index: number): string } {
+    const run = this.runList.find((r) => r.id === runId);
+    if (!run) throw new Error(`unknown run ${runId}`);
+    const at = (i: number): LogEntry => {
+      let rest = i;
+      for (const segment of run.log) {
+        if (rest < segment.count) return segment.entryAt(rest);
+        rest -= segment.count;
+      }
+      throw new RangeError('log index out of range');
+    };
+    return { count: run.log.reduce((n, s) => n + s.count, 0), writtenAtMs: (i) => at(i).ms, text: (i) => this.logLine(at(i)) };
+  }
+
   private logLine(e: LogEntry): string {
     return `${this.ts(e.ms)} ${e.level} [${e.nodeId}] ${e.message}`;
   }

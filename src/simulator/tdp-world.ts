@@ -122,6 +122,24 @@ export interface Scenario {
   logLineCount?: number;
   /** Overrides the final raw word (e.g. 'Aborted', 'Stopped'); for 'unknown-running', the word shown while it runs. */
   statusWord?: string;
+  /** How the log is written over the execution's life (default: lines spread evenly, as written). */
+  logShape?: LogShape;
+}
+
+/**
+ * The shape of a live log: lines come in bursts, some are long, and the server may rewrite or shorten the
+ * log while the execution runs (switchable, for live-log tests).
+ */
+export interface LogShape {
+  /** Lines are written in this many bursts (every line of a burst at the same instant). */
+  bursts?: number;
+  /** Every 50th line (from the 8th) carries this many extra characters. */
+  longLineChars?: number;
+  /**
+   * From `afterMs` after the start, the server has rewritten the log: 'shorten' drops the first half of the
+   * entries written by then (a rotated head), 'rewrite' replaces them by one compaction entry.
+   */
+  rewrite?: { afterMs: number; kind: 'shorten' | 'rewrite' };
 }
 
 export interface HistoryItem {
@@ -201,9 +219,10 @@ export interface TriggerRecord {
 export type EnvKey = 'Production' | 'Development' | 'Test';
 export const ENV_KEYS: readonly EnvKey[] = ['Production', 'Development', 'Test'];
 
-export type LogSource =
+export type LogSource = (
   | { kind: 'lines'; lines: string[] }
-  | { kind: 'synthetic'; count: number; finalLine: string | null; taskName: string };
+  | { kind: 'synthetic'; count: number; finalLine: string | null; taskName: string }
+) & { shape?: LogShape };
 
 export interface Execution {
   executionId: number;
@@ -697,11 +716,12 @@ export class TdpWorld {
   }
 
   private logSource(task: TaskRecord, s: Scenario, finalWord: string): LogSource {
+    const shape = s.logShape ? { shape: s.logShape } : {};
     if (s.logLineCount !== undefined) {
       const finalLine = s.outcome === 'success' ? null : `ERROR: ${task.taskName} ended with status ${finalWord}.`;
-      return { kind: 'synthetic', count: s.logLineCount, finalLine, taskName: task.taskName };
+      return { kind: 'synthetic', count: s.logLineCount, finalLine, taskName: task.taskName, ...shape };
     }
-    return { kind: 'lines', lines: s.logLines ?? task.logLines ?? defaultLogLines(task, finalWord) };
+    return { kind: 'lines', lines: s.logLines ?? task.logLines ?? defaultLogLines(task, finalWord), ...shape };
   }
 
   private historyExecution(task: TaskRecord, item: HistoryItem): Execution {

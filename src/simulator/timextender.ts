@@ -511,25 +511,43 @@ export class TimextenderModule extends TdpWorld implements SimModule {
 
   private writeLog(execution: Execution, now: number, res: SimResponse): void {
     const timeZone = this.options.timeZone;
-    if (execution.log.kind === 'lines') {
-      const lines = execution.log.lines;
-      const entries = [];
-      for (let i = 0; i < lines.length; i++) {
-        const at = logLineTime(execution, i, lines.length);
-        if (at > now) break;
-        entries.push({ logTime: formatServerLocal(at, timeZone), log: lines[i] });
+    const source = execution.log;
+    const count = source.kind === 'lines' ? source.lines.length : source.count;
+    const visible = visibleLineCount(execution, count, now);
+    const textOf = logTextOf(execution);
+    // A rewritten log (LogShape.rewrite): the head written before the rewrite is dropped or compacted.
+    const rewrite = source.shape?.rewrite;
+    let from = 0;
+    let head: { logTime: string; log: string } | undefined;
+    if (rewrite && Number.isFinite(execution.startMs) && now >= execution.startMs + rewrite.afterMs) {
+      const at = execution.startMs + rewrite.afterMs;
+      const before = visibleLineCount(execution, count, at);
+      if (rewrite.kind === 'shorten') from = Math.floor(before / 2);
+      else if (before > 0) {
+        from = before;
+        head = { logTime: formatServerLocal(at, timeZone), log: `(log compacted: ${before} earlier entries)` };
       }
+    }
+    if (source.kind === 'lines') {
+      const entries = head ? [head] : [];
+      for (let i = from; i < visible; i++) entries.push({ logTime: formatServerLocal(logLineTime(execution, i, count), timeZone), log: textOf(i) });
       res.json(200, entries);
       return;
     }
     // Huge synthetic logs are produced lazily and streamed, never built as one string.
-    const source = execution.log;
-    const visible = visibleLineCount(execution, source.count, now);
-    const textOf = (i: number): string =>
-      i === source.count - 1 && source.finalLine !== null
-        ? source.finalLine
-        : `[${i + 1}/${source.count}] ${source.taskName}: processed batch ${i + 1} (5000 rows)`;
-    res.stream(200, 'application/json; charset=utf-8', streamLogJson(execution, source.count, visible, textOf, timeZone));
+    res.stream(200, 'application/json; charset=utf-8', streamLogJson(execution, count, from, visible, textOf, timeZone, head));
+  }
+
+  /**
+   * Truth for live-log tests and benchmarks: an execution's log as written, line by line, with the simulated
+   * time each line was written (before any rewrite).
+   */
+  logTruth(ws: string, taskType: string, taskId: number, executionId: number): { count: number; writtenAtMs(index: number): number; text(index: number): string } {
+    const task = this.findTask(ws, taskType, taskId) ?? this.mapTask(ws, taskType, taskId);
+    const execution = task?.executions.find((e) => e.executionId === executionId);
+    if (!execution) throw new Error(`unknown execution ${executionId} of ${ws}/${taskType}/${taskId}`);
+    const count = execution.log.kind === 'lines' ? execution.log.lines.length : execution.log.count;
+    return { count, writtenAtMs: (i) => logLineTime(execution, i, count), text: logTextOf(execution) };
   }
 
   // ----- JSON shapes (apis.md §1.6) ---------------------------------------------------------------------
@@ -694,8 +712,29 @@ function scramble(id: number): number {
   return x >>> 0;
 }
 
-/** Lines spread evenly from start to end; an endless run writes one line per second. */
+/** The text of each line of an execution's log (long lines added by its shape). */
+function logTextOf(e: Execution): (i: number) => string {
+  const source = e.log;
+  const long = source.shape?.longLineChars ?? 0;
+  const base =
+    source.kind === 'lines'
+      ? (i: number) => source.lines[i]!
+      : (i: number) =>
+          i === source.count - 1 && source.finalLine !== null ? source.finalLine : `[${i + 1}/${source.count}] ${source.taskName}: processed batch ${i + 1} (5000 rows)`;
+  if (long <= 0) return base;
+  return (i) => (i % 50 === 7 ? `${base(i)} ${'x'.repeat(long)}` : base(i));
+}
+
+/**
+ * Lines spread evenly from start to end; an endless run writes one line per second. With bursts, every line
+ * of a burst is written at the time of the burst's first line.
+ */
 function logLineTime(e: Execution, index: number, count: number): number {
+  const bursts = e.log.shape?.bursts;
+  if (bursts !== undefined && bursts > 0 && count > 0) {
+    const perBurst = Math.ceil(count / bursts);
+    index = Math.floor(index / perBurst) * perBurst;
+  }
   if (e.endMs === null) return e.startMs + index * 1000;
   if (count <= 1) return e.startMs;
   return e.startMs + Math.floor((index * (e.endMs - e.startMs)) / (count - 1));
@@ -716,19 +755,27 @@ function visibleLineCount(e: Execution, count: number, now: number): number {
 
 const LOG_CHUNK_CHARS = 64 * 1024;
 
-function* streamLogJson(e: Execution, count: number, visible: number, textOf: (i: number) => string, timeZone: string): Generator<BodyChunk> {
+function* streamLogJson(
+  e: Execution,
+  count: number,
+  from: number,
+  visible: number,
+  textOf: (i: number) => string,
+  timeZone: string,
+  head?: { logTime: string; log: string },
+): Generator<BodyChunk> {
   yield '[';
-  let chunk = '';
+  let chunk = head ? JSON.stringify(head) : '';
   let lastSecond = Number.NaN;
   let lastStamp = '';
-  for (let i = 0; i < visible; i++) {
+  for (let i = from; i < visible; i++) {
     const at = logLineTime(e, i, count);
     const second = Math.floor(at / 1000);
     if (second !== lastSecond) {
       lastSecond = second;
       lastStamp = formatServerLocal(at, timeZone);
     }
-    chunk += `${i === 0 ? '' : ','}${JSON.stringify({ logTime: lastStamp, log: textOf(i) })}`;
+    chunk += `${chunk === '' && i === from && !head ? '' : ','}${JSON.stringify({ logTime: lastStamp, log: textOf(i) })}`;
     if (chunk.length >= LOG_CHUNK_CHARS) {
       yield chunk;
       chunk = '';

@@ -798,61 +798,57 @@ export class PlanasonixApi {
   async *runLog(runId: string, nodeId: string | undefined): AsyncGenerator<string> {
     let since: string | undefined;
     for (let page = 0; page < MAX_LOG_PAGES; page++) {
-      const response = await this.stream({
-        method: 'GET',
-        path: `${REST}/runs/${enc(runId)}/logs`,
-        query: { nodeId, since },
-        retry: 'safe',
-        phase: 'logs',
-      });
+      const answer: { next?: string | null } = {};
       let lines = 0;
-      let next: string | null | undefined = headerCursor(response.headers);
-      const kind = logKind(response.contentType);
-      if (kind === 'json') {
-        const { first, body } = await peek(response.body);
-        if (first === '[') {
-          for await (const item of jsonArrayItems(body)) {
-            const url = isObject(item) && URL_FIELDS.some((f) => f in item) ? urlOf(item) : undefined;
-            if (url) {
-              for await (const line of this.logObject(url)) {
-                lines++;
-                yield line;
-              }
-            } else {
-              lines++;
-              yield formatLogEntry(item);
-            }
-          }
-        } else {
-          const raw = await readAll(body, JSON_LOG_LIMIT);
-          let parsed: unknown;
-          try {
-            parsed = raw.trim() === '' ? [] : JSON.parse(raw);
-          } catch {
-            parsed = raw.split(/\r?\n/);
-          }
-          const log = readLogJson(parsed);
-          if (log.cursor !== undefined) next = log.cursor;
-          for (const url of log.urls) {
-            for await (const line of this.logObject(url)) {
-              lines++;
-              yield line;
-            }
-          }
-          for (const line of log.lines) {
-            lines++;
-            yield line;
-          }
-        }
-      } else {
-        for await (const line of linesOf(kind, response.body)) {
-          lines++;
-          yield line;
-        }
+      for await (const line of this.runLogPage(runId, nodeId, since, answer)) {
+        lines++;
+        yield line;
       }
+      const next = answer.next;
       if (next === undefined || next === null || next === since || lines === 0) return;
       since = next;
     }
+  }
+
+  /**
+   * One answer of GET /api/runs/{id}/logs with `since` (a server cursor or an ISO time), line by line; the
+   * cursor the answer handed out (header `X-Next-Cursor` or the like, or the JSON's) is left in `answer.next`
+   * (undefined: none given; null: the server said there is no next).
+   */
+  async *runLogPage(runId: string, nodeId: string | undefined, since: string | undefined, answer: { next?: string | null }): AsyncGenerator<string> {
+    const response = await this.stream({
+      method: 'GET',
+      path: `${REST}/runs/${enc(runId)}/logs`,
+      query: { nodeId, since },
+      retry: 'safe',
+      phase: 'logs',
+    });
+    answer.next = headerCursor(response.headers);
+    const kind = logKind(response.contentType);
+    if (kind === 'json') {
+      const { first, body } = await peek(response.body);
+      if (first === '[') {
+        for await (const item of jsonArrayItems(body)) {
+          const url = isObject(item) && URL_FIELDS.some((f) => f in item) ? urlOf(item) : undefined;
+          if (url) yield* this.logObject(url);
+          else yield formatLogEntry(item);
+        }
+        return;
+      }
+      const raw = await readAll(body, JSON_LOG_LIMIT);
+      let parsed: unknown;
+      try {
+        parsed = raw.trim() === '' ? [] : JSON.parse(raw);
+      } catch {
+        parsed = raw.split(/\r?\n/);
+      }
+      const log = readLogJson(parsed);
+      if (log.cursor !== undefined) answer.next = log.cursor;
+      for (const url of log.urls) yield* this.logObject(url);
+      yield* log.lines;
+      return;
+    }
+    yield* linesOf(kind, response.body);
   }
 
   /** One log object: another origin gets no key (`auth: false`), whatever the HTTP client would do. */

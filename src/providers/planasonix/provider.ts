@@ -26,10 +26,14 @@ import type {
 } from '../../core/settings.js';
 import { ApiError } from '../../core/http.js';
 import type { Proof } from '../../core/outcome.js';
+import { secretMasker } from '../../core/untrusted.js';
 import type {
   FindResult,
   InFlight,
   LatestRun,
+  LiveLine,
+  LiveLogCursor,
+  LiveLogRead,
   Observation,
   Provider,
   ProviderDeps,
@@ -51,6 +55,7 @@ import {
   type RunNode,
   type TriggerAnswer,
 } from './api.js';
+import { plxCursor, readRunLog } from './live.js';
 
 /**
  * Planasonix status words (apis.md §3.4), one table for jobs, backfills, runs and nodes. Both cancel
@@ -911,6 +916,38 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
     else task.errorLines = summary.errorLines;
     if (summary.count === 0) task.logNote = emptyNote;
   }
+
+  // --- live logs -------------------------------------------------------------------------------
+
+  /**
+   * Live logs of a pipeline run: one GET /api/runs/{id}/logs per read, from where the last one stopped (see
+   * live.ts), while the run runs and once more after it ended (then it is done). Sync jobs and backfills
+   * have no log endpoint: said once (their error message comes with the failure details).
+   */
+  async liveLog(target: PlxTarget, handle: PlxHandle, observation: Observation, from: LiveLogCursor | undefined, line: (line: LiveLine) => void): Promise<LiveLogRead> {
+    const cursor = plxCursor(from);
+    if (handle.kind !== 'run') {
+      const once = `nolog:${handle.kind}`;
+      if (cursor.said.includes(once)) return { cursor, lines: 0, notes: [] };
+      cursor.said.push(once);
+      const what = handle.kind === 'job' ? 'sync jobs' : 'backfills';
+      return { cursor, lines: 0, notes: [`${target.label}: Planasonix ${what} have no log endpoint (only pipeline runs do); the job's error message is shown if it fails`] };
+    }
+    if (cursor.done || observation.state === 'queued') return { cursor, lines: 0, notes: [] };
+    this.liveMask ??= secretMasker([this.settings.apiKey]);
+    const read = await readRunLog(
+      (since, answer) => this.api.runLogPage(handle.runId, undefined, since, answer),
+      cursor,
+      { id: handle.runId, label: `${target.label} run ${handle.runId}` },
+      this.liveMask,
+      line,
+    );
+    if (read.note === undefined && isTerminal(observation.state)) read.cursor.done = true;
+    return { cursor: read.cursor, lines: read.lines, notes: read.note ? [read.note] : [] };
+  }
+
+  /** The log file's masker (the same key), for live log lines. */
+  private liveMask: ((text: string) => string) | undefined;
 
   // --- cancel ----------------------------------------------------------------------------------
 

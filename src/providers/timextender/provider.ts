@@ -11,10 +11,14 @@ import { editDistance } from '../../core/names.js';
 import type { LogSink } from '../../core/logs.js';
 import { isTerminal, normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';
 import type { TargetSpec, TimextenderProcessMapSpec, TimextenderTaskSpec } from '../../core/settings.js';
+import { secretMasker } from '../../core/untrusted.js';
 import type {
   FindResult,
   InFlight,
   LatestRun,
+  LiveLine,
+  LiveLogCursor,
+  LiveLogRead,
   Observation,
   Provider,
   ProviderDeps,
@@ -23,6 +27,7 @@ import type {
   RunHandle,
   TriggerResult,
 } from '../provider.js';
+import { entryText, readExecutionLog, tdpCursor } from './live.js';
 import { LIST_PAGE_SIZE, TimextenderApi, type Execution, type ExecutionSummary, type HistoryRead, type ProcessMap, type Task } from './api.js';
 
 /**
@@ -178,9 +183,14 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
    * member executions; see MAP_SETTLE_MS.
    */
   private readonly doneSince = new Map<string, { at: number; runs: number }>();
+  /** Per map run followed: the member executions its latest status read accounted for (live logs read these). */
+  private readonly lastAccounts = new Map<string, RunAccount>();
+  /** The log file's masker (the same key), for live log lines. */
+  private readonly mask: (text: string) => string;
 
   constructor(private readonly deps: ProviderDeps) {
     this.api = new TimextenderApi(deps.http);
+    this.mask = secretMasker([deps.settings.apiKey]);
   }
 
   // --- resolve ---------------------------------------------------------------------------------
@@ -485,6 +495,7 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
     }
     if (target.kind === 'process-map' && handle.kind === 'process-map') {
       const { map, account } = await this.mapRun(target, handle, 'follow');
+      this.lastAccounts.set(`${mapKeyOf(target)}#${handle.runId}`, account);
       const observation = mapObservation(map, account, 'follow');
       return this.settled(`${mapKeyOf(target)}#${handle.runId}`, observation, account.runs.length);
     }
@@ -641,7 +652,7 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       const before = written;
       try {
         for await (const entry of this.api.executionLog(workspace, member.taskType, member.taskId, execution.executionId, written)) {
-          log.write(entry.logTime ? `${entry.logTime} ${entry.log}` : entry.log);
+          log.write(entryText(entry));
           written++;
         }
         lastError = undefined;
@@ -663,6 +674,54 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       task.logNote = 'the execution log is empty';
     }
     return task;
+  }
+
+  /**
+   * Live logs: one log read per execution of the run that is running, or that ended since its log was last
+   * read (then it is done). A task run is its execution; a map run is the member executions its latest
+   * status read accounted for (no extra status request). Query and CompareQuery logs are always empty: said
+   * once per task. See live.ts for how a log without a cursor is followed.
+   */
+  async liveLog(target: TdpTarget, handle: TdpHandle, observation: Observation, from: LiveLogCursor | undefined, line: (line: LiveLine) => void): Promise<LiveLogRead> {
+    const cursor = tdpCursor(from);
+    const notes: string[] = [];
+    let lines = 0;
+    const items: Array<{ member: MapMember; executionId: number; state: RunState }> = [];
+    if (target.kind === 'task' && handle.kind === 'task') {
+      items.push({ member: { taskType: target.taskType, taskId: target.taskId, taskName: target.taskName }, executionId: handle.executionId, state: observation.state });
+    } else if (target.kind === 'process-map' && handle.kind === 'process-map') {
+      const account = this.lastAccounts.get(`${mapKeyOf(target)}#${handle.runId}`);
+      for (const run of account?.runs ?? []) items.push({ member: run.member, executionId: run.execution.executionId, state: executionState(run.execution) });
+    }
+    for (const { member, executionId, state } of items) {
+      const key = `${memberKey(member)}#${executionId}`;
+      const label = `${memberName(member)} execution ${executionId}`;
+      if (LOGLESS_TYPES.has(member.taskType)) {
+        const once = `logless:${memberKey(member)}`;
+        if (!cursor.said.includes(once)) {
+          cursor.said.push(once);
+          notes.push(`${label}: ${member.taskType} tasks keep no execution log in the API (it always answers an empty list)`);
+        }
+        continue;
+      }
+      const place = cursor.x[key];
+      if (place?.done) continue;
+      // A queued execution has written nothing yet; an unknown state is read (it may be running).
+      if (state === 'queued') continue;
+      const read = await readExecutionLog(
+        () => this.api.executionLog(target.workspace, member.taskType, member.taskId, executionId),
+        place,
+        { id: `${target.workspace}/${key}`, label },
+        this.mask,
+        line,
+      );
+      lines += read.lines;
+      if (read.note) notes.push(read.note);
+      // Done once a read after the end went through whole (a rewritten log is read again next time).
+      const complete = read.note === undefined;
+      cursor.x[key] = { ...read.place, ...(complete && isTerminal(state) && { done: true }) };
+    }
+    return { cursor, lines, notes };
   }
 
   /** Durations of the task's recent successful executions: the baseline's page when there was one, else one read. */
