@@ -3539,11 +3539,11 @@ __webpack_require__.r(__webpack_exports__);
 async function loadProvider(platform) {
     switch (platform) {
         case 'timextender':
-            return (await Promise.resolve(/* import() eager */).then(__webpack_require__.bind(__webpack_require__, 269))).timextenderModule;
+            return (await Promise.resolve(/* import() eager */).then(__webpack_require__.bind(__webpack_require__, 1530))).timextenderModule;
         case 'qarion':
             return (await Promise.resolve(/* import() eager */).then(__webpack_require__.bind(__webpack_require__, 3412))).qarionModule;
         case 'planasonix':
-            return (await Promise.resolve(/* import() eager */).then(__webpack_require__.bind(__webpack_require__, 2081))).planasonixModule;
+            return (await Promise.resolve(/* import() eager */).then(__webpack_require__.bind(__webpack_require__, 2462))).planasonixModule;
         default:
             throw new Error(`platform '${platform}' is not available in this build`);
     }
@@ -3552,7 +3552,7 @@ async function loadProvider(platform) {
 
 /***/ }),
 
-/***/ 2081:
+/***/ 2462:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -3576,6 +3576,8 @@ var external_node_crypto_ = __webpack_require__(7598);
 var outcome = __webpack_require__(1307);
 // EXTERNAL MODULE: ./lib/core/http.js
 var http = __webpack_require__(2151);
+// EXTERNAL MODULE: ./lib/core/untrusted.js
+var untrusted = __webpack_require__(6713);
 // EXTERNAL MODULE: external "node:string_decoder"
 var external_node_string_decoder_ = __webpack_require__(6193);
 // EXTERNAL MODULE: ./lib/core/json.js
@@ -4263,67 +4265,62 @@ class PlanasonixApi {
     async *runLog(runId, nodeId) {
         let since;
         for (let page = 0; page < MAX_LOG_PAGES; page++) {
-            const response = await this.stream({
-                method: 'GET',
-                path: `${REST}/runs/${enc(runId)}/logs`,
-                query: { nodeId, since },
-                retry: 'safe',
-                phase: 'logs',
-            });
+            const answer = {};
             let lines = 0;
-            let next = headerCursor(response.headers);
-            const kind = logKind(response.contentType);
-            if (kind === 'json') {
-                const { first, body } = await peek(response.body);
-                if (first === '[') {
-                    for await (const item of (0,json_stream/* jsonArrayItems */.U)(body)) {
-                        const url = (0,json/* isObject */.Gv)(item) && URL_FIELDS.some((f) => f in item) ? urlOf(item) : undefined;
-                        if (url) {
-                            for await (const line of this.logObject(url)) {
-                                lines++;
-                                yield line;
-                            }
-                        }
-                        else {
-                            lines++;
-                            yield formatLogEntry(item);
-                        }
-                    }
-                }
-                else {
-                    const raw = await readAll(body, JSON_LOG_LIMIT);
-                    let parsed;
-                    try {
-                        parsed = raw.trim() === '' ? [] : JSON.parse(raw);
-                    }
-                    catch {
-                        parsed = raw.split(/\r?\n/);
-                    }
-                    const log = readLogJson(parsed);
-                    if (log.cursor !== undefined)
-                        next = log.cursor;
-                    for (const url of log.urls) {
-                        for await (const line of this.logObject(url)) {
-                            lines++;
-                            yield line;
-                        }
-                    }
-                    for (const line of log.lines) {
-                        lines++;
-                        yield line;
-                    }
-                }
+            for await (const line of this.runLogPage(runId, nodeId, since, answer)) {
+                lines++;
+                yield line;
             }
-            else {
-                for await (const line of linesOf(kind, response.body)) {
-                    lines++;
-                    yield line;
-                }
-            }
+            const next = answer.next;
             if (next === undefined || next === null || next === since || lines === 0)
                 return;
             since = next;
         }
+    }
+    /**
+     * One answer of GET /api/runs/{id}/logs with `since` (a server cursor or an ISO time), line by line; the
+     * cursor the answer handed out (header `X-Next-Cursor` or the like, or the JSON's) is left in `answer.next`
+     * (undefined: none given; null: the server said there is no next).
+     */
+    async *runLogPage(runId, nodeId, since, answer) {
+        const response = await this.stream({
+            method: 'GET',
+            path: `${REST}/runs/${enc(runId)}/logs`,
+            query: { nodeId, since },
+            retry: 'safe',
+            phase: 'logs',
+        });
+        answer.next = headerCursor(response.headers);
+        const kind = logKind(response.contentType);
+        if (kind === 'json') {
+            const { first, body } = await peek(response.body);
+            if (first === '[') {
+                for await (const item of (0,json_stream/* jsonArrayItems */.U)(body)) {
+                    const url = (0,json/* isObject */.Gv)(item) && URL_FIELDS.some((f) => f in item) ? urlOf(item) : undefined;
+                    if (url)
+                        yield* this.logObject(url);
+                    else
+                        yield formatLogEntry(item);
+                }
+                return;
+            }
+            const raw = await readAll(body, JSON_LOG_LIMIT);
+            let parsed;
+            try {
+                parsed = raw.trim() === '' ? [] : JSON.parse(raw);
+            }
+            catch {
+                parsed = raw.split(/\r?\n/);
+            }
+            const log = readLogJson(parsed);
+            if (log.cursor !== undefined)
+                answer.next = log.cursor;
+            for (const url of log.urls)
+                yield* this.logObject(url);
+            yield* log.lines;
+            return;
+        }
+        yield* linesOf(kind, response.body);
     }
     /** One log object: another origin gets no key (`auth: false`), whatever the HTTP client would do. */
     async *logObject(url) {
@@ -4368,6 +4365,106 @@ function unwrapParsed(value, inner, parse) {
     return o ? parse(o) : undefined;
 }
 
+;// CONCATENATED MODULE: ./lib/providers/planasonix/live.js
+/**
+ * Live logs of Planasonix pipeline runs (`logs: live`): GET /api/runs/{id}/logs is incremental with `since`,
+ * an ISO time or a log cursor (apis.md §3.3, §3.6), in all three formats (text, NDJSON, JSON with URLs).
+ *
+ * One request per read (plus the objects a JSON answer points to). The cursor keeps the server's cursor when
+ * it hands one out; otherwise the time of the last line handed over and how many lines carried that time,
+ * and the read asks `since` one millisecond earlier and skips those (a server may count `since` as "after"
+ * or "from", and several lines may share a time); with neither, the count of lines handed over (the log is
+ * read from its start and that many are skipped).
+ */
+
+function plxCursor(cursor) {
+    if (cursor && cursor.v === 1 && typeof cursor.n === 'number' && Array.isArray(cursor.said)) {
+        return { ...cursor, said: [...cursor.said] };
+    }
+    return { v: 1, n: 0, said: [] };
+}
+/** A leading ISO time (`2026-03-15T08:31:02.120Z …`), as text and layouts of structured entries start. */
+const LEADING_TIME = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s/;
+/** `time LEVEL [node] …` (formatLogEntry, and the text format): the node a line belongs to. */
+const NODE = /^\S+\s+[A-Za-z]+\s+\[([^\]\s]{1,200})\]/;
+function timeOf(line) {
+    const match = LEADING_TIME.exec(line);
+    if (!match)
+        return undefined;
+    const text = match[1];
+    const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
+    return Number.isNaN(ms) ? undefined : { text, ms };
+}
+/**
+ * One live read of a run's log. `page(since, answer)` is one request (PlanasonixApi.runLogPage); `mask` is
+ * the log file's masker. A read that fails is a note; the cursor keeps what was handed over before it.
+ */
+async function readRunLog(page, from, run, mask, emit) {
+    const cursor = { ...from, said: [...from.said] };
+    let since;
+    // What to skip at the start of the answer: nothing with the server's cursor; lines before (and the first
+    // k at) the last time with a time; the first n lines without either.
+    let skipBefore;
+    let skipAtTime = 0;
+    let skipCount = 0;
+    if (from.c !== undefined)
+        since = from.c;
+    else if (from.t !== undefined) {
+        const at = timeOf(`${from.t} `);
+        since = new Date(at.ms - 1).toISOString();
+        skipBefore = at.ms;
+        skipAtTime = from.k ?? 0;
+    }
+    else
+        skipCount = from.n;
+    const answer = {};
+    let lines = 0;
+    try {
+        for await (const raw of page(since, answer)) {
+            if (skipCount > 0) {
+                skipCount--;
+                continue;
+            }
+            const time = timeOf(raw);
+            if (skipBefore !== undefined && time !== undefined) {
+                if (time.ms < skipBefore)
+                    continue;
+                if (time.ms === skipBefore && skipAtTime > 0) {
+                    skipAtTime--;
+                    continue;
+                }
+                skipBefore = undefined;
+            }
+            const node = NODE.exec(raw)?.[1];
+            const source = node ? { id: `run/${run.id}/node/${node}`, label: `${run.label} › node ${node}` } : { id: `run/${run.id}`, label: run.label };
+            for (const text of (0,untrusted/* splitLines */.uz)(mask(raw)))
+                emit({ source: source.id, label: source.label, text });
+            lines++;
+            cursor.n++;
+            if (time) {
+                if (cursor.t !== undefined && timeOf(`${cursor.t} `)?.ms === time.ms)
+                    cursor.k = (cursor.k ?? 0) + 1;
+                else {
+                    cursor.t = time.text;
+                    cursor.k = 1;
+                }
+            }
+        }
+    }
+    catch (error) {
+        // The server's cursor of a broken answer is unknown: go on from the last time (or count) handed over.
+        delete cursor.c;
+        const reason = error instanceof Error ? error.message : String(error);
+        return { cursor, lines, note: `the log of ${run.label} could not be read (${reason}); the next read resumes after line ${cursor.n}` };
+    }
+    if (typeof answer.next === 'string' && answer.next !== '')
+        cursor.c = answer.next;
+    // No cursor this time (or "none"): the old one would hand these lines over again; go on by time or count.
+    else if (lines > 0)
+        delete cursor.c;
+    return { cursor, lines };
+}
+
 ;// CONCATENATED MODULE: ./lib/providers/planasonix/provider.js
 /**
  * Planasonix: trigger a connection sync, a backfill or a pipeline run; follow the job, backfill or run the
@@ -4383,6 +4480,8 @@ function unwrapParsed(value, inner, parse) {
  * (`adoption: 'own-marker'`); a run without our marker is never taken for ours. The key is unique per
  * invocation of the step and the same on every resend within it (see `idempotencyKeyFor`).
  */
+
+
 
 
 
@@ -4528,7 +4627,7 @@ function inProgress(status, finishedAt) {
     return status !== null && !(0,outcome/* isTerminal */.Hd)(stateOf(status, finishedAt));
 }
 /** When an item was created (or else started), comparable within its list; +∞ without either (still queued). */
-function timeOf(item) {
+function provider_timeOf(item) {
     return sortableMs(item.createdAt) ?? sortableMs(item.startedAt) ?? Number.POSITIVE_INFINITY;
 }
 /**
@@ -4537,7 +4636,7 @@ function timeOf(item) {
  */
 function newestFirst(items) {
     return items
-        .map((item, index) => ({ item, index, at: timeOf(item) }))
+        .map((item, index) => ({ item, index, at: provider_timeOf(item) }))
         .sort((a, b) => (a.at === b.at ? a.index - b.index : b.at > a.at ? 1 : -1))
         .map((x) => x.item);
 }
@@ -4549,8 +4648,8 @@ function newestFirst(items) {
 function latestOf(items, what) {
     if (items.length === 0)
         return undefined;
-    const newest = Math.max(...items.map(timeOf));
-    const tied = items.filter((i) => timeOf(i) === newest);
+    const newest = Math.max(...items.map(provider_timeOf));
+    const tied = items.filter((i) => provider_timeOf(i) === newest);
     const item = tied.find((i) => stateOf(i.status, i.finishedAt) !== 'succeeded') ?? tied[0];
     const field = item.createdAt ? 'creation time' : item.startedAt ? 'start time' : undefined;
     const zoned = items.every((i) => absoluteMs(i.createdAt ?? i.startedAt) !== undefined || (!i.createdAt && !i.startedAt));
@@ -5187,6 +5286,32 @@ class PlanasonixProvider {
         if (summary.count === 0)
             task.logNote = emptyNote;
     }
+    // --- live logs -------------------------------------------------------------------------------
+    /**
+     * Live logs of a pipeline run: one GET /api/runs/{id}/logs per read, from where the last one stopped (see
+     * live.ts), while the run runs and once more after it ended (then it is done). Sync jobs and backfills
+     * have no log endpoint: said once (their error message comes with the failure details).
+     */
+    async liveLog(target, handle, observation, from, line) {
+        const cursor = plxCursor(from);
+        if (handle.kind !== 'run') {
+            const once = `nolog:${handle.kind}`;
+            if (cursor.said.includes(once))
+                return { cursor, lines: 0, notes: [] };
+            cursor.said.push(once);
+            const what = handle.kind === 'job' ? 'sync jobs' : 'backfills';
+            return { cursor, lines: 0, notes: [`${target.label}: Planasonix ${what} have no log endpoint (only pipeline runs do); the job's error message is shown if it fails`] };
+        }
+        if (cursor.done || observation.state === 'queued')
+            return { cursor, lines: 0, notes: [] };
+        this.liveMask ??= (0,untrusted/* secretMasker */.c8)([this.settings.apiKey]);
+        const read = await readRunLog((since, answer) => this.api.runLogPage(handle.runId, undefined, since, answer), cursor, { id: handle.runId, label: `${target.label} run ${handle.runId}` }, this.liveMask, line);
+        if (read.note === undefined && (0,outcome/* isTerminal */.Hd)(observation.state))
+            read.cursor.done = true;
+        return { cursor: read.cursor, lines: read.lines, notes: read.note ? [read.note] : [] };
+    }
+    /** The log file's masker (the same key), for live log lines. */
+    liveMask;
     // --- cancel ----------------------------------------------------------------------------------
     /**
      * Jobs: POST /api/v1/jobs/{id}/cancel; runs: DELETE /api/runs/{id}. Cooperative: the engine then reads
@@ -6535,7 +6660,7 @@ const qarionModule = {
 
 /***/ }),
 
-/***/ 269:
+/***/ 1530:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -6557,6 +6682,123 @@ var http = __webpack_require__(2151);
 var names = __webpack_require__(6599);
 // EXTERNAL MODULE: ./lib/core/outcome.js
 var outcome = __webpack_require__(1307);
+// EXTERNAL MODULE: ./lib/core/untrusted.js
+var untrusted = __webpack_require__(6713);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+;// CONCATENATED MODULE: ./lib/providers/timextender/live.js
+/**
+ * Live logs of TimeXtender executions (`logs: live`).
+ *
+ * GET …/executions/{execId}/log has no cursor and no `since` (apis.md §1.5 #10): every read returns the log
+ * from its first entry. So the cursor keeps, per execution, how many entries were handed over and a
+ * fingerprint of the last one (its time and text), nothing else: a read streams the log, skips what was
+ * handed over, checks that the last entry handed over is still where it was, and hands over what follows.
+ * A log that was rewritten or shortened (the entry is elsewhere, or gone) is said once; the cursor then moves
+ * to just after the entry where it is found now (or to the start when it is not found) and the lines from
+ * there come with the next read: a line is never lost silently, and handed over twice only because the
+ * server rewrote it. Memory is one entry at a time, whatever the log's length.
+ */
+
+
+function tdpCursor(cursor) {
+    if (cursor && cursor.v === 1 && typeof cursor.x === 'object' && cursor.x !== null && Array.isArray(cursor.said)) {
+        // A copy: the caller's cursor is never changed.
+        const x = {};
+        for (const [key, place] of Object.entries(cursor.x))
+            x[key] = { ...place };
+        return { v: 1, x, said: [...cursor.said] };
+    }
+    return { v: 1, x: {}, said: [] };
+}
+/** The text of one entry, as the failure logs write it. */
+function entryText(entry) {
+    return entry.logTime ? `${entry.logTime} ${entry.log}` : entry.log;
+}
+function fingerprint(entry) {
+    return (0,external_node_crypto_.createHash)('sha256').update(`${entry.logTime ?? ''}\u0000${entry.log}`).digest('hex').slice(0, 24);
+}
+/**
+ * Reads one execution's log once from `place` and hands over the new entries, one LiveLine per printed line.
+ * `mask` is the log file's masker (control characters removed, the key masked). A read that fails is a note
+ * and keeps the place reached (what was handed over before the failure stays handed over).
+ */
+async function readExecutionLog(entries, from, source, mask, emit) {
+    const prev = from ? { n: from.n, ...(from.h !== undefined && { h: from.h }) } : { n: 0 };
+    let place = { ...prev };
+    let lines = 0;
+    // 'check': skipping what was handed over; 'append': handing over; 'lost': the last entry is not where it was.
+    let mode = prev.n === 0 || prev.h === undefined ? 'append' : 'check';
+    let foundAt = -1;
+    let index = 0;
+    let total = 0;
+    try {
+        for await (const entry of entries()) {
+            total = index + 1;
+            if (mode === 'check') {
+                const same = fingerprint(entry) === prev.h;
+                if (index < prev.n - 1) {
+                    if (same && foundAt < 0)
+                        foundAt = index;
+                    index++;
+                    continue;
+                }
+                // index === prev.n - 1: the last entry handed over must be here.
+                if (same) {
+                    mode = 'append';
+                    index++;
+                    continue;
+                }
+                mode = 'lost';
+                if (foundAt >= 0)
+                    break;
+                index++;
+                continue;
+            }
+            if (mode === 'lost') {
+                // Looking for the last entry handed over further on (entries were inserted before it).
+                if (fingerprint(entry) === prev.h) {
+                    foundAt = index;
+                    break;
+                }
+                index++;
+                continue;
+            }
+            for (const text of (0,untrusted/* splitLines */.uz)(mask(entryText(entry)))) {
+                emit({ source: source.id, label: source.label, text });
+                lines++;
+            }
+            index++;
+            place = { n: index, h: fingerprint(entry) };
+        }
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        return {
+            place,
+            lines,
+            note: `the log of ${source.label} could not be read (${reason}); the next read resumes after entry ${place.n}`,
+        };
+    }
+    if (mode === 'check')
+        mode = 'lost'; // the log ended before the last entry handed over: it was shortened
+    if (mode !== 'lost')
+        return { place, lines };
+    const now = mode === 'lost' && total < prev.n ? `shortened to ${total} entries (${prev.n} were read before)` : 'rewritten';
+    if (foundAt >= 0) {
+        return {
+            place: { n: foundAt + 1, h: prev.h },
+            lines,
+            note: `the log of ${source.label} was ${now}: the last entry read before is now entry ${foundAt + 1}; the entries after it are sent again from there with the next read`,
+        };
+    }
+    return {
+        place: { n: 0 },
+        lines,
+        note: `the log of ${source.label} was ${now} and the last entry read before is no longer in it: the log is sent again from its start with the next read (lines already shown may repeat)`,
+    };
+}
+
 // EXTERNAL MODULE: ./lib/core/json.js
 var json = __webpack_require__(3085);
 // EXTERNAL MODULE: ./lib/core/json-stream.js
@@ -6827,6 +7069,8 @@ class TimextenderApi {
 
 
 
+
+
 /**
  * TDP status words (apis.md §1.7). Only `Finished` is documented as success. A word we do not know (e.g.
  * `Aborted`) is in progress while the execution has no end time, and a failure once it has one.
@@ -6913,9 +7157,14 @@ class TimextenderProvider {
      * member executions; see MAP_SETTLE_MS.
      */
     doneSince = new Map();
+    /** Per map run followed: the member executions its latest status read accounted for (live logs read these). */
+    lastAccounts = new Map();
+    /** The log file's masker (the same key), for live log lines. */
+    mask;
     constructor(deps) {
         this.deps = deps;
         this.api = new TimextenderApi(deps.http);
+        this.mask = (0,untrusted/* secretMasker */.c8)([deps.settings.apiKey]);
     }
     // --- resolve ---------------------------------------------------------------------------------
     async resolve(spec) {
@@ -7206,6 +7455,7 @@ class TimextenderProvider {
         }
         if (target.kind === 'process-map' && handle.kind === 'process-map') {
             const { map, account } = await this.mapRun(target, handle, 'follow');
+            this.lastAccounts.set(`${mapKeyOf(target)}#${handle.runId}`, account);
             const observation = mapObservation(map, account, 'follow');
             return this.settled(`${mapKeyOf(target)}#${handle.runId}`, observation, account.runs.length);
         }
@@ -7359,7 +7609,7 @@ class TimextenderProvider {
             const before = written;
             try {
                 for await (const entry of this.api.executionLog(workspace, member.taskType, member.taskId, execution.executionId, written)) {
-                    log.write(entry.logTime ? `${entry.logTime} ${entry.log}` : entry.log);
+                    log.write(entryText(entry));
                     written++;
                 }
                 lastError = undefined;
@@ -7384,6 +7634,52 @@ class TimextenderProvider {
             task.logNote = 'the execution log is empty';
         }
         return task;
+    }
+    /**
+     * Live logs: one log read per execution of the run that is running, or that ended since its log was last
+     * read (then it is done). A task run is its execution; a map run is the member executions its latest
+     * status read accounted for (no extra status request). Query and CompareQuery logs are always empty: said
+     * once per task. See live.ts for how a log without a cursor is followed.
+     */
+    async liveLog(target, handle, observation, from, line) {
+        const cursor = tdpCursor(from);
+        const notes = [];
+        let lines = 0;
+        const items = [];
+        if (target.kind === 'task' && handle.kind === 'task') {
+            items.push({ member: { taskType: target.taskType, taskId: target.taskId, taskName: target.taskName }, executionId: handle.executionId, state: observation.state });
+        }
+        else if (target.kind === 'process-map' && handle.kind === 'process-map') {
+            const account = this.lastAccounts.get(`${mapKeyOf(target)}#${handle.runId}`);
+            for (const run of account?.runs ?? [])
+                items.push({ member: run.member, executionId: run.execution.executionId, state: executionState(run.execution) });
+        }
+        for (const { member, executionId, state } of items) {
+            const key = `${memberKey(member)}#${executionId}`;
+            const label = `${memberName(member)} execution ${executionId}`;
+            if (LOGLESS_TYPES.has(member.taskType)) {
+                const once = `logless:${memberKey(member)}`;
+                if (!cursor.said.includes(once)) {
+                    cursor.said.push(once);
+                    notes.push(`${label}: ${member.taskType} tasks keep no execution log in the API (it always answers an empty list)`);
+                }
+                continue;
+            }
+            const place = cursor.x[key];
+            if (place?.done)
+                continue;
+            // A queued execution has written nothing yet; an unknown state is read (it may be running).
+            if (state === 'queued')
+                continue;
+            const read = await readExecutionLog(() => this.api.executionLog(target.workspace, member.taskType, member.taskId, executionId), place, { id: `${target.workspace}/${key}`, label }, this.mask, line);
+            lines += read.lines;
+            if (read.note)
+                notes.push(read.note);
+            // Done once a read after the end went through whole (a rewritten log is read again next time).
+            const complete = read.note === undefined;
+            cursor.x[key] = { ...read.place, ...(complete && (0,outcome/* isTerminal */.Hd)(state) && { done: true }) };
+        }
+        return { cursor, lines, notes };
     }
     /** Durations of the task's recent successful executions: the baseline's page when there was one, else one read. */
     async history(target) {

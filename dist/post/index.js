@@ -28695,9 +28695,10 @@ function decodeBaseline(text) {
 /* harmony export */   YI: () => (/* binding */ neutralize),
 /* harmony export */   a0: () => (/* binding */ neutralizeLine),
 /* harmony export */   c8: () => (/* binding */ secretMasker),
-/* harmony export */   fX: () => (/* binding */ xmlEscape)
+/* harmony export */   fX: () => (/* binding */ xmlEscape),
+/* harmony export */   uz: () => (/* binding */ splitLines)
 /* harmony export */ });
-/* unused harmony exports MAX_LINE_LENGTH, MAX_CELL_LENGTH, stripControl, splitLines, maskJsonStrings, neutralizeJson */
+/* unused harmony exports MAX_LINE_LENGTH, MAX_CELL_LENGTH, stripControl, maskJsonStrings, neutralizeJson */
 /**
  * Neutralizing text that comes from the server before it reaches a CI log, a job summary or a report.
  *
