@@ -9,6 +9,7 @@ const BENCHES = {
   polling: () => import('./polling.mjs'),
   fanout: () => import('./fanout.mjs'),
   logs: () => import('./logs.mjs'),
+  'qarion-budget': () => import('./qarion-budget.mjs'),
 };
 
 export async function runAll({ only = Object.keys(BENCHES), log = console.log } = {}) {
