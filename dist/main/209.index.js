@@ -5941,6 +5941,16 @@ const CLOCK_CHANGE_MS = 60 * 60_000;
 /** Run history for polling: successful runs of the last 30 days, a few pages at most. */
 const HISTORY_WINDOW_MS = 30 * DAY;
 const HISTORY_MAX_PAGES = 3;
+/**
+ * A pipeline or run id as FastAPI validates it (the simulator's default; real ids are undocumented): only such
+ * a ref is read directly by id before the pipeline list (any other ref answers 422 there).
+ */
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * How old the in-flight check's runs read may be when `baseline` takes it as the baseline: the engine asks for
+ * the baseline right after an in-flight check that found the pipeline idle, with no request in between.
+ */
+const BASELINE_REUSE_MS = 5_000;
 function runState(run) {
     return (0,outcome/* normalizeStatus */.SP)(QARION_STATUS, run.status, run.endedAt !== undefined);
 }
@@ -5995,6 +6005,17 @@ class QarionProvider {
     announced = new Set();
     /** Server clock minus client clock, from the last `Date` header seen. */
     serverOffsetMs;
+    /** Pipeline lists of this step, by space and query: one list serves every target that names a pipeline. */
+    pipelineLists = new Map();
+    /** The last in-flight check's runs read per target, taken as its baseline when the pipeline was idle. */
+    runsReads = new Map();
+    /** Durations of recent successful runs per target, from the read the baseline was taken from. */
+    histories = new Map();
+    /**
+     * Runs this step's own trigger made, found alone (the answer named it, or it was the only new run): no
+     * step of this CI run can have commented on them yet (see `announce`).
+     */
+    fresh = new Set();
     constructor(deps) {
         this.deps = deps;
         this.api = new QarionApi(deps.http, deps.settings.baseUrl);
@@ -6004,10 +6025,12 @@ class QarionProvider {
         if (spec.platform !== 'qarion')
             throw new Error(`not a Qarion target: ${spec.label}`);
         const ref = spec.ref.trim();
-        // An id first; 404 (no such id) or 422 (not an id at all) means the ref is a name.
-        let pipeline = await this.api.getPipeline(spec.space, ref, 'resolve', true);
-        const byId = pipeline !== undefined;
-        pipeline ??= await this.pipelineByName(spec.space, ref);
+        // A ref shaped like an id is read directly (404: it may still be a name). Any other ref is looked up in
+        // the step's pipeline list: a GET by it would only answer 422 (FastAPI validates the id).
+        let pipeline = UUID_SHAPE.test(ref) ? await this.api.getPipeline(spec.space, ref, 'resolve', true) : undefined;
+        let byId = pipeline !== undefined;
+        if (!pipeline)
+            ({ pipeline, byId } = await this.pipelineByRef(spec.space, ref));
         const target = {
             spec,
             // A run's detail lists its task runs (apis.md §2.2 "one run with task details"): a run is green only
@@ -6017,6 +6040,7 @@ class QarionProvider {
             pipelineId: pipeline.id,
             name: pipeline.name,
             label: byId ? (pipeline.name !== ref ? `${spec.label} (${pipeline.name})` : spec.label) : `${spec.label} (${pipeline.id})`,
+            paused: pipeline.paused,
             ...(pipeline.dagId !== undefined && { dagId: pipeline.dagId }),
             ...(pipeline.connectorId !== undefined && { connectorId: pipeline.connectorId }),
             ...(pipeline.airflowUrl !== undefined && { airflowUrl: pipeline.airflowUrl }),
@@ -6036,17 +6060,48 @@ class QarionProvider {
             log.warn(`${target.label}: sync-before-poll is set, but the pipeline names no connector to sync`);
         }
     }
-    async pipelineByName(space, ref) {
-        const hits = (await this.api.allPipelines(space, { q: ref }, 'resolve')).items;
+    /**
+     * The pipeline list this ref is looked up in, read once per step and shared by every target that needs it:
+     * `q=<name>` when the ref is the only name to look up in its space, else the space's whole list (one list
+     * for all the names of the step rather than one search per target). The list is read under the step's
+     * signal, not the first asking target's: stopping that target must not stop the others' lookups.
+     */
+    pipelineList(space, ref) {
+        const names = new Set(this.deps.settings.targets
+            .filter((t) => t.platform === 'qarion' && t.space === space && !UUID_SHAPE.test(t.ref.trim()))
+            .map((t) => t.ref.trim()));
+        names.add(ref);
+        const filters = names.size === 1 ? { q: ref } : {};
+        const key = `${space}\n${filters.q ?? '*'}`;
+        let list = this.pipelineLists.get(key);
+        if (!list) {
+            list = http/* requestScope */.cG.run({ signal: this.deps.signal }, () => this.api.allPipelines(space, filters, 'resolve'));
+            this.pipelineLists.set(key, list);
+        }
+        return untilAborted(list, http/* requestScope */.cG.getStore()?.signal);
+    }
+    async pipelineByRef(space, ref) {
+        const hits = (await this.pipelineList(space, ref)).items;
+        // A server whose ids are not UUIDs: the list names it.
+        const withId = hits.find((p) => p.id === ref);
+        if (withId)
+            return { pipeline: withId, byId: true };
         let exact = hits.filter((p) => p.name === ref);
         if (exact.length === 0)
             exact = hits.filter((p) => p.name.toLowerCase() === ref.toLowerCase());
         if (exact.length === 0)
             exact = hits.filter((p) => p.dagId !== undefined && p.dagId.toLowerCase() === ref.toLowerCase());
         if (exact.length === 1)
-            return exact[0];
+            return { pipeline: exact[0], byId: false };
         if (exact.length > 1) {
             throw new ResolveError(`${exact.length} pipelines in space '${space}' are named '${ref}' (${exact.map((p) => p.id).join(', ')}): use the pipeline id instead`);
+        }
+        // Nothing by that name: an id of a form we did not expect (a search by text may not match ids) is read
+        // directly, once, before the step fails.
+        if (!UUID_SHAPE.test(ref)) {
+            const direct = await this.api.getPipeline(space, ref, 'resolve', true);
+            if (direct)
+                return { pipeline: direct, byId: true };
         }
         // Close matches: what the text search found, or else the whole list by edit distance.
         const pool = hits.length > 0 ? hits : (await this.api.allPipelines(space, {}, 'resolve')).items;
@@ -6069,6 +6124,56 @@ class QarionProvider {
     serverNow() {
         return this.deps.clock.now() + (this.serverOffsetMs ?? 0);
     }
+    /** Runs in flight among `runs`: listed as running or queued, and not ended by the status table. */
+    static inFlightAmong(runs) {
+        // The words the in-flight check has always asked the server for (`status=running`, `status=queued`); a
+        // server ignoring a filter, or a list read without one, must not make ended runs look busy.
+        return [...runs].filter((r) => {
+            if (!IN_FLIGHT_FILTERS.includes((r.status ?? '').trim().toLowerCase()))
+                return false;
+            const state = runState(r);
+            return state === 'queued' || state === 'running' || state === 'unknown';
+        });
+    }
+    /**
+     * One read of the pipeline's runs before the trigger that serves the in-flight check, the baseline and the
+     * run history (apis.md §2.6 steps 2-3; §2.5: 60 requests a minute per key): the runs started in the
+     * history window (30 days, at most HISTORY_MAX_PAGES pages, as the history read always was).
+     * - The baseline needs every run a later look may list: the runs started since its `from` (a subset of the
+     *   window) and the queued runs (a queued run may have no start, and a `started_from` filter may leave it
+     *   out). Queued runs are read as well only when one can be waiting without a start: when the window shows
+     *   a run in flight (then the engine does not trigger now anyway), or when the DAG is paused. On an idle,
+     *   unpaused pipeline a run waits without a start only for the moments before the scheduler starts it; such
+     *   a run, queued just before this read, is then what a run queued just after it always was: a new run
+     *   beside ours, followed with it (never alone as ours, unless it started before the baseline by the
+     *   server's clock), and the step passes only if both succeed.
+     * - A window with more pages than that is not read to its end here: the in-flight check and the baseline
+     *   then read their own filtered lists, as before (`complete: false`).
+     * - In flight: runs listed as running or queued. A run started before the window and still running (30
+     *   days) is not seen; the run list's `status=running` filter would have shown it.
+     */
+    async runsBeforeTrigger(target, withQueued = false) {
+        const atMs = this.deps.clock.now();
+        const window = await this.api.allRuns(target.space, target.pipelineId, { started_from: iso(this.serverNow() - HISTORY_WINDOW_MS) }, 'baseline', HISTORY_MAX_PAGES);
+        this.noteServerDate(window.serverDateMs);
+        const durations = window.items
+            .filter((r) => runState(r) === 'succeeded')
+            .map((r) => observationOf(r).durationSeconds)
+            .filter((d) => d !== undefined);
+        if (window.incomplete !== undefined || window.truncated)
+            return { runs: window.items, complete: false, durations, atMs };
+        const byId = new Map(window.items.map((r) => [r.id, r]));
+        const dates = [window.serverDateMs];
+        if (withQueued || target.paused || QarionProvider.inFlightAmong(byId.values()).length > 0) {
+            const queued = await this.api.allRuns(target.space, target.pipelineId, { status: QUEUED_FILTER }, 'baseline');
+            dates.push(queued.serverDateMs);
+            for (const run of queued.items)
+                byId.set(run.id, run);
+        }
+        const known = dates.filter((d) => d !== undefined);
+        return { runs: [...byId.values()], complete: true, durations, atMs, ...(known.length > 0 && { serverDateMs: Math.min(...known) }) };
+    }
+    /** The runs in flight, by the filtered lists (when the window was too long to read whole). */
     async inFlightRuns(target, phase) {
         const byId = new Map();
         for (const status of IN_FLIGHT_FILTERS) {
@@ -6077,11 +6182,7 @@ class QarionProvider {
             for (const run of listing.items)
                 byId.set(run.id, run);
         }
-        // A server ignoring the filter must not make ended runs look busy.
-        return [...byId.values()].filter((r) => {
-            const state = runState(r);
-            return state === 'queued' || state === 'running' || state === 'unknown';
-        });
+        return QarionProvider.inFlightAmong(byId.values());
     }
     /**
      * Runs started since `from`, plus queued runs (a queued run may have no start yet, and a `started_from`
@@ -6103,8 +6204,11 @@ class QarionProvider {
         const dates = [started.serverDateMs, queued.serverDateMs].filter((d) => d !== undefined);
         return { runs: [...byId.values()], ...(dates.length > 0 && { serverDateMs: Math.min(...dates) }) };
     }
-    async inFlight(target) {
-        const runs = await this.inFlightRuns(target, 'baseline');
+    /** `withQueued`: read the queued runs whatever the window shows (after a 409, where the answer matters more than a request). */
+    async inFlight(target, withQueued = false) {
+        const read = await this.runsBeforeTrigger(target, withQueued);
+        this.runsReads.set(target.spec.label, read);
+        const runs = read.complete ? QarionProvider.inFlightAmong(read.runs) : await this.inFlightRuns(target, 'baseline');
         if (runs.length === 0) {
             // After a lost trigger answer, "nothing listed" never means idle: the run may exist in Airflow unsynced,
             // and no sync is documented to list everything (one may not be enough). Saying busy keeps the engine from
@@ -6133,9 +6237,23 @@ class QarionProvider {
         }
         return state;
     }
+    /**
+     * The runs listed just before the trigger. Right after an in-flight check that found the pipeline idle (the
+     * engine's order), that check's read is the baseline: it lists every run a look may list (see
+     * `runsBeforeTrigger`), and a run that started between it and the trigger is new either way.
+     */
     async baseline(target) {
-        this.states.set(target.spec.label, { looks: 0, sync: 'not-yet', syncs: 0 });
+        const label = target.spec.label;
+        this.states.set(label, { looks: 0, sync: 'not-yet', syncs: 0 });
         const from = iso(this.serverNow() - SKEW_MARGIN_MS);
+        let read = this.runsReads.get(label);
+        this.runsReads.delete(label);
+        if (read && this.deps.clock.now() - read.atMs > BASELINE_REUSE_MS)
+            read = undefined;
+        read ??= await this.runsBeforeTrigger(target);
+        this.histories.set(label, read.durations);
+        if (read.complete)
+            return { ids: new Set(read.runs.map((r) => r.id)), from, ...(read.serverDateMs !== undefined && { serverDateMs: read.serverDateMs }) };
         const { runs, serverDateMs } = await this.recentListing(target, from, 'baseline');
         return { ids: new Set(runs.map((r) => r.id)), from, ...(serverDateMs !== undefined && { serverDateMs }) };
     }
@@ -6149,6 +6267,7 @@ class QarionProvider {
                 'only after one or more connector syncs' +
                 (this.deps.settings.syncBeforePoll ? '' : ' (set sync-before-poll: true to let the step sync and look)'));
         }
+        this.runsReads.delete(target.spec.label);
         state.triggeredAtMs = this.deps.clock.now();
         state.looks = 0;
         delete state.answer;
@@ -6193,7 +6312,7 @@ class QarionProvider {
      * (e.g. a dag_run_id conflict) it is quoted as an error, so `if-running: queue` cannot loop on it.
      */
     async conflict(target, error) {
-        const busy = await this.inFlight(target);
+        const busy = await this.inFlight(target, true);
         const said = error.problem?.detail ?? error.problem?.title ?? '409';
         if (busy)
             return { kind: 'already-running', ...(busy.handle && { handle: busy.handle }), message: `Qarion answered 409 (${said}); ${busy.description}` };
@@ -6236,13 +6355,13 @@ class QarionProvider {
             // The id may be Qarion's (found here) or Airflow's (404/422 here; matched in the list below).
             const run = await this.api.getRun(target.space, state.answer.runId, 'find', true);
             if (run && (run.pipelineId === undefined || run.pipelineId === target.pipelineId))
-                return this.found([run], identity);
+                return this.found([run], identity, true);
         }
         const candidates = await this.recentRuns(target, baseline.from, 'find');
         // Normally one match; should two runs carry the answered id, both are followed rather than one guessed.
         const matches = candidates.filter((r) => ids.includes(r.id) || (r.providerRunId !== undefined && ids.includes(r.providerRunId)));
         if (matches.length > 0)
-            return this.found(matches, identity);
+            return this.found(matches, identity, matches.length === 1);
         const others = candidates.filter((r) => !baseline.ids.has(r.id)).map((r) => `${r.id}${r.runType ? ` (${r.runType})` : ''}`);
         if (others.length > 0)
             state.notAnswered = others;
@@ -6262,7 +6381,7 @@ class QarionProvider {
             // Any run of the pipeline started after the baseline is an equivalent load; all of them are followed.
             fresh.sort((a, b) => runStartMs(a) - runStartMs(b) || a.id.localeCompare(b.id));
             return this.found(fresh, `a run of this pipeline not in the baseline taken just before the trigger, and not started before it by Qarion's clock ` +
-                "(an equivalent load: Qarion's trigger carries nothing but the pipeline)");
+                "(an equivalent load: Qarion's trigger carries nothing but the pipeline)", false);
         }
         // Only scheduled (or backfill, dataset) runs so far: none of them is ours; wait for one that can be.
         const couldBeOurs = fresh.filter((r) => !NOT_FROM_A_TRIGGER.includes(r.runType?.trim().toLowerCase() ?? ''));
@@ -6275,7 +6394,7 @@ class QarionProvider {
         fresh.sort((a, b) => Number(b.runType?.toLowerCase() === 'manual') - Number(a.runType?.toLowerCase() === 'manual') ||
             runStartMs(a) - runStartMs(b) ||
             a.id.localeCompare(b.id));
-        return this.found(fresh, "a new run: not in the baseline taken just before the trigger (the trigger's answer named no run)");
+        return this.found(fresh, "a new run: not in the baseline taken just before the trigger (the trigger's answer named no run)", fresh.length === 1);
     }
     /**
      * Whether the run surely started before the baseline, by the server's own clock: its queued (else start)
@@ -6293,9 +6412,12 @@ class QarionProvider {
         const ms = timeMs(text);
         return ms !== undefined && ms < baseline.serverDateMs;
     }
-    found(runs, identity) {
+    /** `alone`: the run this step's own trigger made, and no other candidate (see `fresh`). */
+    found(runs, identity, alone) {
         const [first, ...rest] = runs.map(handleOf);
         this.ours.add(first.runId);
+        if (alone)
+            this.fresh.add(first.runId);
         return { kind: 'found', handle: first, identity, ...(rest.length > 0 && { others: rest }) };
     }
     shouldSync(state) {
@@ -6456,7 +6578,18 @@ class QarionProvider {
         log.finish();
     }
     // --- traceability ----------------------------------------------------------------------------------
-    /** A run comment linking the CI run (settings.comment); once per run; a failure only warns (engine). */
+    /**
+     * A run comment linking the CI run (settings.comment); once per run; a failure only warns (engine).
+     *
+     * The comments are listed first so that one CI run never comments twice on a run: a later step of the same
+     * CI run that follows it again (mode wait after mode trigger, if-running: attach), or a run adopted or
+     * followed by several steps. A run that this step's own trigger made and that was found alone (the answer
+     * named it, or it was the only new run) is younger than this step's baseline, and no step but this one has
+     * identified it as its own: no comment of this CI run can be on it yet, so the list is not read (one
+     * request less per target within the key's budget). Left open: two jobs of one CI run triggering the same
+     * pipeline at the same moment, each taking the other's run for its own when its own is listed late; the
+     * list would not have closed that race either (both may read it before either posts).
+     */
     async announce(target, handle) {
         if (!this.deps.settings.comment || this.announced.has(handle.runId))
             return;
@@ -6465,17 +6598,19 @@ class QarionProvider {
         // The same CI run (and attempt) never comments twice on a run, even from two steps (run, then wait).
         const ciLine = content.split('\n').find((line) => line.startsWith('CI run'));
         const already = (text) => ciLine !== undefined ? text.split(/\r?\n/).some((line) => line.trim() === ciLine) : text.trim() === content.trim();
-        try {
-            const existing = await this.api.listRunComments(target.space, handle.runId);
-            if (existing.some((c) => c.content !== undefined && already(c.content))) {
-                this.deps.log.debug(`${target.label}: run ${handle.runId} already carries this CI run's comment`);
-                return;
+        if (!this.fresh.has(handle.runId)) {
+            try {
+                const existing = await this.api.listRunComments(target.space, handle.runId);
+                if (existing.some((c) => c.content !== undefined && already(c.content))) {
+                    this.deps.log.debug(`${target.label}: run ${handle.runId} already carries this CI run's comment`);
+                    return;
+                }
             }
-        }
-        catch (error) {
-            if (isAbort(error))
-                throw error;
-            this.deps.log.debug(`${target.label}: could not list the comments of run ${handle.runId}: ${errorText(error)}`);
+            catch (error) {
+                if (isAbort(error))
+                    throw error;
+                this.deps.log.debug(`${target.label}: could not list the comments of run ${handle.runId}: ${errorText(error)}`);
+            }
         }
         await this.api.createRunComment(target.space, handle.runId, content);
         this.deps.log.info(`${target.label}: commented on run ${handle.runId} with a link to this CI run`);
@@ -6501,6 +6636,12 @@ class QarionProvider {
     // --- modes wait and check ------------------------------------------------------------------------
     /** Durations of recent successful runs, for history-aware polling (fewer reads within the rate budget). */
     async history(target) {
+        // Read with the baseline (the same 30-day window): no request of its own.
+        const known = this.histories.get(target.spec.label);
+        if (known) {
+            this.histories.delete(target.spec.label);
+            return known;
+        }
         const filters = { started_from: iso(this.serverNow() - HISTORY_WINDOW_MS) };
         const listing = await this.api.allRuns(target.space, target.pipelineId, filters, 'baseline', HISTORY_MAX_PAGES);
         this.noteServerDate(listing.serverDateMs);
@@ -6583,6 +6724,24 @@ class QarionProvider {
 }
 // ---------------------------------------------------------------------------------------------------------
 class ResolveError extends Error {
+}
+/** `promise`, or the reason of `signal` as soon as it aborts (a shared read keeps going for the others). */
+function untilAborted(promise, signal) {
+    if (!signal)
+        return promise;
+    if (signal.aborted)
+        return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        promise.then((value) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(value);
+        }, (error) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(error);
+        });
+    });
 }
 function handleOf(run) {
     return { runId: run.id, ...(run.providerRunId !== undefined && { providerRunId: run.providerRunId }) };
