@@ -37,7 +37,7 @@ import type {
   ResolvedTarget,
   RunHandle,
   TriggerResult,
-} from '../providers/provider.js';
+} from './provider.js';
 
 export interface EngineOptions {
   loadProvider: ProviderLoader;

@@ -4,7 +4,7 @@
  * bundle is a single file per entry) but is evaluated only when imported.
  */
 import type { Platform } from '../core/settings.js';
-import type { ProviderModule } from './provider.js';
+import type { ProviderModule } from '../core/provider.js';
 
 export async function loadProvider(platform: Platform): Promise<ProviderModule> {
   switch (platform) {

@@ -19,7 +19,7 @@ import type {
   ResolvedTarget,
   RunHandle,
   TriggerResult,
-} from '../../src/providers/provider.js';
+} from '../../src/core/provider.js';
 import { RecordingHost } from '../helpers/recording-host.js';
 
 const KEY = 'txk_abcdefghijklmnopqrstuvwxyz123456';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { runStep, type StepOutcome } from '../../src/core/engine.js';
 import { parseSettings } from '../../src/core/inputs.js';
 import { loadProvider } from '../../src/providers/index.js';
-import type { Provider, ProviderLoader, ProviderModule } from '../../src/providers/provider.js';
+import type { Provider, ProviderLoader, ProviderModule } from '../../src/core/provider.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { availableFrontEnds, everythingPrinted, runFrontEnd, withoutMaskRegistration, type FrontEnd, type FrontEndRun } from './frontends.js';

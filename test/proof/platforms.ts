@@ -13,7 +13,7 @@
  */
 import type { Platform } from '../../src/core/settings.js';
 import { loadProvider } from '../../src/providers/index.js';
-import type { Provider, ProviderLoader, ProviderModule } from '../../src/providers/provider.js';
+import type { Provider, ProviderLoader, ProviderModule } from '../../src/core/provider.js';
 import type { FaultRule, ScenarioOutcome, Simulator } from '../../src/simulator/index.js';
 import { createPlanasonixModule, type PlanasonixModule } from '../../src/simulator/planasonix.js';
 import { createQarionModule, qarionRunWordAt, type QarionModule, type QarionRunRecord } from '../../src/simulator/qarion.js';

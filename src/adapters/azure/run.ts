@@ -7,7 +7,7 @@ import { runStep, type EngineOptions } from '../../core/engine.js';
 import { EXIT } from '../../core/outcome.js';
 import { INPUTS, InputError, parseSettings, prepareOutputPaths } from '../../core/inputs.js';
 import { PLATFORMS } from '../../core/settings.js';
-import type { ProviderLoader } from '../../providers/provider.js';
+import type { ProviderLoader } from '../../core/provider.js';
 import { AgentConsole, AzureHost, agentProxy, type Env, type TaskLib } from './host.js';
 import { connectionInputName } from './task-metadata.js';
 

@@ -10,7 +10,7 @@
 import type { EngineOptions } from '../../core/engine.js';
 import { InputError, parseSettings, prepareOutputPaths, type RawInputs } from '../../core/inputs.js';
 import { pendingSavedRuns, STATE_RUNS, type SavedRun } from '../../core/saved-runs.js';
-import type { ProviderLoader } from '../../providers/provider.js';
+import type { ProviderLoader } from '../../core/provider.js';
 import { GitHubHost, type CoreApi } from './host.js';
 
 /**

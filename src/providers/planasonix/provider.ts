@@ -38,7 +38,7 @@ import type {
   ResolvedTarget,
   RunHandle,
   TriggerResult,
-} from '../provider.js';
+} from '../../core/provider.js';
 import {
   MAX_PAGES,
   PlanasonixApi,

@@ -38,7 +38,7 @@ import type {
   ResolvedTarget,
   RunHandle,
   TriggerResult,
-} from '../provider.js';
+} from '../../core/provider.js';
 import { QarionApi, type Pipeline, type RunDetail, type RunSummary, type TaskRun, type TriggerAnswer } from './api.js';
 
 /**

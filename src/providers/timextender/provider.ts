@@ -22,7 +22,7 @@ import type {
   ResolvedTarget,
   RunHandle,
   TriggerResult,
-} from '../provider.js';
+} from '../../core/provider.js';
 import { LIST_PAGE_SIZE, TimextenderApi, type Execution, type ExecutionSummary, type HistoryRead, type ProcessMap, type Task } from './api.js';
 
 /**

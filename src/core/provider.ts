@@ -6,11 +6,11 @@
  * Providers parse server JSON into typed objects once (in their api.ts) and keep their status words in one
  * StatusTable; nothing outside a provider knows a platform's wire format.
  */
-import type { Clock } from '../core/clock.js';
-import type { HttpClient } from '../core/http.js';
-import type { LogSink } from '../core/logs.js';
-import type { CancelReport, FailedTask, Proof, RunState, StatusTable } from '../core/outcome.js';
-import type { CiContext, Platform, Settings, TargetSpec } from '../core/settings.js';
+import type { Clock } from './clock.js';
+import type { HttpClient } from './http.js';
+import type { LogSink } from './logs.js';
+import type { CancelReport, FailedTask, Proof, RunState, StatusTable } from './outcome.js';
+import type { CiContext, Platform, Settings, TargetSpec } from './settings.js';
 
 export interface ProviderLog {
   info(message: string): void;
