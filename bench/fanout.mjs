@@ -22,8 +22,8 @@ const VARIANTS = [
 
 export async function run({ log = console.log } = {}) {
   const { startSimulator } = await libImport('simulator/index.js');
-  const { runStep } = await libImport('core/engine.js');
-  const { parseSettings } = await libImport('core/inputs.js');
+  const { runStep } = await libImport('core/engine/index.js');
+  const { parseSettings } = await libImport('core/inputs/index.js');
   const { loadProvider } = await libImport('providers/index.js');
 
   const random = seededRandom(4242);

@@ -38,8 +38,8 @@ const KEY = 'txk_BenchPollingContributorKey000001';
 
 export async function run({ runs = Number(process.env.BENCH_RUNS ?? 200), log = console.log } = {}) {
   const { startSimulator } = await libImport('simulator/index.js');
-  const { runStep } = await libImport('core/engine.js');
-  const { parseSettings } = await libImport('core/inputs.js');
+  const { runStep } = await libImport('core/engine/index.js');
+  const { parseSettings } = await libImport('core/inputs/index.js');
   const { loadProvider } = await libImport('providers/index.js');
 
   const random = seededRandom(20260315);

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { INPUTS } = await import(join(root, 'lib/core/inputs.js'));
+const { INPUTS } = await import(join(root, 'lib/core/inputs/index.js'));
 
 export function inputsTable() {
   const cell = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

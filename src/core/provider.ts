@@ -7,7 +7,7 @@
  * StatusTable; nothing outside a provider knows a platform's wire format.
  */
 import type { Clock } from './clock.js';
-import type { HttpClient } from './http.js';
+import type { HttpClient } from './http/index.js';
 import type { LogSink } from './logs.js';
 import type { CancelReport, FailedTask, Proof, RunState, StatusTable } from './outcome.js';
 import type { CiContext, Platform, Settings, TargetSpec } from './settings.js';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUTPUT_NAMES } from '../../src/core/host.js';
-import { INPUTS, type InputDef } from '../../src/core/inputs.js';
+import { INPUTS, type InputDef } from '../../src/core/inputs/index.js';
 import { PLATFORMS } from '../../src/core/settings.js';
 import {
   connectionInputName,

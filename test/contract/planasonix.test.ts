@@ -4,8 +4,8 @@
  * journal, the world): one job per step, the same idempotency key on every resend, never a false green.
  */
 import { readFileSync } from 'node:fs';
-import { cancelSavedRuns, STATE_RUNS } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
+import { cancelSavedRuns, STATE_RUNS } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/core/inputs/index.js';
 import { loadProvider } from '../../src/providers/index.js';
 import { PLANASONIX_STATUS } from '../../src/providers/planasonix/provider.js';
 import { normalizeStatus } from '../../src/core/outcome.js';

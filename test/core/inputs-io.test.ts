@@ -14,7 +14,7 @@ import {
   prepareOutputFile,
   prepareOutputPaths,
   type NameStyle,
-} from '../../src/core/inputs.js';
+} from '../../src/core/inputs/index.js';
 
 const KEY = 'txk_SECRETSECRETSECRETSECRETSECRET12';
 type Values = Record<string, string | undefined>;

@@ -8,7 +8,7 @@ import {
   parseDuration,
   parseSettings,
   type RawInputs,
-} from '../../src/core/inputs.js';
+} from '../../src/core/inputs/index.js';
 import type { TargetSpec } from '../../src/core/settings.js';
 
 type Style = 'github' | 'azure' | 'cli';

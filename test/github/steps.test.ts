@@ -3,7 +3,7 @@
  * HTTP: validation before any request, pass/fail through setFailed, the state the post step reads, and a
  * post step that cancels only what a killed main step left running and never fails the job.
  */
-import { STATE_RUNS } from '../../src/core/engine.js';
+import { STATE_RUNS } from '../../src/core/engine/index.js';
 import { runMainStep, runPostStep, runsToSettle, STATE_MAIN_FINISHED, type StepDeps } from '../../src/adapters/github/steps.js';
 import { loadProvider } from '../../src/providers/index.js';
 import type { ProviderLoader, RunHandle } from '../../src/core/provider.js';

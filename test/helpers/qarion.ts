@@ -1,6 +1,6 @@
 /** A small Qarion world on the loopback simulator, and a way to run the engine against it (contract tests). */
-import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
+import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/core/inputs/index.js';
 import type { CiContext } from '../../src/core/settings.js';
 import { loadProvider } from '../../src/providers/index.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';

@@ -11,8 +11,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStep, type StepOutcome } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
+import { runStep, type StepOutcome } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/core/inputs/index.js';
 import { loadProvider } from '../../src/providers/index.js';
 import type { Provider, ProviderLoader, ProviderModule } from '../../src/core/provider.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';

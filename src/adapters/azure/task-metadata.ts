@@ -6,7 +6,7 @@
  * No azure-pipelines-task-lib here: this module only describes the task, it does not run it.
  */
 import { OUTPUT_NAMES, type OutputName } from '../../core/host.js';
-import { INPUTS, type InputDef, type InputGroup } from '../../core/inputs.js';
+import { INPUTS, type InputDef, type InputGroup } from '../../core/inputs/index.js';
 import { PLATFORMS, type Platform } from '../../core/settings.js';
 import { fillMarkedBlocks } from '../../core/marked-blocks.js';
 

@@ -4,9 +4,9 @@
  * Exit codes: 0 succeeded, 1 failed or cancelled, 2 bad input, 3 timed out.
  */
 import { readFileSync } from 'node:fs';
-import { runStep } from '../../core/engine.js';
+import { runStep } from '../../core/engine/index.js';
 import { EXIT } from '../../core/outcome.js';
-import { INPUTS, InputError, MAX_TARGETS, inputByName, parseSettings, prepareOutputFile } from '../../core/inputs.js';
+import { INPUTS, InputError, MAX_TARGETS, inputByName, parseSettings, prepareOutputFile } from '../../core/inputs/index.js';
 import { maskJsonStrings, maskSecrets, neutralize, neutralizeJson, neutralizeLine, secretMasker } from '../../core/untrusted.js';
 import { loadProvider } from '../../providers/index.js';
 import { CliHost } from './host.js';

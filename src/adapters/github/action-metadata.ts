@@ -7,7 +7,7 @@
  * (with its colons, braces and quotes) can change the structure of the file.
  */
 import { OUTPUT_NAMES, type OutputName } from '../../core/host.js';
-import { INPUTS, type InputDef } from '../../core/inputs.js';
+import { INPUTS, type InputDef } from '../../core/inputs/index.js';
 import { fillMarkedBlocks } from '../../core/marked-blocks.js';
 
 export const ACTION_NAME = 'Orchestration Run';

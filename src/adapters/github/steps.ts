@@ -7,8 +7,8 @@
  * input error, the most common failure, is reported without loading them. The imports are "eager" so the
  * bundler keeps one file per entry (evaluated on first use, not split into chunks).
  */
-import type { EngineOptions } from '../../core/engine.js';
-import { InputError, parseSettings, prepareOutputPaths, type RawInputs } from '../../core/inputs.js';
+import type { EngineOptions } from '../../core/engine/index.js';
+import { InputError, parseSettings, prepareOutputPaths, type RawInputs } from '../../core/inputs/index.js';
 import { pendingSavedRuns, STATE_RUNS, type SavedRun } from '../../core/saved-runs.js';
 import type { ProviderLoader } from '../../core/provider.js';
 import { GitHubHost, type CoreApi } from './host.js';
@@ -40,7 +40,7 @@ export interface StepDeps {
 
 /** The engine, loaded on first use. */
 async function loadEngine() {
-  return import(/* webpackMode: "eager" */ '../../core/engine.js');
+  return import(/* webpackMode: "eager" */ '../../core/engine/index.js');
 }
 
 /** The provider loader given by a test, else the real one, loaded on first use. */

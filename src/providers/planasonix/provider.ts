@@ -24,7 +24,7 @@ import type {
   Settings,
   TargetSpec,
 } from '../../core/settings.js';
-import { ApiError } from '../../core/http.js';
+import { ApiError } from '../../core/http/index.js';
 import type { Proof } from '../../core/outcome.js';
 import type {
   FindResult,

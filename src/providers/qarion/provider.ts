@@ -22,7 +22,7 @@
  *   failed (see `membersProof`);
  * - failures list the task runs that are not ok, and say where the logs are (the Airflow UI).
  */
-import { ApiError } from '../../core/http.js';
+import { ApiError } from '../../core/http/index.js';
 import { editDistance } from '../../core/names.js';
 import type { LogSink } from '../../core/logs.js';
 import { normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';

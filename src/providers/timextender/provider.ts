@@ -6,7 +6,7 @@
  * example: 98231 started before 97210). So the run we follow is an execution whose id was not in the
  * baseline taken just before the trigger: never "the highest id", never "the newest start".
  */
-import { ApiError } from '../../core/http.js';
+import { ApiError } from '../../core/http/index.js';
 import { editDistance } from '../../core/names.js';
 import type { LogSink } from '../../core/logs.js';
 import { isTerminal, normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';

@@ -14,8 +14,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { STATUS_CODES } from 'node:http';
 import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from 'undici';
-import { systemClock, type Clock } from './clock.js';
-import type { ProxySettings } from './settings.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { ProxySettings } from '../settings.js';
 
 export type Phase = 'resolve' | 'baseline' | 'trigger' | 'find' | 'follow' | 'logs' | 'cancel' | 'check' | 'comment';
 

@@ -4,12 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
-import type { Host } from './host.js';
-import { ApiError, HttpClient, requestScope, type HttpClientOptions, type Phase } from './http.js';
-import { LogFile } from './logs.js';
-import { secretMasker } from './untrusted.js';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
+import type { Host } from '../host.js';
+import { ApiError, HttpClient, requestScope, type HttpClientOptions, type Phase } from '../http/index.js';
+import { LogFile } from '../logs.js';
+import { secretMasker } from '../untrusted.js';
 import {
   exitCodeFor,
   isTerminal,
@@ -23,12 +23,12 @@ import {
   type RunState,
   type StepStatus,
   type TargetResult,
-} from './outcome.js';
-import { DeadlineError, expectedFromHistory, PollSchedule, pollUntil, type ExpectedDuration } from './poll.js';
-import { cappedResultJson, renderJUnit, renderSummaryMarkdown, renderTextSummary, resultJson } from './report.js';
-import { decodeBaseline, encodeBaseline, pendingSavedRuns, STATE_INVOCATION, STATE_RUNS, type SavedRun } from './saved-runs.js';
-import type { CiContext } from './settings.js';
-import type { Settings, TargetSpec } from './settings.js';
+} from '../outcome.js';
+import { DeadlineError, expectedFromHistory, PollSchedule, pollUntil, type ExpectedDuration } from '../poll.js';
+import { cappedResultJson, renderJUnit, renderSummaryMarkdown, renderTextSummary, resultJson } from '../report.js';
+import { decodeBaseline, encodeBaseline, pendingSavedRuns, STATE_INVOCATION, STATE_RUNS, type SavedRun } from '../saved-runs.js';
+import type { CiContext } from '../settings.js';
+import type { Settings, TargetSpec } from '../settings.js';
 import type {
   FindResult,
   Observation,
@@ -37,7 +37,7 @@ import type {
   ResolvedTarget,
   RunHandle,
   TriggerResult,
-} from './provider.js';
+} from '../provider.js';
 
 export interface EngineOptions {
   loadProvider: ProviderLoader;
@@ -98,7 +98,7 @@ const LOG_LINE_ANNOTATIONS = MAX_ANNOTATIONS - 1;
 
 type AnyProvider = Provider<ResolvedTarget, RunHandle, unknown>;
 
-export { STATE_RUNS, type SavedRun } from './saved-runs.js';
+export { STATE_RUNS, type SavedRun } from '../saved-runs.js';
 
 export async function runStep(settings: Settings, host: Host, options: EngineOptions): Promise<StepOutcome> {
   host.setSecret(settings.apiKey);

@@ -14,8 +14,8 @@
  */
 import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { editDistance } from './names.js';
-import { MODES, PLATFORMS } from './settings.js';
+import { editDistance } from '../names.js';
+import { MODES, PLATFORMS } from '../settings.js';
 import type {
   IfRunning,
   LogsPolicy,
@@ -30,7 +30,7 @@ import type {
   TargetSpec,
   TimextenderProcessMapSpec,
   TimextenderTaskSpec,
-} from './settings.js';
+} from '../settings.js';
 
 export type InputGroup = 'connection' | 'target' | 'waiting' | 'logs' | 'advanced';
 export type NameStyle = 'github' | 'azure' | 'cli';
