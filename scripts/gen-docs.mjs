@@ -1,12 +1,12 @@
 // Writes the generated parts of README.md: the inputs table (between the inputs markers) from the one input
-// table (lib/core/inputs.js, built by `npm run build:lib`), and each `<!-- include: docs/X.md -->` block
+// table (lib/providers/registry.js, built by `npm run build:lib`), and each `<!-- include: docs/X.md -->` block
 // from that file, so every guide is written once. `--check` exits 1 when README.md is out of date.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { INPUTS } = await import(join(root, 'lib/core/inputs/index.js'));
+const { INPUTS } = await import(join(root, 'lib/providers/registry.js'));
 
 export function inputsTable() {
   const cell = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

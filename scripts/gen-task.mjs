@@ -1,4 +1,4 @@
-// Writes azure-task/OrchestrationRunV1/task.json from the input table (lib/core/inputs.js, through
+// Writes azure-task/OrchestrationRunV1/task.json from the input table (the registry's, through
 // lib/adapters/azure/task-metadata.js) and the extension's version (azure-task/vss-extension.json), so the
 // task's inputs and version never drift from the code and the extension; and fills the input and output
 // tables of docs/azure.md (between their <!-- azure-…-table:start/end --> markers).

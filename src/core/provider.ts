@@ -9,6 +9,7 @@
 import type { Clock } from './clock.js';
 import type { HttpClient } from './http/index.js';
 import type { LogSink } from './logs.js';
+import type { AccessHints } from './platform.js';
 import type { CancelReport, FailedTask, Proof, RunState, StatusTable } from './outcome.js';
 import type { CiContext, Platform, Settings, TargetSpec } from './settings.js';
 
@@ -173,13 +174,18 @@ export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends R
   close?(): Promise<void>;
 }
 
-/** What a platform's module exports: how to authenticate, and how to build its provider. */
+/**
+ * What a platform's provider.ts exports: how to authenticate, and how to build its provider. Loaded only
+ * once the inputs are valid (see PlatformModule.load in platform.ts).
+ */
 export interface ProviderModule {
   readonly platform: Platform;
   /** Headers that carry the key (the HTTP client sends them to the API's origin only). */
   authHeaders(apiKey: string): Record<string, string>;
   create(deps: ProviderDeps): Provider;
+  /** What to tell a user whose key was refused (the registry adds the platform module's). */
+  readonly accessHints?: AccessHints;
 }
 
-/** How the engine obtains a provider; adapters pass the registry, so the core never imports a platform. */
+/** How the engine obtains a provider; adapters pass the registry's, so the core never imports a platform. */
 export type ProviderLoader = (platform: Platform) => Promise<ProviderModule>;

@@ -6,8 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUTPUT_NAMES } from '../../src/core/host.js';
-import { INPUTS, type InputDef } from '../../src/core/inputs/index.js';
-import { PLATFORMS } from '../../src/core/settings.js';
+import { type InputDef } from '../../src/core/inputs/index.js';
+import { INPUTS } from '../../src/providers/registry.js';
+import { PLATFORMS } from '../../src/providers/registry.js';
 import {
   connectionInputName,
   inputType,

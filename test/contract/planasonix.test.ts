@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { cancelSavedRuns, STATE_RUNS } from '../../src/core/engine/index.js';
-import { parseSettings } from '../../src/core/inputs/index.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import { PLANASONIX_STATUS } from '../../src/providers/planasonix/provider.js';
 import { normalizeStatus } from '../../src/core/outcome.js';
 import type { PlanasonixOptions } from '../../src/simulator/planasonix.js';

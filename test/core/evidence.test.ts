@@ -7,7 +7,7 @@
 import type { Clock } from '../../src/core/clock.js';
 import { ADOPTED_PREFIX, cancelSavedRuns, runStep, STATE_RUNS, type StepOutcome } from '../../src/core/engine/index.js';
 import { ApiError } from '../../src/core/http/index.js';
-import { parseSettings } from '../../src/core/inputs/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
 import type { CancelReport, Proof, StatusTable } from '../../src/core/outcome.js';
 import type {
   FindResult,

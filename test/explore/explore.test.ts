@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { loadProvider } from '../../src/providers/index.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import { pool, proofTempDir, writeFigures } from '../proof/support.js';
 import { runCase, type Verdict } from './runner.js';
 import { caseArbitrary, hasOption, MODES, OUTCOMES, TARGETS, TDP_HISTORY_ORDERS, type Case } from './scenario.js';

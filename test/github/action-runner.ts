@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INPUTS } from '../../src/core/inputs/index.js';
+import { INPUTS } from '../../src/providers/registry.js';
 import type { Runtime } from '../helpers/runtimes.js';
 
 const ROOT = process.cwd();

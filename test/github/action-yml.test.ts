@@ -12,7 +12,7 @@ import {
   renderInputsDoc,
 } from '../../src/adapters/github/action-metadata.js';
 import { OUTPUT_NAMES } from '../../src/core/host.js';
-import { INPUTS } from '../../src/core/inputs/index.js';
+import { INPUTS } from '../../src/providers/registry.js';
 
 const root = process.cwd();
 const committed = readFileSync(join(root, 'action.yml'), 'utf8');

@@ -5,7 +5,7 @@
  */
 import { STATE_RUNS } from '../../src/core/engine/index.js';
 import { runMainStep, runPostStep, runsToSettle, STATE_MAIN_FINISHED, type StepDeps } from '../../src/adapters/github/steps.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import type { ProviderLoader, RunHandle } from '../../src/core/provider.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { FAILURE_LOG, FAST, KEY, tdpWorld, WS } from '../helpers/tdp.js';

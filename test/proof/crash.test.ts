@@ -12,8 +12,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStep, type StepOutcome } from '../../src/core/engine/index.js';
-import { parseSettings } from '../../src/core/inputs/index.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import type { Provider, ProviderLoader, ProviderModule } from '../../src/core/provider.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks } from '../helpers/leaks.js';
@@ -78,6 +78,7 @@ function wrapped(sabotage: Sabotage): ProviderLoader {
     const module: ProviderModule = {
       platform: real.platform,
       authHeaders: (key) => real.authHeaders(key),
+      ...(real.accessHints && { accessHints: real.accessHints }),
       create: (deps) => {
         const provider = real.create(deps);
         const calls = new Map<string, number>();

@@ -12,7 +12,7 @@
  * the same route while following it and while fetching its failure details).
  */
 import type { Platform } from '../../src/core/settings.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import type { Provider, ProviderLoader, ProviderModule } from '../../src/core/provider.js';
 import type { FaultRule, ScenarioOutcome, Simulator } from '../../src/simulator/index.js';
 import { createPlanasonixModule, type PlanasonixModule } from '../../src/simulator/planasonix.js';
@@ -338,6 +338,7 @@ export function phaseLoader(onPhase: (phase: MatrixPhase) => void): ProviderLoad
     const module: ProviderModule = {
       platform: real.platform,
       authHeaders: (key) => real.authHeaders(key),
+      ...(real.accessHints && { accessHints: real.accessHints }),
       create: (deps) => {
         const provider = real.create(deps);
         return new Proxy(provider, {

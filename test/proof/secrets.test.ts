@@ -7,9 +7,9 @@
  * never prints it at all. A redirect never carries the key to another origin.
  */
 import { runStep } from '../../src/core/engine/index.js';
-import { parseSettings } from '../../src/core/inputs/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
 import { maskSecrets } from '../../src/core/untrusted.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks, randomKey, secretForms } from '../helpers/leaks.js';
 import { availableFrontEnds, everythingPrinted, runFrontEnd, type FrontEnd, type FrontEndRun } from './frontends.js';

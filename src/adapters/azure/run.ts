@@ -5,8 +5,8 @@
  */
 import { runStep, type EngineOptions } from '../../core/engine/index.js';
 import { EXIT } from '../../core/outcome.js';
-import { INPUTS, InputError, parseSettings, prepareOutputPaths } from '../../core/inputs/index.js';
-import { PLATFORMS } from '../../core/settings.js';
+import { InputError, prepareOutputPaths } from '../../core/inputs/index.js';
+import { INPUTS, PLATFORMS, parseSettings } from '../../providers/registry.js';
 import type { ProviderLoader } from '../../core/provider.js';
 import { AgentConsole, AzureHost, agentProxy, type Env, type TaskLib } from './host.js';
 import { connectionInputName } from './task-metadata.js';

@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { runStep } from '../../core/engine/index.js';
 import { EXIT } from '../../core/outcome.js';
-import { INPUTS, InputError, MAX_TARGETS, inputByName, parseSettings, prepareOutputFile } from '../../core/inputs/index.js';
+import { InputError, MAX_TARGETS, prepareOutputFile } from '../../core/inputs/index.js';
+import { INPUTS, inputByName, parseSettings } from '../../providers/registry.js';
 import { maskJsonStrings, maskSecrets, neutralize, neutralizeJson, neutralizeLine, secretMasker } from '../../core/untrusted.js';
-import { loadProvider } from '../../providers/index.js';
+import { loadProvider } from '../../providers/registry.js';
 import { CliHost } from './host.js';
 
 export const VERSION = '1.0.0';

@@ -8,7 +8,8 @@
  * bundler keeps one file per entry (evaluated on first use, not split into chunks).
  */
 import type { EngineOptions } from '../../core/engine/index.js';
-import { InputError, parseSettings, prepareOutputPaths, type RawInputs } from '../../core/inputs/index.js';
+import { InputError, prepareOutputPaths, type RawInputs } from '../../core/inputs/index.js';
+import { parseSettings } from '../../providers/registry.js';
 import { pendingSavedRuns, STATE_RUNS, type SavedRun } from '../../core/saved-runs.js';
 import type { ProviderLoader } from '../../core/provider.js';
 import { GitHubHost, type CoreApi } from './host.js';
@@ -45,7 +46,7 @@ async function loadEngine() {
 
 /** The provider loader given by a test, else the real one, loaded on first use. */
 async function providerLoader(deps: StepDeps): Promise<ProviderLoader> {
-  return deps.loadProvider ?? (await import(/* webpackMode: "eager" */ '../../providers/index.js')).loadProvider;
+  return deps.loadProvider ?? (await import(/* webpackMode: "eager" */ '../../providers/registry.js')).loadProvider;
 }
 
 /** Raw inputs as the runner passes them (`INPUT_<NAME>`), untrimmed so line numbers in messages stay right. */

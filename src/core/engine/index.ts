@@ -9,6 +9,7 @@ import { systemClock } from '../clock.js';
 import type { Host } from '../host.js';
 import { ApiError, HttpClient, requestScope, type HttpClientOptions, type Phase } from '../http/index.js';
 import { LogFile } from '../logs.js';
+import type { AccessHints } from '../platform.js';
 import { secretMasker } from '../untrusted.js';
 import {
   exitCodeFor,
@@ -117,6 +118,8 @@ class Step {
   private readonly logFile: LogFile;
   private http: HttpClient | undefined;
   private provider: AnyProvider | undefined;
+  /** What a refused key needs, from the platform module. */
+  accessHints: AccessHints | undefined;
   private annotations = 0;
   private readonly annotationsByTarget = new Map<number, number>();
   private readonly savedRuns = new Map<number, SavedRun>();
@@ -180,6 +183,7 @@ class Step {
   private async loadProvider(): Promise<void> {
     const { settings, host } = this;
     const module = await this.options.loadProvider(settings.platform);
+    this.accessHints = module.accessHints;
     // One client (one keep-alive pool) for every target of the step; the key goes to the API origin only.
     this.http = new HttpClient({
       baseUrl: settings.baseUrl,
@@ -1108,7 +1112,7 @@ class TargetRun {
   private explain(error: unknown): string {
     if (error instanceof TargetFailure) return error.message;
     if (error instanceof ApiError) {
-      const hint = hintFor(error, this.spec.platform);
+      const hint = hintFor(error, this.spec.platform, this.step.accessHints);
       return `${error.message}${hint ? `. ${hint}` : ''}`;
     }
     return `${this.phase}: ${errorText(error)}`;
@@ -1333,22 +1337,15 @@ function describe(observation: Observation | undefined): string {
   return `${raw}${state}${observation.progress ? `, ${observation.progress}` : ''}`;
 }
 
-/** What a key's user needs to trigger, per platform. */
-const TRIGGER_ACCESS: Record<string, string> = {
-  timextender: 'Contributor access on the workspace (Viewer is read-only)',
-  qarion: "the Editor or Admin role in the space (Qarion also passes Airflow's own 403 through)",
-  planasonix: 'a scope that may trigger (sync:trigger for syncs and backfills, pipelines:run for pipeline runs)',
-};
-
-/** What to do about the usual HTTP answers (product spec: Errors). */
-function hintFor(error: ApiError, platform: string): string | undefined {
+/** What to do about the usual HTTP answers (product spec: Errors); a 403 says what the platform's key needs. */
+function hintFor(error: ApiError, platform: string, access: AccessHints | undefined): string | undefined {
   switch (error.status) {
     case 401:
       return 'The API key was rejected: it is missing, wrong or revoked, or the user behind it was deactivated. Create a new key and update the secret';
     case 403:
       return error.phase === 'trigger'
-        ? `The key's user may read but not trigger: it needs ${TRIGGER_ACCESS[platform] ?? 'the right to trigger'}`
-        : "The key's user has no access to this workspace or space (it needs at least Viewer, or a read scope on Planasonix), or the platform's API is disabled for the organization";
+        ? `The key's user may read but not trigger: it needs ${access?.trigger ?? 'the right to trigger'}`
+        : (access?.read ?? "The key's user has no read access to this target, or the platform's API is disabled for the organization");
     case 404:
       return `Not found: the target does not exist on ${platform}, or it is not visible to the key's user. Check the names and ids, and the user's access`;
     case 409:

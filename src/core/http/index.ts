@@ -16,6 +16,7 @@ import { STATUS_CODES } from 'node:http';
 import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
 import type { ProxySettings } from '../settings.js';
+import { isLoopbackHost } from '../urls.js';
 
 export type Phase = 'resolve' | 'baseline' | 'trigger' | 'find' | 'follow' | 'logs' | 'cancel' | 'check' | 'comment';
 
@@ -202,13 +203,7 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
 }
 
-/** 127.0.0.0/8, ::1 (with or without brackets) and localhost. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
-  if (host === 'localhost' || host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
-  const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return v4 !== null && v4.slice(1).every((octet) => Number(octet) <= 255);
-}
+export { isLoopbackHost } from '../urls.js';
 
 /** Only https, or http to a loopback host (the simulator): the key never travels in clear text. */
 export function assertAllowedUrl(url: URL): void {

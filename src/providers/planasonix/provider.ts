@@ -16,14 +16,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import type { LogSink } from '../../core/logs.js';
 import { isTerminal, normalizeStatus, type CancelReport, type FailedTask, type RunState, type StatusTable } from '../../core/outcome.js';
-import type {
-  CiContext,
-  PlanasonixBackfillSpec,
-  PlanasonixPipelineSpec,
-  PlanasonixSyncSpec,
-  Settings,
-  TargetSpec,
-} from '../../core/settings.js';
+import type { CiContext, Settings, TargetSpec } from '../../core/settings.js';
+import type { PlanasonixBackfillSpec, PlanasonixPipelineSpec, PlanasonixSyncSpec } from './targets.js';
 import { ApiError } from '../../core/http/index.js';
 import type { Proof } from '../../core/outcome.js';
 import type {

@@ -26,7 +26,8 @@ import { ApiError } from '../../core/http/index.js';
 import { editDistance } from '../../core/names.js';
 import type { LogSink } from '../../core/logs.js';
 import { normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';
-import type { QarionPipelineSpec, TargetSpec } from '../../core/settings.js';
+import type { TargetSpec } from '../../core/settings.js';
+import type { QarionPipelineSpec } from './targets.js';
 import type {
   FindResult,
   InFlight,

@@ -10,7 +10,7 @@ import { ApiError } from '../../core/http/index.js';
 import { editDistance } from '../../core/names.js';
 import type { LogSink } from '../../core/logs.js';
 import { isTerminal, normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';
-import type { TargetSpec, TimextenderProcessMapSpec, TimextenderTaskSpec } from '../../core/settings.js';
+import type { TargetSpec } from '../../core/settings.js';
 import type {
   FindResult,
   InFlight,
@@ -23,6 +23,7 @@ import type {
   RunHandle,
   TriggerResult,
 } from '../../core/provider.js';
+import type { TimextenderProcessMapSpec, TimextenderTaskSpec } from './targets.js';
 import { LIST_PAGE_SIZE, TimextenderApi, type Execution, type ExecutionSummary, type HistoryRead, type ProcessMap, type Task } from './api.js';
 
 /**
