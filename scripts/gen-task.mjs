@@ -1,7 +1,9 @@
 // Writes azure-task/OrchestrationRunV1/task.json from the input table (the registry's, through
 // lib/adapters/azure/task-metadata.js) and the extension's version (azure-task/vss-extension.json), so the
-// task's inputs and version never drift from the code and the extension; and fills the input and output
-// tables of docs/azure.md (between their <!-- azure-…-table:start/end --> markers).
+// task's inputs and version never drift from the code and the extension; writes the service endpoint types
+// of vss-extension.json from each registered platform's src/providers/<platform>/endpoint.json (the rest of
+// the manifest is edited by hand); and fills the input and output tables of docs/azure.md (between their
+// <!-- azure-…-table:start/end --> markers).
 // Needs the compiled lib/: `npm run build:lib && node scripts/gen-task.mjs`. With --check, writes nothing and
 // exits 1 when the committed file differs.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,10 +16,16 @@ if (!existsSync(metadataModule)) {
   console.error(`gen-task: ${metadataModule} is missing; run npm run build:lib first`);
   process.exit(1);
 }
-const { renderTaskJson, fillAzureTableBlocks, TASK_FOLDER } = await import(pathToFileURL(metadataModule).href);
-const manifest = JSON.parse(readFileSync(join(root, 'azure-task', 'vss-extension.json'), 'utf8'));
+const { renderTaskJson, fillAzureTableBlocks, TASK_FOLDER, withPlatformEndpoints, endpointFile } = await import(pathToFileURL(metadataModule).href);
+const { PLATFORMS } = await import(pathToFileURL(join(root, 'lib', 'providers', 'registry.js')).href);
+const manifestPath = join(root, 'azure-task', 'vss-extension.json');
+const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+const endpoints = PLATFORMS.map((platform) => JSON.parse(readFileSync(join(root, endpointFile(platform)), 'utf8')));
 const docs = join(root, 'docs', 'azure.md');
-const outputs = [[join(root, 'azure-task', TASK_FOLDER, 'task.json'), () => renderTaskJson(manifest.version)]];
+const outputs = [
+  [join(root, 'azure-task', TASK_FOLDER, 'task.json'), () => renderTaskJson(manifest.version)],
+  [manifestPath, () => `${JSON.stringify(withPlatformEndpoints(manifest, endpoints), null, 2)}\n`],
+];
 if (existsSync(docs)) outputs.push([docs, () => fillAzureTableBlocks(readFileSync(docs, 'utf8'))]);
 
 const check = process.argv.includes('--check');
@@ -35,4 +43,4 @@ for (const [target, render] of outputs) {
   }
 }
 if (check && stale > 0) process.exit(1);
-console.log(`gen-task: task.json (version ${manifest.version}) and the docs/azure.md tables are up to date`);
+console.log(`gen-task: task.json (version ${manifest.version}), the endpoint types of vss-extension.json and the docs/azure.md tables are up to date`);

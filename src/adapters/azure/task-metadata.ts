@@ -218,6 +218,44 @@ export function renderTaskJson(extensionVersion: string, inputs: readonly InputD
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// vss-extension.json: each platform's service endpoint type, from its endpoint.json
+// ---------------------------------------------------------------------------------------------------------
+
+export const ENDPOINT_TYPE = 'ms.vss-endpoint.service-endpoint-type';
+
+/** A contribution of the extension manifest (only what is checked here). */
+export interface Contribution {
+  type: string;
+  properties?: { name?: unknown } & Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Where a platform's service endpoint contribution lives, from the repository root. */
+export function endpointFile(platform: Platform): string {
+  return `src/providers/${platform}/endpoint.json`;
+}
+
+/**
+ * The extension manifest with one service endpoint type per registered platform, in registry order, after
+ * its other contributions: `endpoints[i]` is the content of `endpointFile(PLATFORMS[i])`. The task's
+ * `connectedService:<platform>` inputs need exactly these types.
+ */
+export function withPlatformEndpoints<M extends { contributions: Contribution[] }>(
+  manifest: M,
+  endpoints: readonly Contribution[],
+  platforms: readonly Platform[] = PLATFORMS,
+): M {
+  if (endpoints.length !== platforms.length) throw new Error(`${platforms.length} platforms, but ${endpoints.length} endpoint contributions`);
+  endpoints.forEach((endpoint, i) => {
+    const platform = platforms[i]!;
+    if (endpoint.type !== ENDPOINT_TYPE) throw new Error(`${endpointFile(platform)}: type must be ${ENDPOINT_TYPE}`);
+    if (endpoint.properties?.name !== platform) throw new Error(`${endpointFile(platform)}: properties.name must be '${platform}'`);
+  });
+  const others = manifest.contributions.filter((c) => c.type !== ENDPOINT_TYPE);
+  return { ...manifest, contributions: [...others, ...endpoints] };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The input and output tables of docs/azure.md, rendered from the same data as task.json
 // ---------------------------------------------------------------------------------------------------------
 
