@@ -132,9 +132,10 @@ export function secretPieces(value: string | undefined): string[] {
 
 /**
  * maskSecrets with the forms worked out once, for masking many lines (a log of 200,000 lines) cheaply:
- * each line costs one `includes` per form.
+ * each line costs one `includes` per form. `json: false` masks serialized JSON as plain text (for excerpts
+ * that must keep their exact layout, such as an error body's first 500 characters).
  */
-export function secretMasker(secrets: readonly string[]): (text: string) => string {
+export function secretMasker(secrets: readonly string[], options: { json?: boolean } = {}): (text: string) => string {
   const patterns = new Set<string>();
   for (const secret of secrets) {
     // A multi-line secret (a PEM key) is printed line by line, so each line is a secret of its own.
@@ -160,7 +161,7 @@ export function secretMasker(secrets: readonly string[]): (text: string) => stri
     // Serialized JSON (a result, saved state) holding control characters, raw or escaped, is cleaned string
     // by string: stripping the text itself could cut a JSON escape in half, and an escaped `\u001b[0m`
     // between two halves of a key would survive the text masker and be decoded by whoever parses the JSON.
-    if (JSON_START.test(text) && (UNCLEAN.test(text) || ESCAPED_CONTROL.test(text))) {
+    if (options.json !== false && JSON_START.test(text) && (UNCLEAN.test(text) || ESCAPED_CONTROL.test(text))) {
       const masked = maskParsedJson(text, maskText);
       if (masked !== undefined) return masked;
     }

@@ -1,5 +1,5 @@
 /**
- * One input table: action.yml (GitHub), task.json (Azure DevOps) and INPUTS (core/inputs.ts) agree on names,
+ * One input table: action.yml (GitHub), task.json (Azure DevOps) and INPUTS (the registry's input table) agree on names,
  * defaults, required-ness and pick-list values; task.json is exactly what the generator renders; the task's
  * version moves with the extension's; the service connection inputs match the contributed endpoint types.
  */

@@ -35,7 +35,7 @@ describe.each(ENTRIES)('dist/%s', (entry) => {
     expect(text).not.toMatch(/require\(["'](?:undici|@actions\/core)["']\)|from ["'](?:undici|@actions\/core)["']/);
   });
 
-  // src/providers/index.ts imports the providers with webpackMode "eager": in the bundle, evaluated on use.
+  // each platform.ts imports its provider with webpackMode "eager": in the bundle, evaluated on use.
   test('is one JavaScript file per entry (no chunk files)', () => {
     expect(files().filter((f) => f.endsWith('.js'))).toEqual(['index.js']);
   });

@@ -11,7 +11,7 @@ import {
 } from '../../core/inputs/index.js';
 import type { BaseUrlRule, PlatformInputDef } from '../../core/platform.js';
 import type { Settings, TargetSpec } from '../../core/settings.js';
-import { truncate } from '../../core/text.js';
+import { errorText, truncate } from '../../core/text.js';
 
 declare module '../../core/settings.js' {
   interface TargetSpecs {
@@ -284,7 +284,7 @@ function readParameters(r: InputReader): Record<string, unknown> {
 
 /** V8's JSON messages may quote the input; keep the reason and position only. */
 function jsonProblem(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   return truncate(message.replace(/,?\s*".*" is not valid JSON$/s, '').trim() || 'syntax error', 120);
 }
 

@@ -24,6 +24,7 @@
  */
 import { ApiError } from '../../core/http/index.js';
 import { editDistance } from '../../core/names.js';
+import { errorText } from '../../core/text.js';
 import type { LogSink } from '../../core/logs.js';
 import { normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';
 import type { TargetSpec } from '../../core/settings.js';
@@ -175,10 +176,6 @@ function iso(ms: number): string {
 /** The message of an ApiError without its "phase: " prefix (the engine adds the phase again). */
 function withoutPhase(error: ApiError): string {
   return error.message.startsWith(`${error.phase}: `) ? error.message.slice(error.phase.length + 2) : error.message;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function isAbort(error: unknown): boolean {
