@@ -22,9 +22,9 @@ const VARIANTS = [
 
 export async function run({ log = console.log } = {}) {
   const { startSimulator } = await libImport('simulator/index.js');
-  const { runStep } = await libImport('core/engine.js');
-  const { parseSettings } = await libImport('core/inputs.js');
-  const { loadProvider } = await libImport('providers/index.js');
+  const { runStep } = await libImport('core/engine/index.js');
+  const { parseSettings } = await libImport('providers/registry.js');
+  const { loadProvider } = await libImport('providers/registry.js');
 
   const random = seededRandom(4242);
   // Runs of 2-6 minutes (simulated), every tenth one fails; each task has a week of history.

@@ -13,10 +13,10 @@ const KEY = 'txk_BenchLiveLogsContributorKey0001';
 const WS = 'finance';
 
 const { startSimulator } = await libImport('simulator/index.js');
-const { HttpClient } = await libImport('core/http.js');
-const { parseSettings } = await libImport('core/inputs.js');
+const { HttpClient } = await libImport('core/http/index.js');
+const { parseSettings } = await libImport('providers/registry.js');
 const { systemClock } = await libImport('core/clock.js');
-const { loadProvider } = await libImport('providers/index.js');
+const { loadProvider } = await libImport('providers/registry.js');
 
 const sim = await startSimulator({ seed: 9, timeScale: 0 });
 sim.tdp.addUser('bench');

@@ -38,9 +38,9 @@ const KEY = 'txk_BenchPollingContributorKey000001';
 
 export async function run({ runs = Number(process.env.BENCH_RUNS ?? 200), log = console.log } = {}) {
   const { startSimulator } = await libImport('simulator/index.js');
-  const { runStep } = await libImport('core/engine.js');
-  const { parseSettings } = await libImport('core/inputs.js');
-  const { loadProvider } = await libImport('providers/index.js');
+  const { runStep } = await libImport('core/engine/index.js');
+  const { parseSettings } = await libImport('providers/registry.js');
+  const { loadProvider } = await libImport('providers/registry.js');
 
   const random = seededRandom(20260315);
   // The workload: per run, its task's history and its own duration.

@@ -19,9 +19,8 @@ const BUDGET_TARGET = 6;
 
 export async function run({ log = console.log } = {}) {
   const { startSimulator } = await libImport('simulator/index.js');
-  const { runStep } = await libImport('core/engine.js');
-  const { parseSettings } = await libImport('core/inputs.js');
-  const { loadProvider } = await libImport('providers/index.js');
+  const { runStep } = await libImport('core/engine/index.js');
+  const { parseSettings, loadProvider } = await libImport('providers/registry.js');
 
   const rows = [];
   const results = {};

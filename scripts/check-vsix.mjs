@@ -3,7 +3,8 @@
 // A .vsix is a zip. It is read here with node alone (central directory + inflate), so the check runs where no
 // `unzip` is installed. It must hold the manifests, the task's task.json, its bundle (every execution
 // handler's target), the icons, the Marketplace overview and no node_modules; the extension's version must
-// equal the task's version, and each platform's service endpoint type must be contributed.
+// equal the task's version, and the service endpoint type of each platform the task offers a connection for
+// (the registry's platforms, through task.json) must be contributed.
 // Prints the listing (or, with --json, a JSON report) and exits 1 on the first list of problems.
 import { readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
@@ -105,7 +106,11 @@ if (has('extension.vsomanifest')) {
   const manifest = JSON.parse(text('extension.vsomanifest'));
   const contributions = manifest.contributions ?? [];
   endpointTypes = contributions.filter((c) => c.type === 'ms.vss-endpoint.service-endpoint-type').map((c) => c.properties?.name);
-  for (const platform of ['timextender', 'qarion', 'planasonix']) {
+  // Every platform the task offers a service connection for (its `connectedService:<platform>` inputs, generated
+  // from the registry) must have its endpoint type in the package.
+  const connected = (task?.inputs ?? []).map((i) => /^connectedService:(.+)$/.exec(i.type ?? '')?.[1]).filter(Boolean);
+  if (task && connected.length === 0) problems.push('task.json offers no service connection');
+  for (const platform of connected) {
     if (!endpointTypes.includes(platform)) problems.push(`no service endpoint type '${platform}'`);
   }
   if (!contributions.some((c) => c.type === 'ms.vss-distributed-task.task' && c.properties?.name === 'OrchestrationRunV1')) {

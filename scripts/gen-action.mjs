@@ -1,5 +1,6 @@
-// Generates action.yml and the input/output tables of the docs from the one input table (src/core/inputs.ts),
-// as compiled to lib/ by the tsc step (`npm run build:lib`), so the metadata can never drift from the code.
+// Generates action.yml and the input/output tables of the docs from the one input table (the registry's:
+// src/core/inputs/table.ts and each platform's targets.ts), as compiled to lib/ by the tsc step
+// (`npm run build:lib`), so the metadata can never drift from the code.
 //
 //   node scripts/gen-action.mjs           write action.yml, docs/inputs.md, and the marked table blocks of
 //                                          docs/github.md and README.md (<!-- inputs-table:start --> … :end -->)

@@ -1,15 +1,16 @@
 // Writes the generated parts of README.md: the inputs table (between the inputs markers) from the one input
-// table (lib/core/inputs.js, built by `npm run build:lib`), and each `<!-- include: docs/X.md -->` block
-// from that file, so every guide is written once. In README.md and docs/*.md, every reference to the Action
-// (`uses: owner/name@vN`) is set from package.json (scripts/project-settings.mjs). `--check` exits 1 when
-// README.md or a guide is out of date.
+// table (lib/providers/registry.js, built by `npm run build:lib`), one include block per registered platform's
+// guide (between the platform-guides markers), and each `<!-- include: docs/X.md -->` block from that file, so
+// every guide is written once. In README.md and docs/*.md, every reference to the Action (`uses: owner/name@vN`)
+// is set from package.json (scripts/project-settings.mjs). `--check` exits 1 when README.md or a guide is out
+// of date.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { projectSettings, withActionRef } from './project-settings.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { INPUTS } = await import(join(root, 'lib/core/inputs.js'));
+const { INPUTS, registry } = await import(join(root, 'lib/providers/registry.js'));
 const { actionRef } = projectSettings(root);
 const check = process.argv.includes('--check');
 
@@ -41,7 +42,20 @@ const end = '<!-- inputs:end -->';
 const before = readme.slice(0, readme.indexOf(start) + start.length);
 const after = readme.slice(readme.indexOf(end));
 const withInputs = `${before}\n${inputsTable()}\n${after}`;
-const included = withInputs.replace(
+// The platform guides: one include block per registered platform, in registry order.
+const guidesStart = /<!-- platform-guides:start[^>]*-->/;
+const guidesEnd = '<!-- platform-guides:end -->';
+const guides = registry.modules.filter((m) => m.guide).map((m) => `<!-- include: ${m.guide} -->\n<!-- include end -->`);
+const opening = guidesStart.exec(withInputs);
+if (!opening || !withInputs.includes(guidesEnd)) {
+  console.error('README.md has no <!-- platform-guides:start … --> / <!-- platform-guides:end --> markers');
+  process.exit(1);
+}
+const withGuides =
+  withInputs.slice(0, opening.index + opening[0].length) +
+  `\n${guides.join('\n\n')}\n` +
+  withInputs.slice(withInputs.indexOf(guidesEnd));
+const included = withGuides.replace(
   /(<!-- include: (\S+) -->\n)[\s\S]*?(<!-- include end -->)/g,
   (_all, open, file, close) => `${open}${withActionRef(readFileSync(join(root, file), 'utf8'), actionRef).trimEnd()}\n${close}`,
 );

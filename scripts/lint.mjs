@@ -1,7 +1,9 @@
 // Architecture rules the type checker cannot see (docs/architecture in the README):
-// - src/core imports nothing platform-specific: no adapter, no provider (the Provider interface's types only);
+// - src/core imports nothing platform-specific: no adapter, no provider (the Provider seam lives in core);
 // - @actions/* only in src/adapters/github, azure-pipelines-task-lib only in src/adapters/azure;
-// - the simulator depends on nothing but itself.
+// - the simulator depends on nothing but itself;
+// - a platform's description (platform.ts, targets.ts) loads no HTTP code: its provider is imported lazily,
+//   so a bad input is reported before the provider and its HTTP client are loaded.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -16,22 +18,23 @@ const files = [];
 })(join(root, 'src'));
 
 const problems = [];
-const importRe = /(?:import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const importRe = /(?:import|export)\s+(?:type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 for (const file of files) {
   const text = readFileSync(join(root, file), 'utf8');
   for (const m of text.matchAll(importRe)) {
-    const typeOnly = Boolean(m[1]);
-    const spec = m[2] ?? m[3];
+    const spec = m[1] ?? m[2];
     const where = `${file}: imports '${spec}'`;
     if (file.startsWith('src/core/')) {
       if (spec.includes('/adapters/')) problems.push(`${where} (core must not import a front end)`);
-      if (spec.includes('/providers/') && !(typeOnly && spec.endsWith('/providers/provider.js'))) {
-        problems.push(`${where} (core may import only the Provider interface's types)`);
-      }
+      if (spec.includes('/providers/')) problems.push(`${where} (core must not import a platform)`);
     }
     if (spec.startsWith('@actions/') && !file.startsWith('src/adapters/github/')) problems.push(`${where} (only the GitHub adapter)`);
     if (spec.startsWith('azure-pipelines-task-lib') && !file.startsWith('src/adapters/azure/')) problems.push(`${where} (only the Azure adapter)`);
     if (file.startsWith('src/simulator/') && spec.startsWith('.') && !spec.startsWith('./')) problems.push(`${where} (the simulator depends on nothing else)`);
+    const lazy = m[2] !== undefined;
+    if (/^src\/providers\/[^/]+\/(platform|targets)\.ts$/.test(file) && !lazy && /\/http\/|^\.\/(api|provider)\.js$|^undici/.test(spec)) {
+      problems.push(`${where} (a platform's description loads its provider and HTTP code lazily)`);
+    }
   }
 }
 if (problems.length) {

@@ -40,7 +40,7 @@ const systemClock = {
 
 /***/ }),
 
-/***/ 9915:
+/***/ 8577:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -48,13 +48,62 @@ __webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  ADOPTED_PREFIX: () => (/* binding */ ADOPTED_PREFIX),
-  MAX_ANNOTATIONS: () => (/* binding */ MAX_ANNOTATIONS),
+  ADOPTED_PREFIX: () => (/* reexport */ ADOPTED_PREFIX),
+  MAX_ANNOTATIONS: () => (/* reexport */ MAX_ANNOTATIONS),
   STATE_RUNS: () => (/* reexport */ STATE_RUNS),
-  cancelSavedRuns: () => (/* binding */ cancelSavedRuns),
-  formatMs: () => (/* binding */ formatMs),
-  runStep: () => (/* binding */ runStep)
+  cancelSavedRuns: () => (/* reexport */ cancelSavedRuns),
+  formatMs: () => (/* reexport */ formatMs),
+  runStep: () => (/* reexport */ runStep)
 });
+
+;// CONCATENATED MODULE: ./lib/core/engine/common.js
+/** Why following a target stopped early: the step's deadline, a CI cancellation or fail-fast. */
+class StopSignal extends Error {
+    status;
+    constructor(status, message) {
+        super(message);
+        this.status = status;
+    }
+}
+/** A target failed for a reason the engine states itself (one line, no hint needed). */
+class TargetFailure extends Error {
+}
+function stopReason(error, signal) {
+    if (error instanceof StopSignal)
+        return error;
+    if (signal.aborted && signal.reason instanceof StopSignal)
+        return signal.reason;
+    return undefined;
+}
+/** Marks a run-id handle whose run was adopted after a lost trigger answer (mode: wait reads it). */
+const ADOPTED_PREFIX = 'adopted:';
+function stepStatusOf(state) {
+    if (state === 'succeeded')
+        return 'succeeded';
+    if (state === 'cancelled')
+        return 'cancelled';
+    return 'failed';
+}
+/** `Running`, `Aborted (failed)`, `running, backfill 40%`, or `not yet observed`. */
+function describe(observation) {
+    if (!observation)
+        return 'not yet observed';
+    const raw = observation.rawStatus || '(no status)';
+    const state = raw.toLowerCase() === observation.state ? '' : ` (${observation.state})`;
+    return `${raw}${state}${observation.progress ? `, ${observation.progress}` : ''}`;
+}
+function formatMs(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    const s = Math.round(ms / 1000);
+    if (s < 60)
+        return `${s}s`;
+    const m = Math.floor(s / 60);
+    if (m < 60)
+        return s % 60 ? `${m}m ${s % 60}s` : `${m}m`;
+    const h = Math.floor(m / 60);
+    return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+}
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(7598);
@@ -62,8 +111,8 @@ var external_node_crypto_ = __webpack_require__(7598);
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./lib/core/clock.js
 var core_clock = __webpack_require__(1601);
-// EXTERNAL MODULE: ./lib/core/http.js
-var core_http = __webpack_require__(2151);
+// EXTERNAL MODULE: ./lib/core/http/index.js + 6 modules
+var core_http = __webpack_require__(9669);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: ./lib/core/untrusted.js
@@ -149,291 +198,6 @@ class LogFile {
 
 // EXTERNAL MODULE: ./lib/core/outcome.js
 var outcome = __webpack_require__(1307);
-;// CONCATENATED MODULE: ./lib/core/poll.js
-/** Quick reads while following: every QUICK_GAP_MS for the first QUICK_WINDOW_MS. */
-const QUICK_GAP_MS = 2000;
-const QUICK_WINDOW_MS = 4000;
-/** An early gap (history says the run cannot have ended yet) is at most this many poll-intervals. */
-const MAX_EARLY_GAP_FACTOR = 4;
-/** "Cannot have ended yet": the history gives the run at most this chance of having ended by the next read. */
-const EARLY_END_CHANCE = 0.01;
-/** Past this quantile of the history the run is an outlier: back to the plain ramp. */
-const LATE_QUANTILE_Z = 2.326; // 99 %
-/** Share of fixed polling's expected reads the history-aware schedule may spend. */
-const BUDGET_SHARE = 0.98;
-/** The densest reads the history may ask for. */
-const MIN_GAP_MS = 1000;
-/** Fewer durations than this, or a wider spread, and the history is not used. */
-const MIN_HISTORY_SAMPLES = 3;
-const MAX_SPREAD = 0.8;
-const MIN_SPREAD = 0.1;
-/** Runs shorter than this are covered by the quick reads; history adds nothing. */
-const MIN_HISTORY_MEDIAN_MS = 10_000;
-class PollSchedule {
-    gap;
-    max;
-    factor;
-    follow;
-    constructor(options) {
-        this.max = Math.max(1, options.maxDelayMs);
-        this.gap = Math.min(options.firstDelayMs ?? 1000, this.max);
-        this.factor = options.factor ?? 1.5;
-        this.follow = options.follow ? new FollowPlan(this.max, options.follow) : undefined;
-    }
-    /** Whether this schedule places its reads by the target's history. */
-    get historyAware() {
-        return this.follow?.historyAware ?? false;
-    }
-    /**
-     * The gap before the next read; each call moves the schedule on. A follow schedule may be told the time
-     * since the run started (same scale as `follow.elapsedMs`), so time spent in requests does not shift its
-     * reads; without it, the schedule assumes the previous gap was slept exactly.
-     */
-    next(elapsedMs) {
-        if (this.follow)
-            return this.follow.next(elapsedMs);
-        const current = this.gap;
-        this.gap = Math.min(this.max, Math.ceil(this.gap * this.factor));
-        return current;
-    }
-    /** Start again from the short first gap (e.g. after a status change). */
-    reset(firstDelayMs) {
-        this.gap = Math.min(firstDelayMs, this.max);
-    }
-}
-/** The follow schedule: read times planned on the run's elapsed-time scale. */
-class FollowPlan {
-    interval;
-    startMs;
-    gridPhase;
-    quickUntil;
-    /** Planned reads by history (elapsed ms, ascending); empty without history. */
-    planned;
-    /** Where the history stops applying: after it, the plain ramp. */
-    historyUntil;
-    elapsed;
-    /** The last read this schedule planned (elapsed ms): the ramp doubles planned times, not request-delayed ones. */
-    lastPlanned;
-    lastGap = QUICK_GAP_MS;
-    /** After the history: the ramp's own gap, doubling up to poll-interval (grid snaps do not restart it). */
-    rampGap;
-    historyAware;
-    constructor(interval, options) {
-        this.interval = interval;
-        this.startMs = Math.max(0, options.elapsedMs ?? 0);
-        this.elapsed = this.startMs;
-        this.lastPlanned = this.startMs;
-        this.gridPhase = options.gridPhaseMs ?? 0;
-        this.quickUntil = this.startMs + QUICK_WINDOW_MS;
-        const plan = options.expected
-            ? historyReads(interval, options.expected, this.startMs, options.earlyGaps ?? 'history', options.earlyGapFactor ?? MAX_EARLY_GAP_FACTOR)
-            : undefined;
-        this.planned = plan?.reads ?? [];
-        this.historyUntil = plan?.until ?? this.startMs;
-        this.historyAware = plan !== undefined;
-    }
-    next(elapsedMs) {
-        const now = Math.max(elapsedMs ?? this.elapsed, this.elapsed);
-        const at = this.nextReadAfter(now);
-        const gap = Math.max(1, Math.round(at - now));
-        this.elapsed = now + gap;
-        this.lastGap = Math.max(1, Math.round(at - this.lastPlanned));
-        this.lastPlanned = at;
-        return gap;
-    }
-    nextReadAfter(now) {
-        const soonest = now + Math.min(MIN_GAP_MS, this.interval) / 4;
-        // 1. quick reads
-        if (now < this.quickUntil) {
-            const k = Math.floor((now - this.startMs) / QUICK_GAP_MS) + 1;
-            const at = this.startMs + k * QUICK_GAP_MS;
-            if (at <= this.quickUntil)
-                return Math.min(at, now + this.interval);
-        }
-        // 3. history, while it applies
-        if (now < this.historyUntil) {
-            const at = this.planned.find((t) => t >= soonest);
-            if (at !== undefined)
-                return at;
-        }
-        // 2. the ramp: each gap as long as the time followed so far (or, once the run outlived its history,
-        //    twice the last gap), up to poll-interval; reads snap to the shared grid when it comes first.
-        let ramp;
-        if (this.historyAware) {
-            this.rampGap = Math.min(this.interval, Math.max(QUICK_GAP_MS, (this.rampGap ?? this.lastGap) * 2));
-            ramp = this.rampGap;
-        }
-        else {
-            ramp = Math.max(QUICK_GAP_MS, this.lastPlanned - this.startMs);
-        }
-        return Math.min(Math.max(this.lastPlanned + ramp, soonest), this.nextGridPoint(now));
-    }
-    /** The first grid point at least MIN_GAP_MS after now (never more than one interval ahead). */
-    nextGridPoint(now) {
-        const k = Math.floor((now - this.gridPhase) / this.interval) + 1;
-        let at = this.gridPhase + k * this.interval;
-        if (at - now < Math.min(MIN_GAP_MS, this.interval))
-            at += this.interval;
-        return Math.min(at, now + this.interval);
-    }
-}
-// ---------------------------------------------------------------------------------------------------------
-// History
-/**
- * The expected duration of the next run from the durations (seconds) of recent successful runs, or
- * undefined when they are too few, too short to matter, or too scattered to say anything.
- */
-function expectedFromHistory(durationsSeconds) {
-    const ms = durationsSeconds.filter((d) => Number.isFinite(d) && d >= 0).map((d) => Math.max(500, d * 1000));
-    if (ms.length < MIN_HISTORY_SAMPLES)
-        return undefined;
-    const sorted = [...ms].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    const medianMs = sorted.length % 2 ? sorted[mid] : Math.sqrt(sorted[mid - 1] * sorted[mid]);
-    if (medianMs < MIN_HISTORY_MEDIAN_MS)
-        return undefined;
-    const logs = ms.map((d) => Math.log(d));
-    const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
-    const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (logs.length - 1));
-    // A handful of samples underestimates the spread: widen it a little (√(1 + 2/n)), and never trust it below 10 %.
-    const spread = Math.max(MIN_SPREAD, sd * Math.sqrt(1 + 2 / logs.length));
-    if (spread > MAX_SPREAD)
-        return undefined;
-    return { medianMs, spread, samples: ms.length };
-}
-/**
- * Read times for a run expected to take `expected` (log-normal), starting `startMs` into the run.
- *
- * Gaps are c/√hazard(t), clamped to [MIN_GAP_MS, limit(t)] where limit is `poll-interval`, or more (up to
- * MAX_EARLY_GAP_FACTOR × poll-interval) while the chance that the run ends before the next read is at most
- * EARLY_END_CHANCE. The constant c is the smallest for which the expected number of reads (given that the
- * run is going at `startMs`) is no more than fixed polling's at `poll-interval` — or, for runs so short
- * that the quick reads alone cost more than that, no more than two reads beyond the quick ones.
- */
-function historyReads(interval, expected, startMs, earlyGaps = 'history', earlyGapFactor = MAX_EARLY_GAP_FACTOR) {
-    const model = logNormal(expected.medianMs, expected.spread);
-    const until = model.quantile(LATE_QUANTILE_Z);
-    const s0 = model.survival(startMs);
-    if (!(s0 > 1e-6) || until <= startMs + QUICK_WINDOW_MS)
-        return undefined;
-    const survival = (t) => model.survival(t) / s0;
-    const earlyEnd = model.quantile(inverseNormal(EARLY_END_CHANCE));
-    const quick = [startMs + QUICK_GAP_MS, startMs + QUICK_WINDOW_MS];
-    const plan = (c, sparse) => {
-        const reads = [...quick];
-        let t = reads[reads.length - 1];
-        while (t < until && reads.length < 10_000) {
-            const h = model.hazard(t);
-            let gap = h > 0 ? c / Math.sqrt(h) : Infinity;
-            let limit = interval;
-            if (sparse && t + interval <= earlyEnd)
-                limit = Math.max(interval, Math.min(earlyGapFactor * interval, earlyEnd - t));
-            gap = Math.max(Math.min(MIN_GAP_MS, interval), Math.min(gap, limit));
-            t += gap;
-            reads.push(t);
-        }
-        return reads;
-    };
-    /** Expected reads after the first one at startMs: read i happens if the run was still going at read i-1. */
-    const cost = (reads) => {
-        let n = 1;
-        let previous = startMs;
-        for (const at of reads) {
-            n += survival(previous);
-            previous = at;
-        }
-        return n;
-    };
-    let fixed = 1;
-    for (let k = 0; k < 100_000; k++) {
-        const s = survival(startMs + k * interval);
-        fixed += s;
-        if (s < 1e-9)
-            break;
-    }
-    // A little under fixed polling's count, so that runs scattered around the model do not tip it over.
-    const budget = Math.max(BUDGET_SHARE * fixed, cost(quick) + 2);
-    // cost(plan(c)) falls as c grows; find the smallest c within budget (log-scale bisection).
-    // cost(plan(c)) falls as c grows: find the smallest c within budget (bisection on a log scale). With the
-    // hard cap no c meets the budget; the capped plan keeps the density near the end that the sparse plan
-    // affords, and pays for it with more reads than fixed polling.
-    let low = 1e-3;
-    let high = 1e6;
-    if (cost(plan(high, true)) <= budget) {
-        for (let i = 0; i < 60; i++) {
-            const mid = Math.sqrt(low * high);
-            if (cost(plan(mid, true)) > budget)
-                low = mid;
-            else
-                high = mid;
-        }
-    }
-    return { reads: plan(high, earlyGaps === 'history'), until };
-}
-/** Log-normal duration model (ms). */
-function logNormal(medianMs, spread) {
-    const mu = Math.log(medianMs);
-    const z = (t) => (Math.log(Math.max(t, 1e-9)) - mu) / spread;
-    return {
-        survival: (t) => (t <= 0 ? 1 : 1 - normalCdf(z(t))),
-        hazard: (t) => {
-            if (t <= 0)
-                return 0;
-            const zt = z(t);
-            const s = 1 - normalCdf(zt);
-            const density = Math.exp(-0.5 * zt * zt) / (Math.sqrt(2 * Math.PI) * t * spread);
-            return s > 1e-12 ? density / s : density / 1e-12;
-        },
-        quantile: (zq) => medianMs * Math.exp(spread * zq),
-    };
-}
-/** Φ(x), from the complementary error function (Numerical Recipes erfcc, |error| < 1.2e-7). */
-function normalCdf(x) {
-    const z = Math.abs(x) / Math.SQRT2;
-    const t = 1 / (1 + 0.5 * z);
-    const erfc = t *
-        Math.exp(-z * z -
-            1.26551223 +
-            t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-    return x >= 0 ? 1 - erfc / 2 : erfc / 2;
-}
-function inverseNormal(p) {
-    let low = -10;
-    let high = 10;
-    for (let i = 0; i < 80; i++) {
-        const mid = (low + high) / 2;
-        if (normalCdf(mid) < p)
-            low = mid;
-        else
-            high = mid;
-    }
-    return (low + high) / 2;
-}
-// ---------------------------------------------------------------------------------------------------------
-class DeadlineError extends Error {
-    constructor(message = 'deadline reached') {
-        super(message);
-        this.name = 'DeadlineError';
-    }
-}
-/**
- * Calls `read` until it returns a value other than undefined, sleeping by the schedule in between.
- * Throws DeadlineError when the deadline passes first, or the signal's reason when it aborts.
- */
-async function pollUntil(read, options) {
-    const { schedule, clock, deadline, signal } = options;
-    for (;;) {
-        signal?.throwIfAborted();
-        const value = await read();
-        if (value !== undefined)
-            return value;
-        const left = deadline - clock.now();
-        if (left <= 0)
-            throw new DeadlineError();
-        await clock.sleep(Math.min(schedule.next(), left), signal);
-    }
-}
-
 ;// CONCATENATED MODULE: ./lib/core/report.js
 /**
  * The one renderer of results for every front end: the markdown summary (GitHub job summary, Azure build
@@ -895,1117 +659,479 @@ function decodeBaseline(text) {
     });
 }
 
-;// CONCATENATED MODULE: ./lib/core/engine.js
+// EXTERNAL MODULE: ./lib/core/text.js
+var core_text = __webpack_require__(9716);
+;// CONCATENATED MODULE: ./lib/core/poll.js
 /**
- * The engine: targets → resolve → (in-flight check) → baseline → trigger → find the triggered run → follow
- * → logs → results. Platform-neutral: it drives a Provider and talks to the CI system only through a Host.
+ * When to read next: the schedules of gaps the one waiter (wait.ts) sleeps by; what a status means lives in
+ * the providers' status tables.
+ *
+ * Two shapes of schedule:
+ *
+ * - The plain schedule (no `follow` option; used while looking for a run, waiting for a target to be idle,
+ *   confirming a cancel): the gap starts short and grows geometrically up to `maxDelayMs`.
+ *
+ * - The follow schedule (`follow` option; used while following a run until it ends):
+ *   1. quick reads every 2 s for the first 4 s, so a run that ends within seconds is noticed within 2 s;
+ *   2. then, without history, each gap equals the time followed so far (reads at 4, 8, 16 s…) until it
+ *      reaches `poll-interval`, and from there reads fall on a grid of `poll-interval` steps (shared by all
+ *      runs of a step, so their reads coincide and can be served by one list request);
+ *   3. with history (`follow.expected`: median and spread of the target's recent durations), reads are
+ *      placed by the chance that the run ends in each moment: read density ∝ √hazard, which minimises the
+ *      mean detection lag for a given number of reads, scaled so that the expected number of reads is no
+ *      more than fixed polling at `poll-interval` would need for the same run (see `historyReads`).
+ *
+ * `poll-interval` and history: the spec calls `poll-interval` "the longest gap between two reads; the poller
+ * may read sooner". Any schedule whose gaps never exceed `poll-interval` needs at least as many reads as
+ * fixed polling (which reads exactly every `poll-interval`), so denser reads near the expected end can only
+ * be paid for by sparser reads early. The follow schedule therefore lets a gap exceed `poll-interval` only
+ * while the history says the run is very unlikely (≤ 1 %) to have ended before the next read, and never by
+ * more than 4× (`MAX_EARLY_GAP_FACTOR`), which bounds how late an early failure (which the history of
+ * successful durations does not predict) can be noticed. `earlyGaps: 'poll-interval'` keeps the hard cap
+ * instead: the same lag, at the cost of more reads than fixed polling (measured in bench/polling.mjs).
+ * Once the run outlives the history (past its 99th percentile), the schedule falls back to step 2's ramp.
  */
-
-
-
-
-
-
-
-
-
-
-/** Why following a target stopped early. */
-class StopSignal extends Error {
-    status;
-    constructor(status, message) {
-        super(message);
-        this.status = status;
+/** Quick reads while following: every QUICK_GAP_MS for the first QUICK_WINDOW_MS. */
+const QUICK_GAP_MS = 2000;
+const QUICK_WINDOW_MS = 4000;
+/** An early gap (history says the run cannot have ended yet) is at most this many poll-intervals. */
+const MAX_EARLY_GAP_FACTOR = 4;
+/** "Cannot have ended yet": the history gives the run at most this chance of having ended by the next read. */
+const EARLY_END_CHANCE = 0.01;
+/** Past this quantile of the history the run is an outlier: back to the plain ramp. */
+const LATE_QUANTILE_Z = 2.326; // 99 %
+/** Share of fixed polling's expected reads the history-aware schedule may spend. */
+const BUDGET_SHARE = 0.98;
+/** The densest reads the history may ask for. */
+const MIN_GAP_MS = 1000;
+/** Fewer durations than this, or a wider spread, and the history is not used. */
+const MIN_HISTORY_SAMPLES = 3;
+const MAX_SPREAD = 0.8;
+const MIN_SPREAD = 0.1;
+/** Runs shorter than this are covered by the quick reads; history adds nothing. */
+const MIN_HISTORY_MEDIAN_MS = 10_000;
+class PollSchedule {
+    gap;
+    max;
+    factor;
+    follow;
+    constructor(options) {
+        this.max = Math.max(1, options.maxDelayMs);
+        this.gap = Math.min(options.firstDelayMs ?? 1000, this.max);
+        this.factor = options.factor ?? 1.5;
+        this.follow = options.follow ? new FollowPlan(this.max, options.follow) : undefined;
+    }
+    /** Whether this schedule places its reads by the target's history. */
+    get historyAware() {
+        return this.follow?.historyAware ?? false;
+    }
+    /**
+     * The gap before the next read; each call moves the schedule on. A follow schedule may be told the time
+     * since the run started (same scale as `follow.elapsedMs`), so time spent in requests does not shift its
+     * reads; without it, the schedule assumes the previous gap was slept exactly.
+     */
+    next(elapsedMs) {
+        if (this.follow)
+            return this.follow.next(elapsedMs);
+        const current = this.gap;
+        this.gap = Math.min(this.max, Math.ceil(this.gap * this.factor));
+        return current;
+    }
+    /** Start again from the short first gap (e.g. after a status change). */
+    reset(firstDelayMs) {
+        this.gap = Math.min(firstDelayMs, this.max);
     }
 }
+/** The follow schedule: read times planned on the run's elapsed-time scale. */
+class FollowPlan {
+    interval;
+    startMs;
+    gridPhase;
+    quickUntil;
+    /** Planned reads by history (elapsed ms, ascending); empty without history. */
+    planned;
+    /** Where the history stops applying: after it, the plain ramp. */
+    historyUntil;
+    elapsed;
+    /** The last read this schedule planned (elapsed ms): the ramp doubles planned times, not request-delayed ones. */
+    lastPlanned;
+    lastGap = QUICK_GAP_MS;
+    /** After the history: the ramp's own gap, doubling up to poll-interval (grid snaps do not restart it). */
+    rampGap;
+    historyAware;
+    constructor(interval, options) {
+        this.interval = interval;
+        this.startMs = Math.max(0, options.elapsedMs ?? 0);
+        this.elapsed = this.startMs;
+        this.lastPlanned = this.startMs;
+        this.gridPhase = options.gridPhaseMs ?? 0;
+        this.quickUntil = this.startMs + QUICK_WINDOW_MS;
+        const plan = options.expected
+            ? historyReads(interval, options.expected, this.startMs, options.earlyGaps ?? 'history', options.earlyGapFactor ?? MAX_EARLY_GAP_FACTOR)
+            : undefined;
+        this.planned = plan?.reads ?? [];
+        this.historyUntil = plan?.until ?? this.startMs;
+        this.historyAware = plan !== undefined;
+    }
+    next(elapsedMs) {
+        const now = Math.max(elapsedMs ?? this.elapsed, this.elapsed);
+        const at = this.nextReadAfter(now);
+        const gap = Math.max(1, Math.round(at - now));
+        this.elapsed = now + gap;
+        this.lastGap = Math.max(1, Math.round(at - this.lastPlanned));
+        this.lastPlanned = at;
+        return gap;
+    }
+    nextReadAfter(now) {
+        const soonest = now + Math.min(MIN_GAP_MS, this.interval) / 4;
+        // 1. quick reads
+        if (now < this.quickUntil) {
+            const k = Math.floor((now - this.startMs) / QUICK_GAP_MS) + 1;
+            const at = this.startMs + k * QUICK_GAP_MS;
+            if (at <= this.quickUntil)
+                return Math.min(at, now + this.interval);
+        }
+        // 3. history, while it applies
+        if (now < this.historyUntil) {
+            const at = this.planned.find((t) => t >= soonest);
+            if (at !== undefined)
+                return at;
+        }
+        // 2. the ramp: each gap as long as the time followed so far (or, once the run outlived its history,
+        //    twice the last gap), up to poll-interval; reads snap to the shared grid when it comes first.
+        let ramp;
+        if (this.historyAware) {
+            this.rampGap = Math.min(this.interval, Math.max(QUICK_GAP_MS, (this.rampGap ?? this.lastGap) * 2));
+            ramp = this.rampGap;
+        }
+        else {
+            ramp = Math.max(QUICK_GAP_MS, this.lastPlanned - this.startMs);
+        }
+        return Math.min(Math.max(this.lastPlanned + ramp, soonest), this.nextGridPoint(now));
+    }
+    /** The first grid point at least MIN_GAP_MS after now (never more than one interval ahead). */
+    nextGridPoint(now) {
+        const k = Math.floor((now - this.gridPhase) / this.interval) + 1;
+        let at = this.gridPhase + k * this.interval;
+        if (at - now < Math.min(MIN_GAP_MS, this.interval))
+            at += this.interval;
+        return Math.min(at, now + this.interval);
+    }
+}
+// ---------------------------------------------------------------------------------------------------------
+// History
 /**
- * The runner keeps at most 10 error annotations per step (and the Azure agent caps its issue list too); the
- * front end raises one more for the step's failure message, so the log lines of failed tasks share the rest.
+ * The expected duration of the next run from the durations (seconds) of recent successful runs, or
+ * undefined when they are too few, too short to matter, or too scattered to say anything.
  */
-const MAX_ANNOTATIONS = 10;
-const LOG_LINE_ANNOTATIONS = MAX_ANNOTATIONS - 1;
+function expectedFromHistory(durationsSeconds) {
+    const ms = durationsSeconds.filter((d) => Number.isFinite(d) && d >= 0).map((d) => Math.max(500, d * 1000));
+    if (ms.length < MIN_HISTORY_SAMPLES)
+        return undefined;
+    const sorted = [...ms].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    const medianMs = sorted.length % 2 ? sorted[mid] : Math.sqrt(sorted[mid - 1] * sorted[mid]);
+    if (medianMs < MIN_HISTORY_MEDIAN_MS)
+        return undefined;
+    const logs = ms.map((d) => Math.log(d));
+    const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+    const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (logs.length - 1));
+    // A handful of samples underestimates the spread: widen it a little (√(1 + 2/n)), and never trust it below 10 %.
+    const spread = Math.max(MIN_SPREAD, sd * Math.sqrt(1 + 2 / logs.length));
+    if (spread > MAX_SPREAD)
+        return undefined;
+    return { medianMs, spread, samples: ms.length };
+}
+/**
+ * Read times for a run expected to take `expected` (log-normal), starting `startMs` into the run.
+ *
+ * Gaps are c/√hazard(t), clamped to [MIN_GAP_MS, limit(t)] where limit is `poll-interval`, or more (up to
+ * MAX_EARLY_GAP_FACTOR × poll-interval) while the chance that the run ends before the next read is at most
+ * EARLY_END_CHANCE. The constant c is the smallest for which the expected number of reads (given that the
+ * run is going at `startMs`) is no more than fixed polling's at `poll-interval` — or, for runs so short
+ * that the quick reads alone cost more than that, no more than two reads beyond the quick ones.
+ */
+function historyReads(interval, expected, startMs, earlyGaps = 'history', earlyGapFactor = MAX_EARLY_GAP_FACTOR) {
+    const model = logNormal(expected.medianMs, expected.spread);
+    const until = model.quantile(LATE_QUANTILE_Z);
+    const s0 = model.survival(startMs);
+    if (!(s0 > 1e-6) || until <= startMs + QUICK_WINDOW_MS)
+        return undefined;
+    const survival = (t) => model.survival(t) / s0;
+    const earlyEnd = model.quantile(inverseNormal(EARLY_END_CHANCE));
+    const quick = [startMs + QUICK_GAP_MS, startMs + QUICK_WINDOW_MS];
+    const plan = (c, sparse) => {
+        const reads = [...quick];
+        let t = reads[reads.length - 1];
+        while (t < until && reads.length < 10_000) {
+            const h = model.hazard(t);
+            let gap = h > 0 ? c / Math.sqrt(h) : Infinity;
+            let limit = interval;
+            if (sparse && t + interval <= earlyEnd)
+                limit = Math.max(interval, Math.min(earlyGapFactor * interval, earlyEnd - t));
+            gap = Math.max(Math.min(MIN_GAP_MS, interval), Math.min(gap, limit));
+            t += gap;
+            reads.push(t);
+        }
+        return reads;
+    };
+    /** Expected reads after the first one at startMs: read i happens if the run was still going at read i-1. */
+    const cost = (reads) => {
+        let n = 1;
+        let previous = startMs;
+        for (const at of reads) {
+            n += survival(previous);
+            previous = at;
+        }
+        return n;
+    };
+    let fixed = 1;
+    for (let k = 0; k < 100_000; k++) {
+        const s = survival(startMs + k * interval);
+        fixed += s;
+        if (s < 1e-9)
+            break;
+    }
+    // A little under fixed polling's count, so that runs scattered around the model do not tip it over.
+    const budget = Math.max(BUDGET_SHARE * fixed, cost(quick) + 2);
+    // cost(plan(c)) falls as c grows; find the smallest c within budget (log-scale bisection).
+    // cost(plan(c)) falls as c grows: find the smallest c within budget (bisection on a log scale). With the
+    // hard cap no c meets the budget; the capped plan keeps the density near the end that the sparse plan
+    // affords, and pays for it with more reads than fixed polling.
+    let low = 1e-3;
+    let high = 1e6;
+    if (cost(plan(high, true)) <= budget) {
+        for (let i = 0; i < 60; i++) {
+            const mid = Math.sqrt(low * high);
+            if (cost(plan(mid, true)) > budget)
+                low = mid;
+            else
+                high = mid;
+        }
+    }
+    return { reads: plan(high, earlyGaps === 'history'), until };
+}
+/** Log-normal duration model (ms). */
+function logNormal(medianMs, spread) {
+    const mu = Math.log(medianMs);
+    const z = (t) => (Math.log(Math.max(t, 1e-9)) - mu) / spread;
+    return {
+        survival: (t) => (t <= 0 ? 1 : 1 - normalCdf(z(t))),
+        hazard: (t) => {
+            if (t <= 0)
+                return 0;
+            const zt = z(t);
+            const s = 1 - normalCdf(zt);
+            const density = Math.exp(-0.5 * zt * zt) / (Math.sqrt(2 * Math.PI) * t * spread);
+            return s > 1e-12 ? density / s : density / 1e-12;
+        },
+        quantile: (zq) => medianMs * Math.exp(spread * zq),
+    };
+}
+/** Φ(x), from the complementary error function (Numerical Recipes erfcc, |error| < 1.2e-7). */
+function normalCdf(x) {
+    const z = Math.abs(x) / Math.SQRT2;
+    const t = 1 / (1 + 0.5 * z);
+    const erfc = t *
+        Math.exp(-z * z -
+            1.26551223 +
+            t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+    return x >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+function inverseNormal(p) {
+    let low = -10;
+    let high = 10;
+    for (let i = 0; i < 80; i++) {
+        const mid = (low + high) / 2;
+        if (normalCdf(mid) < p)
+            low = mid;
+        else
+            high = mid;
+    }
+    return (low + high) / 2;
+}
 
-async function runStep(settings, host, options) {
-    host.setSecret(settings.apiKey);
-    const step = new Step(settings, host, options);
+;// CONCATENATED MODULE: ./lib/core/engine/follow.js
+
+
+
+
+
+/** Every run followed has ended (a terminal state). */
+const runEnded = { name: 'run ended', state: 'success', matches: (round) => round.ended };
+/** A run stayed unseen on the platform (a wrong run-id, a run that vanished): fail instead of waiting it out. */
+const runMissing = { name: 'run missing', state: 'failure', matches: (round) => round.missing !== undefined };
+/**
+ * Reads every open run of this target until all have ended. The reads are spaced by a follow schedule
+ * (poll.ts): quick reads, then by the target's run history when this step started the run and the
+ * provider has one, else a ramp to poll-interval on a grid shared by the step's targets. The reads
+ * themselves go through the step's FollowReads, which batches them across targets where it can.
+ */
+async function followRuns(run, target) {
+    const { clock, options } = run.step;
+    const heartbeatMs = options.heartbeatMs ?? 5 * 60_000;
+    const polling = options.polling ?? {};
+    const interval = run.step.settings.pollIntervalMs;
+    const expected = await expectedDuration(run, target);
+    // The schedule's time scale: since the trigger when this step started the run, else since following began.
+    let origin = run.triggeredAt ?? clock.now();
+    const makeSchedule = (withHistory) => polling.strategy === 'fixed'
+        ? new PollSchedule({ maxDelayMs: interval, firstDelayMs: interval, factor: 1 })
+        : new PollSchedule({
+            maxDelayMs: interval,
+            follow: {
+                elapsedMs: clock.now() - origin,
+                expected: withHistory ? expected : undefined,
+                gridPhaseMs: run.step.startedAt - origin,
+                earlyGaps: polling.earlyGaps,
+                earlyGapFactor: polling.earlyGapFactor,
+            },
+        });
+    let schedule;
+    let waitingForStart = false;
+    let lastGap = 0;
+    let lastLine = clock.now();
+    /** When each run was first seen missing on the platform (reset when it shows up). */
+    const missingSince = new Map();
+    const missingWindowMs = options.confirmWindowMs ?? 30_000;
+    const reads = run.step.followReads;
+    const primary = () => run.last.get(run.handles[0].runId);
+    const readRound = async () => {
+        const open = run.handles.filter((h) => !(0,outcome/* isTerminal */.Hd)(run.last.get(h.runId)?.state ?? 'unknown'));
+        if (open.length === 0)
+            return { ended: true };
+        const observations = await Promise.all(open.map((handle) => reads.observe(target, handle, run.signal)));
+        for (const [i, handle] of open.entries()) {
+            const observation = observations[i];
+            if (observation.notFound) {
+                const since = missingSince.get(handle.runId) ?? clock.now();
+                missingSince.set(handle.runId, since);
+                if (clock.now() - since >= missingWindowMs) {
+                    const missing = `run ${handle.runId} does not exist on ${run.spec.platform}, or is not visible to this key: ${observation.progress ?? 'the platform does not show it'} (checked for ${formatMs(clock.now() - since)})`;
+                    return { ended: false, missing };
+                }
+            }
+            else {
+                missingSince.delete(handle.runId);
+            }
+            const previous = run.last.get(handle.runId);
+            run.last.set(handle.runId, observation);
+            if (!previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state) {
+                run.info(`run ${handle.runId} is ${describe(observation)}`);
+                lastLine = clock.now();
+            }
+            else if (observation.progress && observation.progress !== previous.progress) {
+                run.info(`run ${handle.runId}: ${observation.progress}`);
+                lastLine = clock.now();
+            }
+        }
+        return { ended: run.handles.every((h) => (0,outcome/* isTerminal */.Hd)(run.last.get(h.runId).state)) };
+    };
+    /** Before each gap: the schedule follows the run's start, and a heartbeat line when nothing was said for long. */
+    const beforeGap = () => {
+        const state = primary().state;
+        if (!schedule) {
+            // The history counts from the run's start: a run still queued gets it once it runs.
+            waitingForStart = expected !== undefined && state === 'queued';
+            schedule = makeSchedule(!waitingForStart);
+        }
+        else if (waitingForStart && state !== 'queued') {
+            waitingForStart = false;
+            origin = clock.now() - lastGap / 2;
+            schedule = makeSchedule(true);
+        }
+        if (clock.now() - lastLine >= heartbeatMs) {
+            const elapsed = formatMs(clock.now() - run.step.startedAt);
+            run.info(`still ${describe(primary())} after ${elapsed}`);
+            lastLine = clock.now();
+        }
+    };
+    const leave = reads.join();
     try {
-        return await step.run();
+        const result = await run.waitFor({
+            read: readRound,
+            accept: [runMissing, runEnded],
+            onRetry: beforeGap,
+            schedule: () => (lastGap = schedule.next(clock.now() - origin)),
+        });
+        if (result.state === 'failure')
+            throw new TargetFailure(result.observation.missing);
     }
     finally {
-        await step.close();
+        leave();
     }
 }
-class Step {
-    settings;
-    host;
-    options;
-    clock;
-    deadline;
-    startedAt;
-    logFile;
-    http;
-    provider;
-    annotations = 0;
-    annotationsByTarget = new Map();
-    savedRuns = new Map();
-    reads;
-    /** Fires at the deadline or on CI cancellation; every wait and request listens to it. */
-    stepAbort = new AbortController();
-    deadlineTimer;
-    /** The host's CI context plus this invocation's id (saved for the post step). */
-    ciContext;
-    constructor(settings, host, options) {
-        this.settings = settings;
-        this.host = host;
-        this.options = options;
-        this.clock = options.clock ?? core_clock/* systemClock */.m;
-        this.startedAt = this.clock.now();
-        const invocation = host.ciContext.invocation ?? (0,external_node_crypto_.randomBytes)(8).toString('hex');
-        host.saveState(STATE_INVOCATION, invocation);
-        this.ciContext = { ...host.ciContext, invocation };
-        this.deadline = this.startedAt + settings.timeoutMs;
-        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-        this.logFile = new LogFile((0,external_node_path_.join)(host.tempDir, `orchestration-run-${stamp}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}.log`), settings.logLines, [settings.apiKey]);
-        const onHostAbort = () => this.stepAbort.abort(new StopSignal('cancelled', 'the CI job was cancelled'));
-        if (host.signal.aborted)
-            onHostAbort();
-        else
-            host.signal.addEventListener('abort', onHostAbort, { once: true });
-        this.deadlineTimer = setTimeout(() => this.stepAbort.abort(new StopSignal('timed-out', `timed out after ${formatMs(settings.timeoutMs)}`)), settings.timeoutMs);
-        this.deadlineTimer.unref?.();
-    }
-    async close() {
-        clearTimeout(this.deadlineTimer);
-        this.logFile.close();
-        await this.http?.close();
-        await this.provider?.close?.();
-    }
-    async run() {
-        try {
-            await this.loadProvider();
+/**
+ * The target's expected duration from its run history, when this step started the run (so its start is
+ * known). Not when the step's reads are batched: one list read serves every target, so all read together on
+ * the step's poll-interval grid; a schedule per run would each need reads of its own.
+ */
+async function expectedDuration(run, target) {
+    const polling = run.step.options.polling ?? {};
+    if (run.triggeredAt === undefined || polling.history === false || polling.strategy === 'fixed' || !run.provider.history)
+        return undefined;
+    if (run.step.followReads.batching)
+        return undefined;
+    try {
+        const expected = expectedFromHistory(await run.provider.history(target));
+        if (expected) {
+            // Said once, so that a quiet log (reads are sparse early in a long run) is explained.
+            const end = new Date(run.triggeredAt + expected.medianMs).toISOString();
+            run.info(`expected to end around ${end.slice(11, 16)} UTC (in about ${formatMs(expected.medianMs)}), from ${expected.samples ?? 'the'} past runs; status reads follow that history`);
         }
-        catch (error) {
-            // No target can start; every one is reported failed, and the summary and outputs are still written.
-            const message = `could not start the ${this.settings.platform} provider: ${errorText(error)}`;
-            this.host.debug(error instanceof Error && error.stack ? error.stack : String(error));
-            return this.finish(this.settings.targets.map((spec) => ({ target: spec.label, platform: spec.platform, status: 'failed', failedTasks: [], message })));
-        }
-        this.host.info(`orchestration-run: ${this.settings.platform}, mode ${this.settings.mode}, ${this.settings.targets.length} target(s), timeout ${formatMs(this.settings.timeoutMs)}`);
-        const results = await this.runAll();
-        return this.finish(results);
+        return expected;
     }
-    async loadProvider() {
-        const { settings, host } = this;
-        const module = await this.options.loadProvider(settings.platform);
-        // One client (one keep-alive pool) for every target of the step; the key goes to the API origin only.
-        this.http = new core_http/* HttpClient */.Qq({
-            baseUrl: settings.baseUrl,
-            headers: module.authHeaders(settings.apiKey),
-            proxy: host.proxy,
-            deadline: () => this.deadline,
-            clock: this.clock,
-            secrets: [settings.apiKey],
-            log: (m) => host.debug(m),
-            notice: (m) => host.info(m),
-            ...this.options.http,
-        });
-        this.provider = module.create({
-            http: this.http,
-            settings,
-            ciContext: this.ciContext,
-            clock: this.clock,
-            signal: this.stepAbort.signal,
-            log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
-            ...(this.options.settleMs !== undefined && { settleMs: this.options.settleMs }),
-        });
-        const batching = (this.options.polling?.batch ?? true) && !!this.provider.observeMany && settings.targets.length > 1 && settings.maxConcurrency > 1;
-        this.reads = new FollowReads(this.provider, this.clock, settings.pollIntervalMs, this.stepAbort.signal, batching);
-    }
-    /** Runs every target, at most `max-concurrency` at once; with fail-fast, one failure stops the rest. */
-    async runAll() {
-        const { settings } = this;
-        const specs = settings.targets;
-        const results = new Array(specs.length);
-        const controllers = specs.map(() => new AbortController());
-        let failFastBy;
-        let next = 0;
-        const worker = async () => {
-            for (;;) {
-                const index = next++;
-                if (index >= specs.length)
-                    return;
-                const spec = specs[index];
-                if (failFastBy !== undefined) {
-                    results[index] = this.notStarted(spec, `not started: ${failFastBy} did not succeed (fail-fast)`);
-                    continue;
-                }
-                const signal = AbortSignal.any([this.stepAbort.signal, controllers[index].signal]);
-                const result = await this.runTarget(spec, index, signal);
-                results[index] = result;
-                // Checks are a few reads each: every target's verdict is worth more than stopping early.
-                const failFast = settings.failFast && settings.mode !== 'check';
-                if (failFast && !isGreen(result) && failFastBy === undefined && specs.length > 1) {
-                    failFastBy = spec.label;
-                    controllers.forEach((c, i) => {
-                        if (i !== index)
-                            c.abort(new StopSignal('cancelled', `stopped: ${spec.label} did not succeed (fail-fast)`));
-                    });
-                }
-            }
-        };
-        const workers = Array.from({ length: Math.min(settings.maxConcurrency, specs.length) }, worker);
-        await Promise.all(workers);
-        return results;
-    }
-    notStarted(spec, message) {
-        return { target: spec.label, platform: spec.platform, status: 'cancelled', failedTasks: [], message };
-    }
-    /** One target from start to end; never throws. */
-    async runTarget(spec, index, signal) {
-        const run = new TargetRun(this, spec, index, signal);
-        try {
-            return await core_http/* requestScope */.cG.run({ signal }, () => run.execute());
-        }
-        catch (error) {
-            // Cancelling the remote run must not be stopped by the signal that ended the following.
-            const budget = AbortSignal.timeout(this.options.cancelBudgetMs ?? 15_000);
-            return core_http/* requestScope */.cG.run({ signal: budget }, () => run.resultFromError(error));
-        }
-    }
-    // --- helpers used by TargetRun ---------------------------------------------------------------
-    get providerOrThrow() {
-        if (!this.provider)
-            throw new Error('provider not loaded');
-        return this.provider;
-    }
-    /** Status reads while following, shared by the step's targets. */
-    get followReads() {
-        if (!this.reads)
-            throw new Error('provider not loaded');
-        return this.reads;
-    }
-    get s() {
-        return this.settings;
-    }
-    get h() {
-        return this.host;
-    }
-    get c() {
-        return this.clock;
-    }
-    get startedAtMs() {
-        return this.startedAt;
-    }
-    get stepDeadline() {
-        return this.deadline;
-    }
-    get log() {
-        return this.logFile;
-    }
-    get opts() {
-        return this.options;
-    }
-    saveRun(index, runId, done, cancel) {
-        this.savedRuns.set(index, { index, runId, done, ...(cancel ? { cancel } : {}) });
-        this.host.saveState(STATE_RUNS, JSON.stringify([...this.savedRuns.values()]));
-    }
-    /** Saved just before a trigger is sent, so a stop while it is in flight can still find the run it started. */
-    saveTrigger(index, baseline) {
-        let encoded;
-        try {
-            encoded = encodeBaseline(baseline);
-        }
-        catch {
-            return;
-        }
-        this.savedRuns.set(index, { index, done: false, trigger: { sentAt: new Date(this.clock.now()).toISOString(), baseline: encoded } });
-        this.host.saveState(STATE_RUNS, JSON.stringify([...this.savedRuns.values()]));
-    }
-    /**
-     * An error line as an annotation while the step's budget lasts: every target gets an equal share of the
-     * log-line budget (at least one), so one target's many errors cannot crowd out another's; past its share or
-     * the budget, the line is a plain error line in the log. The failure message always has its own slot.
-     */
-    annotate(message, title, index) {
-        const share = Math.max(1, Math.floor(LOG_LINE_ANNOTATIONS / Math.max(1, this.settings.targets.length)));
-        const used = this.annotationsByTarget.get(index) ?? 0;
-        if (this.annotations < LOG_LINE_ANNOTATIONS && used < share) {
-            this.annotations++;
-            this.annotationsByTarget.set(index, used + 1);
-            this.host.error(message, { title });
-        }
-        else {
-            this.host.error(message);
-        }
-    }
-    async finish(unmasked) {
-        const { settings, host } = this;
-        // Server text may echo the key: mask it in the results before any rendering (escaping would split it).
-        const results = maskResults(unmasked, (0,untrusted/* secretMasker */.c8)([settings.apiKey]));
-        const status = (0,outcome/* overallStatus */.gX)(results);
-        for (const line of renderTextSummary(results))
-            host.info(line);
-        const joined = (pick) => results.map((r) => (pick(r) === undefined ? '' : String(pick(r)))).join(',');
-        const logFile = this.logFile.path;
-        for (const r of results)
-            if (r.failedTasks.length > 0 || r.logFile)
-                r.logFile = logFile;
-        const reportContext = {
-            platform: settings.platform,
-            mode: settings.mode,
-            ciContext: host.ciContext,
-            logFile,
-        };
-        const summaryMarkdown = renderSummaryMarkdown(results, reportContext);
-        host.setOutput('status', status);
-        host.setOutput('run-id', joined((r) => r.runId));
-        host.setOutput('raw-status', joined((r) => r.rawStatus));
-        host.setOutput('started-at', joined((r) => r.startedAt));
-        host.setOutput('finished-at', joined((r) => r.finishedAt));
-        host.setOutput('duration-seconds', joined((r) => r.durationSeconds));
-        host.setOutput('result', cappedResultJson(results));
-        // The full result, never capped, beside the log file.
-        const resultFile = logFile.replace(/\.log$/, '') + '.result.json';
-        try {
-            const { writeFile } = await Promise.resolve(/* import() */).then(__webpack_require__.t.bind(__webpack_require__, 1455, 19));
-            await writeFile(resultFile, resultJson(results) + '\n');
-            host.setOutput('result-file', resultFile);
-        }
-        catch (error) {
-            host.warning(`could not write the result file ${resultFile}: ${errorText(error)}`);
-            host.setOutput('result-file', '');
-        }
-        host.setOutput('log-file', logFile);
-        try {
-            await host.writeSummary(summaryMarkdown);
-        }
-        catch (error) {
-            host.warning(`could not write the summary: ${errorText(error)}`);
-        }
-        if (settings.junitFile) {
-            try {
-                const { writeFile } = await Promise.resolve(/* import() */).then(__webpack_require__.t.bind(__webpack_require__, 1455, 19));
-                await writeFile(settings.junitFile, renderJUnit(results, reportContext));
-                host.info(`JUnit results written to ${settings.junitFile}`);
-            }
-            catch (error) {
-                host.warning(`could not write the JUnit file ${settings.junitFile}: ${errorText(error)}`);
-            }
-        }
-        const failing = results.filter((r) => !isGreen(r));
-        const failureLine = failing.length === 0
-            ? undefined
-            : failing.length === 1
-                ? `${failing[0].target}: ${failing[0].message ?? failing[0].status}`
-                : `${failing.length} of ${results.length} targets did not succeed: ` +
-                    failing.map((r) => `${r.target} (${r.status})`).join(', ');
-        return { status, exitCode: (0,outcome/* exitCodeFor */.Rr)(status), results, summaryMarkdown, logFile, failureLine };
+    catch (error) {
+        run.step.host.debug(`${run.label}: no run history for polling (${(0,core_text/* errorText */.kc)(error)}); reading on the plain schedule`);
+        return undefined;
     }
 }
-/** Every string of the results through `mask` (names, messages, log excerpts may all hold server text). */
-function maskResults(results, mask) {
-    const walk = (value) => {
-        if (typeof value === 'string')
-            return mask(value);
-        if (Array.isArray(value))
-            return value.map(walk);
-        if (value && typeof value === 'object')
-            return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
-        return value;
-    };
-    return results.map((r) => walk(r));
+/** Failure details (and logs) of the runs that did not succeed, printed and annotated; a read error only warns. */
+async function collectFailures(run, target, runs) {
+    const { logs } = run.step.settings;
+    const wanted = logs === 'always' ? run.handles : runs;
+    if (wanted.length === 0)
+        return [];
+    const failed = [];
+    run.phase = 'logs';
+    for (const handle of wanted) {
+        const observation = run.last.get(handle.runId);
+        let tasks;
+        try {
+            tasks = await run.provider.failures(target, handle, observation, run.step.logFile, { fetchLogs: logs !== 'never' });
+        }
+        catch (error) {
+            const reason = (0,core_text/* errorText */.kc)(error);
+            run.step.logFile.note(`${run.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
+            run.step.host.warning(`${run.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
+            continue;
+        }
+        for (const task of tasks) {
+            // With logs: always, a succeeded run's task logs are printed but are not failures.
+            if (observation.state !== 'succeeded')
+                failed.push(task);
+            await printTask(run, task, observation.state !== 'succeeded');
+        }
+    }
+    return failed;
 }
-function isGreen(result) {
-    return result.status === 'succeeded' || result.status === 'triggered' || result.status === 'running';
-}
-/** The life of one target. */
-class TargetRun {
-    step;
-    spec;
-    index;
-    signal;
-    phase = 'resolve';
-    target;
-    handles = [];
-    last = new Map();
-    notes = [];
-    provider;
-    label;
-    /** How each followed run is known to be ours or equivalent (the identity proof), and whether this step started it. */
-    identities = new Map();
-    /** Set when the trigger's answer was lost: what happened, for the messages and the identity proofs. */
-    lostAnswer;
-    /** The baseline taken before the (last) trigger: a stop before the run was found still looks for it. */
-    baseline;
-    /** Clock time just before this target's trigger was sent: the start of the run, for history-aware polling. */
-    triggeredAt;
-    constructor(step, spec, index, signal) {
-        this.step = step;
-        this.spec = spec;
-        this.index = index;
-        this.signal = signal;
-        this.provider = step.providerOrThrow;
-        this.label = spec.label;
-    }
-    info(message) {
-        this.step.h.info(`${this.label}: ${message}`);
-    }
-    async execute() {
-        const { mode } = this.step.s;
-        this.phase = 'resolve';
-        const target = await this.provider.resolve(this.spec);
-        this.target = target;
-        if (target.label !== this.label)
-            this.info(`resolved to ${target.label}`);
-        if (mode === 'wait')
-            return this.waitMode(target);
-        if (mode === 'check')
-            return this.checkMode(target);
-        const handle = await this.startRun(target);
-        await this.announce(target);
-        if (mode === 'trigger') {
-            this.step.saveRun(this.index, handle.runId, true);
-            const identity = this.identityProof();
-            const adopted = this.identities.get(handle.runId)?.adopted === true;
-            const message = adopted
-                ? `the trigger's answer was lost; adopted run ${handle.runId} (${identity.detail}); not waiting (mode: trigger). ` +
-                    `Its run-id handle says so (${ADOPTED_PREFIX}${handle.runId}), and mode: wait reports it as adopted`
-                : `triggered run ${handle.runId}; not waiting (mode: trigger)`;
-            return this.result({ status: 'triggered', message, evidence: { identity } });
-        }
-        return this.followAndReport(target);
-    }
-    /** Applies if-running, then triggers and finds the run this trigger caused. */
-    async startRun(target) {
-        const { ifRunning } = this.step.s;
-        for (;;) {
-            this.phase = 'baseline';
-            const busy = await this.provider.inFlight(target);
-            if (busy) {
-                if (ifRunning === 'fail') {
-                    throw new TargetFailure(`already running (${busy.description}); if-running is 'fail'. Set if-running: attach to follow that run, or queue to wait for it and then trigger`);
-                }
-                if (ifRunning === 'attach') {
-                    const handle = busy.handle ?? (await this.waitForInFlightHandle(target));
-                    this.info(`already running: attaching to run ${handle.runId} (if-running: attach); this step did not start it and will not cancel it`);
-                    this.adopt([handle], { detail: 'in flight when the step began; followed by if-running: attach (not started by this step)', ours: false });
-                    return handle;
-                }
-                this.info(`already running (${busy.description}): waiting for it to end before triggering (if-running: queue)`);
-                await this.waitUntilIdle(target);
-            }
-            this.phase = 'baseline';
-            const baseline = await this.provider.baseline(target);
-            this.phase = 'trigger';
-            this.triggeredAt = this.step.c.now();
-            this.baseline = baseline;
-            this.step.saveTrigger(this.index, baseline);
-            const answer = await this.triggerSafely(target, baseline);
-            if (answer.kind === 'already-running') {
-                // Someone started it between our check and our trigger: apply if-running to that run.
-                if (ifRunning === 'fail')
-                    throw new TargetFailure(`${answer.message}; if-running is 'fail'`);
-                if (ifRunning === 'attach') {
-                    const handle = answer.handle ?? (await this.waitForInFlightHandle(target));
-                    this.info(`already running: attaching to run ${handle.runId} (if-running: attach); this step did not start it and will not cancel it`);
-                    this.adopt([handle], { detail: 'the trigger answered "already running"; followed by if-running: attach (not started by this step)', ours: false });
-                    return handle;
-                }
-                // queue: wait for it, then trigger again (a pause first, in case the platform does not show it in flight)
-                await this.sleep(this.step.s.pollIntervalMs);
-                continue;
-            }
-            if (answer.note)
-                this.info(answer.note);
-            if (answer.handle) {
-                if (!this.identities.has(answer.handle.runId)) {
-                    this.info(`triggered: run ${answer.handle.runId}`);
-                    this.adopt([answer.handle], { detail: 'the run id the trigger answered', ours: true });
-                }
-                return answer.handle;
-            }
-            this.info('trigger accepted; looking for the run it started');
-            const found = await this.findTriggeredRun(target, baseline);
-            return found;
-        }
-    }
-    /**
-     * Sends the trigger. When the answer is lost (reset, timeout, 5xx), it first looks for the run the lost
-     * attempt may have started (no platform documents idempotency for what we send), and sends again only when
-     * none appeared, the target is idle and a last look still finds nothing: a second, accidental load is the
-     * thing we must never cause.
-     */
-    async triggerSafely(target, baseline) {
-        try {
-            return await this.provider.trigger(target);
-        }
-        catch (error) {
-            // Stopped (cancel, timeout) while the trigger was in flight: resultFromError looks for its run.
-            if (this.signal.aborted || !(error instanceof core_http/* ApiError */.hD) || !error.mayHaveApplied)
-                throw error;
-            const window = Math.min(this.step.opts.confirmWindowMs ?? 30_000, this.timeLeft());
-            this.lostAnswer = error.message;
-            const rule = this.provider.adoption === 'own-marker'
-                ? "only a run carrying this step's idempotency key or metadata is taken as its own"
-                : 'a run of this target and environment that started after the baseline is an equivalent load';
-            this.phase = 'trigger';
-            this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending anything again (${rule})`);
-            const found = await this.lookForRun(target, baseline, window);
-            if (found)
-                return this.adoptAfterLostAnswer(found, error.message, '');
-            const busy = await this.provider.inFlight(target);
-            if (busy) {
-                // Not sent again: the target is busy, most likely with our own trigger. The find below must still
-                // show a run that started after the baseline before anything is followed.
-                return { kind: 'accepted', note: `the target is busy (${busy.description}): the lost trigger most likely landed; not sending it again` };
-            }
-            // A last look right before any resend: a look may have been slow (a 429, a retried page) while the run
-            // appeared, and the target may be idle because that run has already ended.
-            const late = await this.lookOnce(target, baseline);
-            if (late)
-                return this.adoptAfterLostAnswer(late, error.message, ' It had already ended when it was found.');
-            this.info('no run appeared and the target is idle: sending the trigger again (resend 1 of 1)');
-            this.notes.push(`the trigger's answer was lost (${error.message}); no run appeared and the target was idle, so the trigger was sent once more`);
-            this.phase = 'trigger';
-            const again = await this.provider.trigger(target);
-            if (again.kind === 'already-running') {
-                return { kind: 'accepted', note: 'the second trigger answered "already running": the first one most likely landed; not sending again' };
-            }
-            return again;
-        }
-    }
-    /**
-     * Follows the run(s) a look found after the trigger's answer was lost, and says so in the log and the notes.
-     * Equivalent loads (TimeXtender, Qarion) may be someone else's, so they are never cancelled; a run carrying
-     * our own marker (Planasonix) is ours.
-     */
-    adoptAfterLostAnswer(found, lost, remark) {
-        const all = [found.handle, ...(found.others ?? [])];
-        const how = found.identity ?? 'started after the baseline taken just before the trigger';
-        this.adopt(all, { detail: `adopted after the trigger's answer was lost (${lost}): ${how}`, ours: this.provider.adoption === 'own-marker', adopted: true });
-        const note = `the trigger's answer was lost; adopted run${all.length > 1 ? 's' : ''} ${all.map((h) => h.runId).join(', ')} (${how}). ` +
-            (all.length > 1 ? 'All are followed; the step passes only if every one succeeds.' : 'Its outcome decides the step.') +
-            remark;
-        this.notes.push(note);
-        return { kind: 'accepted', handle: found.handle, note };
-    }
-    /** One look for the run of a lost trigger; undefined when nothing is found. */
-    async lookOnce(target, baseline) {
-        this.phase = 'find';
-        const result = await this.provider.find(target, baseline);
-        return result.kind === 'found' ? result : undefined;
-    }
-    /** Polls `find` for up to `windowMs`; undefined when nothing appeared. */
-    async lookForRun(target, baseline, windowMs) {
-        this.phase = 'find';
-        const until = this.step.c.now() + windowMs;
-        const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs, firstDelayMs: 500 });
-        for (;;) {
-            const result = await this.provider.find(target, baseline);
-            if (result.kind === 'found')
-                return result;
-            const left = until - this.step.c.now();
-            if (left <= 0)
-                return undefined;
-            await this.sleep(Math.min(schedule.next(), left));
-        }
-    }
-    async findTriggeredRun(target, baseline) {
-        this.phase = 'find';
-        const windowMs = Math.min(this.step.opts.startWindowMs ?? 5 * 60_000, this.timeLeft());
-        const windowEnd = this.step.c.now() + windowMs;
-        const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs, firstDelayMs: 500 });
-        let lastPending;
-        for (;;) {
-            const result = await this.provider.find(target, baseline);
-            if (result.kind === 'found') {
-                const all = [result.handle, ...(result.others ?? [])];
-                const how = result.identity ?? 'a new run: not in the baseline taken just before the trigger';
-                const adopted = this.lostAnswer !== undefined;
-                if (all.length > 1) {
-                    const ids = all.map((h) => h.runId).join(', ');
-                    const note = `${all.length} new runs started after the trigger (${ids}): another user or a schedule ran it too. All are followed; the step passes only if every one succeeds.`;
-                    this.notes.push(note);
-                    this.step.h.warning(`${this.label}: ${note}`);
-                }
-                if (adopted) {
-                    const note = `the trigger's answer was lost (${this.lostAnswer}); adopted run ${all.map((h) => h.runId).join(', ')} (${how})`;
-                    this.notes.push(note);
-                    this.info(note);
-                }
-                else {
-                    this.info(`found run ${result.handle.runId}`);
-                }
-                // Two new runs: either may be someone else's, so neither is cancelled on our behalf.
-                const ours = all.length === 1 && (!adopted || this.provider.adoption === 'own-marker');
-                this.adopt(all, {
-                    detail: adopted ? `adopted after the trigger's answer was lost (${this.lostAnswer}): ${how}` : how,
-                    ours,
-                    adopted,
-                });
-                return result.handle;
-            }
-            lastPending = result;
-            const now = this.step.c.now();
-            // A trigger the platform shows as taken (queued) may wait past the start window: the timeout bounds it.
-            if (now >= windowEnd && !result.accepted) {
-                throw new TargetFailure(`${this.lostAnswer ? "the trigger was sent (its answer was lost)" : 'the trigger was accepted'}, but no new run appeared within ${formatMs(windowMs)}` +
-                    (lastPending.reason ? ` (${lastPending.reason})` : ''));
-            }
-            await this.sleep(Math.min(schedule.next(), Math.max(1, this.step.stepDeadline - now)));
-        }
-    }
-    /** Polls by the usual schedule until the step's deadline (then DeadlineError: the target timed out). */
-    pollUntil(read) {
-        const schedule = new PollSchedule({ maxDelayMs: this.step.s.pollIntervalMs });
-        return pollUntil(read, { schedule, clock: this.step.c, deadline: this.step.stepDeadline, signal: this.signal });
-    }
-    waitForInFlightHandle(target) {
-        return this.pollUntil(async () => {
-            const busy = await this.provider.inFlight(target);
-            if (!busy)
-                throw new TargetFailure('the run in flight ended before it could be identified; nothing to attach to');
-            return busy.handle;
+async function printTask(run, task, failed) {
+    const host = run.step.host;
+    const title = `${run.label} › ${task.name}${task.type ? ` (${task.type}${task.id ? ` ${task.id}` : ''})` : ''}: ${task.status}`;
+    if (task.logExcerpt.length > 0) {
+        await host.group(`${title} — last ${task.logExcerpt.length} log lines`, async () => {
+            for (const line of task.logExcerpt)
+                host.info(line);
         });
     }
-    async waitUntilIdle(target) {
-        await this.pollUntil(async () => ((await this.provider.inFlight(target)) ? undefined : true));
+    else {
+        host.info(`${title}${task.logNote ? ` — ${task.logNote}` : ''}`);
     }
-    /**
-     * Follows these runs from now on, recording how each is known to be ours or equivalent. Only runs this
-     * step started (`ours`) are ever cancelled, here or by the post step.
-     */
-    adopt(handles, identity) {
-        for (const handle of handles) {
-            if (!this.handles.some((h) => h.runId === handle.runId))
-                this.handles.push(handle);
-            if (!this.identities.has(handle.runId))
-                this.identities.set(handle.runId, identity);
-        }
-        const primary = this.handles[0];
-        this.step.saveRun(this.index, primary.runId, this.identities.get(primary.runId)?.ours !== true);
-    }
-    /** The identity proof of the runs followed (all of them must hold). */
-    identityProof() {
-        if (this.handles.length === 0)
-            return { ok: false, detail: 'no run was identified' };
-        const parts = this.handles.map((h) => {
-            const id = this.identities.get(h.runId);
-            return { runId: h.runId, ok: id !== undefined, detail: id?.detail ?? 'not identified' };
-        });
-        const ok = parts.every((p) => p.ok);
-        const detail = parts.length === 1 ? parts[0].detail : parts.map((p) => `run ${p.runId}: ${p.detail}`).join(' | ');
-        return { ok, detail };
-    }
-    /**
-     * The evidence behind the verdict of the runs followed. Green only when every required proof holds for
-     * every run: there is no path to `succeeded` that skips one.
-     */
-    evidenceFor(handles, extra = {}) {
-        const composite = this.target?.composite === true;
-        const many = handles.length > 1;
-        const label = (h, text) => (many ? `run ${h.runId}: ${text}` : text);
-        const combine = (proofs) => ({
-            ok: proofs.length > 0 && proofs.every(([, p]) => p.ok),
-            detail: proofs.length === 0 ? 'no run observed' : proofs.map(([h, p]) => label(h, p.detail)).join(' | '),
-        });
-        const obsOf = (h) => this.last.get(h.runId);
-        const success = combine(handles.map((h) => {
-            const obs = obsOf(h);
-            if (!obs)
-                return [h, { ok: false, detail: 'never observed' }];
-            return [h, obs.state === 'succeeded' ? { ok: true, detail: `${obs.rawStatus} (a success word)` } : { ok: false, detail: `${obs.rawStatus || '(no status)'} is not a success word (${obs.state})` }];
-        }));
-        const end = combine(handles.map((h) => {
-            const obs = obsOf(h);
-            return [h, obs?.end ? { ok: true, detail: obs.end } : { ok: false, detail: 'no end seen on the platform' }];
-        }));
-        const evidence = { identity: extra.identity ?? this.identityProof(), success, end };
-        const required = ['identity', 'success', 'end'];
-        if (composite) {
-            evidence.members = combine(handles.map((h) => {
-                const members = obsOf(h)?.members;
-                return [h, members ?? { ok: false, detail: 'no member of this run was accounted for' }];
-            }));
-            required.push('members');
-        }
-        else {
-            const reported = handles.map((h) => [h, obsOf(h)?.members]).filter((pair) => pair[1] !== undefined);
-            if (reported.length > 0) {
-                evidence.members = combine(reported.map(([h, p]) => [h, p]));
-                required.push('members');
-            }
-        }
-        if (extra.history) {
-            evidence.history = extra.history;
-            required.push('history');
-        }
-        return { evidence, missing: (0,outcome/* missingProofs */.TZ)(evidence, required) };
-    }
-    /** Lets the provider mark the run as ours (e.g. a comment with the CI run link); only warns on failure. */
-    async announce(target) {
-        const handle = this.handles[0];
-        if (!handle || !this.provider.announce)
-            return;
-        try {
-            await this.provider.announce(target, handle);
-        }
-        catch (error) {
-            this.step.h.warning(`${this.label}: could not annotate run ${handle.runId} on ${this.spec.platform}: ${errorText(error)}`);
-        }
-    }
-    /** Follows every adopted run until all have ended, then fetches failure details. */
-    async followAndReport(target) {
-        this.phase = 'follow';
-        await this.follow(target);
-        const primary = this.handles[0];
-        const observation = this.last.get(primary.runId);
-        this.step.saveRun(this.index, primary.runId, true);
-        const failedRuns = this.handles.filter((h) => this.last.get(h.runId).state !== 'succeeded');
-        const { evidence, missing } = this.evidenceFor(this.handles);
-        let status = failedRuns.length === 0 ? 'succeeded' : stepStatusOf(this.last.get(failedRuns[0].runId).state);
-        // Logs of runs that ended with a success word but lack another proof are worth showing too.
-        const failedTasks = await this.collectFailures(target, failedRuns.length > 0 || missing.length === 0 ? failedRuns : this.handles);
-        let message;
-        if (status === 'succeeded' && missing.length > 0) {
-            status = 'failed';
-            message = `run ${primary.runId} ended ${observation.rawStatus}, but it is not counted as green: ${missingLine(evidence, missing)}`;
-        }
-        else if (status !== 'succeeded') {
-            const run = failedRuns[0];
-            const obs = this.last.get(run.runId);
-            message = `run ${run.runId} ended ${obs.rawStatus || 'without a status'} (${obs.state})`;
-            if (failedTasks.length > 0)
-                message += `; failed: ${failedTasks.map((t) => t.name).slice(0, 5).join(', ')}`;
-            if (evidence.members && !evidence.members.ok)
-                message += `; members: ${evidence.members.detail}`;
-        }
-        else if (this.lostAnswer) {
-            message = `run ${primary.runId} succeeded; the trigger's answer was lost and this run was adopted (${evidence.identity.detail})`;
-        }
-        return this.result({ status, message, failedTasks, observation, evidence });
-    }
-    /**
-     * Reads every open run of this target until all have ended. The reads are spaced by a follow schedule
-     * (poll.ts): quick reads, then by the target's run history when this step started the run and the
-     * provider has one, else a ramp to poll-interval on a grid shared by the step's targets. The reads
-     * themselves go through the step's FollowReads, which batches them across targets where it can.
-     */
-    async follow(target) {
-        const clock = this.step.c;
-        const heartbeatMs = this.step.opts.heartbeatMs ?? 5 * 60_000;
-        const polling = this.step.opts.polling ?? {};
-        const interval = this.step.s.pollIntervalMs;
-        const expected = await this.expectedDuration(target);
-        // The schedule's time scale: since the trigger when this step started the run, else since following began.
-        let origin = this.triggeredAt ?? clock.now();
-        const makeSchedule = (withHistory) => polling.strategy === 'fixed'
-            ? new PollSchedule({ maxDelayMs: interval, firstDelayMs: interval, factor: 1 })
-            : new PollSchedule({
-                maxDelayMs: interval,
-                follow: {
-                    elapsedMs: clock.now() - origin,
-                    expected: withHistory ? expected : undefined,
-                    gridPhaseMs: this.step.startedAtMs - origin,
-                    earlyGaps: polling.earlyGaps,
-                    earlyGapFactor: polling.earlyGapFactor,
-                },
-            });
-        let schedule;
-        let waitingForStart = false;
-        let lastGap = 0;
-        let lastLine = clock.now();
-        /** When each run was first seen missing on the platform (reset when it shows up). */
-        const missingSince = new Map();
-        const missingWindowMs = this.step.opts.confirmWindowMs ?? 30_000;
-        const reads = this.step.followReads;
-        const leave = reads.join();
-        try {
-            for (;;) {
-                const open = this.handles.filter((h) => !(0,outcome/* isTerminal */.Hd)(this.last.get(h.runId)?.state ?? 'unknown'));
-                if (open.length === 0)
-                    return;
-                const observations = await Promise.all(open.map((handle) => reads.observe(target, handle, this.signal)));
-                open.forEach((handle, i) => {
-                    const observation = observations[i];
-                    if (observation.notFound) {
-                        const since = missingSince.get(handle.runId) ?? clock.now();
-                        missingSince.set(handle.runId, since);
-                        if (clock.now() - since >= missingWindowMs) {
-                            throw new TargetFailure(`run ${handle.runId} does not exist on ${this.spec.platform}, or is not visible to this key: ${observation.progress ?? 'the platform does not show it'} (checked for ${formatMs(clock.now() - since)})`);
-                        }
-                    }
-                    else {
-                        missingSince.delete(handle.runId);
-                    }
-                    const previous = this.last.get(handle.runId);
-                    this.last.set(handle.runId, observation);
-                    if (!previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state) {
-                        this.info(`run ${handle.runId} is ${describe(observation)}`);
-                        lastLine = clock.now();
-                    }
-                    else if (observation.progress && observation.progress !== previous.progress) {
-                        this.info(`run ${handle.runId}: ${observation.progress}`);
-                        lastLine = clock.now();
-                    }
-                });
-                if (this.handles.every((h) => (0,outcome/* isTerminal */.Hd)(this.last.get(h.runId).state)))
-                    return;
-                const state = this.last.get(this.handles[0].runId).state;
-                if (!schedule) {
-                    // The history counts from the run's start: a run still queued gets it once it runs.
-                    waitingForStart = expected !== undefined && state === 'queued';
-                    schedule = makeSchedule(!waitingForStart);
-                }
-                else if (waitingForStart && state !== 'queued') {
-                    waitingForStart = false;
-                    origin = clock.now() - lastGap / 2;
-                    schedule = makeSchedule(true);
-                }
-                if (clock.now() - lastLine >= heartbeatMs) {
-                    const elapsed = formatMs(clock.now() - this.step.startedAtMs);
-                    this.info(`still ${describe(this.last.get(this.handles[0].runId))} after ${elapsed}`);
-                    lastLine = clock.now();
-                }
-                lastGap = schedule.next(clock.now() - origin);
-                await this.sleep(lastGap);
-            }
-        }
-        finally {
-            leave();
-        }
-    }
-    /**
-     * The target's expected duration from its run history, when this step started the run (so its start is
-     * known). Not when the step's reads are batched: one list read serves every target, so all read together on
-     * the step's poll-interval grid; a schedule per run would each need reads of its own.
-     */
-    async expectedDuration(target) {
-        const polling = this.step.opts.polling ?? {};
-        if (this.triggeredAt === undefined || polling.history === false || polling.strategy === 'fixed' || !this.provider.history)
-            return undefined;
-        if (this.step.followReads.batching)
-            return undefined;
-        try {
-            const expected = expectedFromHistory(await this.provider.history(target));
-            if (expected) {
-                // Said once, so that a quiet log (reads are sparse early in a long run) is explained.
-                const end = new Date(this.triggeredAt + expected.medianMs).toISOString();
-                this.info(`expected to end around ${end.slice(11, 16)} UTC (in about ${formatMs(expected.medianMs)}), from ${expected.samples ?? "the"} past runs; status reads follow that history`);
-            }
-            return expected;
-        }
-        catch (error) {
-            this.step.h.debug(`${this.label}: no run history for polling (${errorText(error)}); reading on the plain schedule`);
-            return undefined;
-        }
-    }
-    async collectFailures(target, runs) {
-        const { logs } = this.step.s;
-        const wanted = logs === 'always' ? this.handles : runs;
-        if (wanted.length === 0)
-            return [];
-        const failed = [];
-        this.phase = 'logs';
-        for (const handle of wanted) {
-            const observation = this.last.get(handle.runId);
-            let tasks;
-            try {
-                tasks = await this.provider.failures(target, handle, observation, this.step.log, { fetchLogs: logs !== 'never' });
-            }
-            catch (error) {
-                const reason = errorText(error);
-                this.step.log.note(`${this.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
-                this.step.h.warning(`${this.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
-                continue;
-            }
-            for (const task of tasks) {
-                // With logs: always, a succeeded run's task logs are printed but are not failures.
-                if (observation.state !== 'succeeded')
-                    failed.push(task);
-                await this.printTask(task, observation.state !== 'succeeded');
-            }
-        }
-        return failed;
-    }
-    async printTask(task, failed) {
-        const host = this.step.h;
-        const title = `${this.label} › ${task.name}${task.type ? ` (${task.type}${task.id ? ` ${task.id}` : ''})` : ''}: ${task.status}`;
-        if (task.logExcerpt.length > 0) {
-            await host.group(`${title} — last ${task.logExcerpt.length} log lines`, async () => {
-                for (const line of task.logExcerpt)
-                    host.info(line);
-            });
-        }
-        else {
-            host.info(`${title}${task.logNote ? ` — ${task.logNote}` : ''}`);
-        }
-        if (!failed)
-            return;
-        const lines = task.errorLines.length > 0 ? task.errorLines : [`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`];
-        for (const line of lines)
-            this.step.annotate(line, `${this.label} › ${task.name}`, this.index);
-    }
-    // --- modes wait and check ------------------------------------------------------------------
-    async waitMode(target) {
-        const { runId } = this.step.s;
-        let handle;
-        this.phase = 'find';
-        let identity;
-        if (runId) {
-            if (!this.provider.handleFor)
-                throw new TargetFailure(`mode 'wait' with a run-id is not supported on ${this.spec.platform}`);
-            // One handle per target, in target order (the run-id output of mode trigger): `id`, `adopted:id`, or
-            // several runs of the target joined by `+` (all are followed; green only if every one succeeds).
-            const given = (runId.split(',')[this.index] ?? '').trim();
-            if (given === '')
-                throw new TargetFailure(`run-id has no id for target ${this.index + 1} (give one id per target, comma-separated in target order)`);
-            // `+` joins runs, except where it starts a UTC offset inside an id (an Airflow dag_run_id ends `+00:00`).
-            const parts = given.split(/\+(?!\d{2}:?\d{2}(?![\w-]))/).map((p) => p.trim()).filter(Boolean);
-            const followed = [];
-            for (const part of parts) {
-                const adopted = part.startsWith(ADOPTED_PREFIX);
-                const id = adopted ? part.slice(ADOPTED_PREFIX.length) : part;
-                const each = await this.provider.handleFor(target, id);
-                // This step only follows the run (product spec: never cancel a run the step only followed), even when
-                // an earlier trigger step of the same pipeline started it.
-                this.adopt([each], adopted
-                    ? { detail: `run id given in run-id, marked by the trigger step as adopted after its trigger's answer was lost`, ours: false, adopted: true }
-                    : { detail: 'run id given in run-id', ours: false });
-                if (adopted)
-                    this.notes.push(`run ${id} was adopted by the trigger step after its trigger's answer was lost, not started by it for certain`);
-                followed.push(each);
-            }
-            this.info(`following run ${followed.map((h) => h.runId).join(', ')}; this step did not start it and will not cancel it`);
-            return this.followAndReport(target);
-        }
-        else {
-            const busy = await this.provider.inFlight(target);
-            if (!busy)
-                throw new TargetFailure('no run in flight to wait for (mode: wait without run-id); give run-id, or use mode: check');
-            handle = busy.handle ?? (await this.waitForInFlightHandle(target));
-            identity = { detail: 'the run in flight (mode: wait without run-id; not started by this step)', ours: false };
-        }
-        this.info(`following run ${handle.runId}${identity.ours ? '' : '; this step did not start it and will not cancel it'}`);
-        this.adopt([handle], identity);
-        return this.followAndReport(target);
-    }
-    async checkMode(target) {
-        this.phase = 'check';
-        if (!this.provider.latest)
-            throw new TargetFailure(`mode 'check' is not supported on ${this.spec.platform}`);
-        const latest = await this.provider.latest(target);
-        if (!latest)
-            return this.result({ status: 'failed', message: 'never ran: no run found for this target' });
-        this.handles = [latest.handle];
-        this.identities.set(latest.handle.runId, { detail: 'the latest run of the target by its history', ours: false });
-        const obs = latest.observation;
-        this.last.set(latest.handle.runId, obs);
-        const { maxAgeMs } = this.step.s;
-        const history = latest.history ?? { ok: false, detail: 'the provider did not say how the history was read' };
-        const { evidence, missing } = this.evidenceFor([latest.handle], { history });
-        if (!history.ok) {
-            return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run cannot be told: ${history.detail}` });
-        }
-        if (!(0,outcome/* isTerminal */.Hd)(obs.state)) {
-            return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} is still ${describe(obs)}` });
-        }
-        if (obs.state !== 'succeeded') {
-            const failedTasks = await this.collectFailures(target, [latest.handle]);
-            return this.result({ status: 'failed', observation: obs, evidence, failedTasks, message: `the latest run ${latest.handle.runId} ${describe(obs)}` });
-        }
-        if (missing.length > 0) {
-            return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} ended ${obs.rawStatus}, but it is not counted as green: ${missingLine(evidence, missing)}` });
-        }
-        if (maxAgeMs !== undefined) {
-            if (latest.ageMs === undefined) {
-                return this.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} succeeded, but its age cannot be told` });
-            }
-            if (latest.ageMs > maxAgeMs) {
-                return this.result({
-                    status: 'failed',
-                    observation: obs,
-                    evidence,
-                    message: `too old: the latest run ${latest.handle.runId} succeeded ${formatMs(latest.ageMs)} ago (max-age ${formatMs(maxAgeMs)})` +
-                        (latest.ageNote ? `; the age is ${latest.ageNote}` : ''),
-                });
-            }
-        }
-        return this.result({
-            status: 'succeeded',
-            observation: obs,
-            evidence,
-            message: `the latest run ${latest.handle.runId} succeeded` + (latest.ageMs !== undefined ? ` ${formatMs(latest.ageMs)} ago` : ''),
-        });
-    }
-    // --- results and errors --------------------------------------------------------------------
-    result(parts) {
-        const primary = this.handles[0];
-        const obs = parts.observation ?? (primary ? this.last.get(primary.runId) : undefined);
-        const result = {
-            target: this.target?.label ?? this.label,
-            platform: this.spec.platform,
-            runId: this.handles.map((h) => (this.identities.get(h.runId)?.adopted ? ADOPTED_PREFIX : '') + h.runId).join('+') || undefined,
-            status: parts.status,
-            rawStatus: obs?.rawStatus,
-            startedAt: obs?.startedAt,
-            finishedAt: obs?.finishedAt,
-            durationSeconds: obs?.durationSeconds,
-            timeNote: this.provider.timeNote,
-            failedTasks: parts.failedTasks ?? [],
-            message: parts.message,
-            cancel: parts.cancel,
-            notes: this.notes.length > 0 ? this.notes : undefined,
-            evidence: parts.evidence ?? (this.handles.length > 0 ? { identity: this.identityProof() } : undefined),
-        };
-        if (result.evidence === undefined)
-            delete result.evidence;
-        if (result.runId === undefined)
-            delete result.runId;
-        return result;
-    }
-    async resultFromError(error) {
-        const stop = stopReason(error, this.signal);
-        if (stop) {
-            // The state when the step stopped, before any cancel changed it.
-            const when = this.handles.length ? ` while run ${this.handles[0].runId} was ${describe(this.last.get(this.handles[0].runId))}` : '';
-            let inFlight = '';
-            if (this.handles.length === 0 && this.triggeredAt !== undefined && this.target) {
-                // Stopped while the trigger was in flight or its run was being looked for: one look for that run.
-                inFlight = await this.lookAfterStop(this.target);
-            }
-            const cancel = await this.cancelRemote(stop.status);
-            if (this.handles.length > 0) {
-                const primary = this.handles[0];
-                const ours = this.identities.get(primary.runId)?.ours === true;
-                // Settled when the run has ended (a cancel is confirmed by the end it causes) or was not ours to cancel;
-                // otherwise the post step retries the cancel and reports the final state it reads.
-                const settled = !ours || (0,outcome/* isTerminal */.Hd)(this.last.get(primary.runId)?.state ?? 'unknown') || (cancel !== undefined && !cancel.requested);
-                this.step.saveRun(this.index, primary.runId, settled, settled || !cancel?.requested ? undefined : 'unconfirmed');
-            }
-            const message = `${stop.message}${when}${inFlight}`;
-            return this.result({ status: stop.status, message, cancel });
-        }
-        const message = this.explain(error);
-        this.step.h.debug(`${this.label}: ${error instanceof Error && error.stack ? error.stack : String(error)}`);
-        return this.result({ status: 'failed', message });
-    }
-    /**
-     * The step stopped after the trigger was sent but before its run was known: one look for that run, so it
-     * can be cancelled (when it is provably ours) and reported. Otherwise the saved trigger lets the post step
-     * look again.
-     */
-    async lookAfterStop(target) {
-        try {
-            const found = await this.provider.find(target, this.baseline);
-            if (found.kind !== 'found')
-                return '; the trigger had been sent, and no run it started was seen yet';
-            const all = [found.handle, ...(found.others ?? [])];
-            // The trigger's answer never came: only a run carrying our own marker is proven ours (and so cancelled).
-            const ours = all.length === 1 && this.provider.adoption === 'own-marker';
-            this.adopt(all, { detail: found.identity ?? 'a new run: not in the baseline taken just before the trigger', ours, adopted: true });
-            return `; the trigger had been sent and run ${all.map((h) => h.runId).join(', ')} had started`;
-        }
-        catch (error) {
-            return `; the trigger had been sent, and its run could not be looked for (${errorText(error)})`;
-        }
-    }
-    /** One line naming the phase and the cause, with what to do for the usual HTTP answers. */
-    explain(error) {
-        if (error instanceof TargetFailure)
-            return error.message;
-        if (error instanceof core_http/* ApiError */.hD) {
-            const hint = hintFor(error, this.spec.platform);
-            return `${error.message}${hint ? `. ${hint}` : ''}`;
-        }
-        return `${this.phase}: ${errorText(error)}`;
-    }
-    async cancelRemote(status) {
-        const unfinished = this.handles.filter((h) => !(0,outcome/* isTerminal */.Hd)(this.last.get(h.runId)?.state ?? 'unknown'));
-        if (unfinished.length === 0)
-            return undefined;
-        // Never cancel a run this step did not start (attached, waited for, or adopted as an equivalent load).
-        const foreign = unfinished.filter((h) => this.identities.get(h.runId)?.ours !== true);
-        const open = unfinished.filter((h) => this.identities.get(h.runId)?.ours === true);
-        if (foreign.length > 0) {
-            const note = `run ${foreign.map((h) => h.runId).join(', ')} was not started by this step: not cancelled, it keeps going on the server`;
-            this.info(note);
-            if (open.length === 0)
-                return { requested: false, accepted: false, note };
-        }
-        const wanted = status === 'cancelled' || this.step.s.cancelOnTimeout;
-        if (!wanted) {
-            return { requested: false, accepted: false, note: 'not cancelled (cancel-on-timeout: false); the remote run keeps going' };
-        }
-        if (!this.provider.cancel || !this.target) {
-            const note = `${this.spec.platform} offers no way to cancel a run: run ${open.map((h) => h.runId).join(', ')} keeps going on the server`;
-            this.step.h.warning(`${this.label}: ${note}`);
-            return { requested: false, accepted: false, note };
-        }
-        this.phase = 'cancel';
-        const notes = [];
-        let accepted = true;
-        for (const handle of open) {
-            try {
-                const report = await this.provider.cancel(this.target, handle);
-                accepted &&= report.accepted;
-                notes.push(report.note);
-                // Refused or accepted, the run's real final state is what the user needs (a refused cancel usually
-                // means it had just ended).
-                notes.push(await this.finalStateAfterCancel(this.target, handle, status));
-            }
-            catch (error) {
-                accepted = false;
-                notes.push(`cancel of run ${handle.runId} failed: ${errorText(error)}`);
-            }
-        }
-        const note = notes.join('; ');
-        this.info(note);
-        return { requested: true, accepted, note };
-    }
-    /**
-     * Cancellation is cooperative on some platforms: the run may finish its batch and even end `completed`.
-     * Read it until it ends (within the cancel budget) and report what really happened.
-     */
-    async finalStateAfterCancel(target, handle, status) {
-        const schedule = new PollSchedule({ maxDelayMs: Math.min(this.step.s.pollIntervalMs, 2000), firstDelayMs: 200 });
-        const clock = this.step.c;
-        const until = clock.now() + (this.step.opts.cancelBudgetMs ?? 15_000) - 500;
-        let last;
-        try {
-            while (clock.now() < until) {
-                last = await this.provider.observe(target, handle);
-                this.last.set(handle.runId, last);
-                if ((0,outcome/* isTerminal */.Hd)(last.state)) {
-                    const stays = last.state === 'succeeded' ? `; the step stays ${status}: the run did not end within the step` : '';
-                    return `run ${handle.runId} ended ${describe(last)} after the cancel${stays}`;
-                }
-                await clock.sleep(Math.min(schedule.next(), Math.max(0, until - clock.now())));
-            }
-        }
-        catch (error) {
-            return `the state of run ${handle.runId} after the cancel could not be read: ${errorText(error)}`;
-        }
-        return `run ${handle.runId} was still ${describe(last)} when the step stopped waiting for the cancel to finish`;
-    }
-    timeLeft() {
-        return Math.max(0, this.step.stepDeadline - this.step.c.now());
-    }
-    /** Sleeps on the injected clock; a sleep that reaches the step's deadline ends in a timeout on that clock. */
-    async sleep(ms) {
-        const left = this.step.stepDeadline - this.step.c.now();
-        if (ms < left)
-            return this.step.c.sleep(ms, this.signal);
-        await this.step.c.sleep(Math.max(0, left), this.signal);
-        throw new StopSignal('timed-out', `timed out after ${formatMs(this.step.s.timeoutMs)}`);
-    }
-}
-/** Marks a run-id handle whose run was adopted after a lost trigger answer (mode: wait reads it). */
-const ADOPTED_PREFIX = 'adopted:';
-/** `missing proof: end (no end seen on the platform)`, naming each proof that does not hold. */
-function missingLine(evidence, missing) {
-    const parts = missing.map((name) => `${name} (${evidence[name]?.detail ?? 'not shown'})`);
-    return `missing proof${parts.length > 1 ? 's' : ''}: ${parts.join('; ')}`;
+    if (!failed)
+        return;
+    const lines = task.errorLines.length > 0 ? task.errorLines : [`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`];
+    for (const line of lines)
+        run.step.annotate(line, `${run.label} › ${task.name}`, run.index);
 }
 /** Longest wait for other targets' reads to join a batch. */
 const GATHER_MS = 250;
@@ -2105,46 +1231,259 @@ class FollowReads {
         });
     }
 }
-class TargetFailure extends Error {
+
+;// CONCATENATED MODULE: ./lib/core/wait.js
+async function waitFor(options) {
+    const { clock, signal } = options;
+    let reads = 0;
+    let observation;
+    const last = () => (reads > 0 ? { observation: observation } : {});
+    for (;;) {
+        if (signal?.aborted)
+            return { state: 'aborted', reason: signal.reason, reads, ...last() };
+        observation = await options.read();
+        reads++;
+        const now = clock.now();
+        const decided = options.accept.find((acceptor) => acceptor.matches(observation, now));
+        if (decided && decided.state !== 'retry')
+            return { state: decided.state, acceptor: decided.name, observation, reads };
+        options.onRetry?.(observation);
+        let gap = options.schedule();
+        const after = clock.now();
+        if (options.windowEnd !== undefined && after < options.windowEnd)
+            gap = Math.min(gap, options.windowEnd - after);
+        const left = options.deadline === undefined ? Infinity : options.deadline - after;
+        try {
+            await clock.sleep(Math.max(0, Math.min(gap, left)), signal);
+        }
+        catch (error) {
+            if (signal?.aborted)
+                return { state: 'aborted', reason: signal.reason, reads, ...last() };
+            throw error;
+        }
+        if (gap >= left)
+            return { state: 'timeout', reads, ...last() };
+    }
 }
-function stopReason(error, signal) {
-    if (error instanceof StopSignal)
-        return error;
-    if (error instanceof DeadlineError)
-        return new StopSignal('timed-out', 'timed out');
-    if (signal.aborted && signal.reason instanceof StopSignal)
-        return signal.reason;
-    return undefined;
+
+;// CONCATENATED MODULE: ./lib/core/engine/stop.js
+/**
+ * A target stopped (the step's timeout, a CI cancellation, fail-fast) or failed with an error: what it was
+ * doing, one look for the run of a trigger still in flight, and the cancel of the runs this step started
+ * (where the platform can), followed until the cancel has settled.
+ */
+
+
+
+
+
+/** The run has ended after a cancel (a cancel is confirmed by the end it causes). */
+const cancelSettled = { name: 'cancel settled', state: 'success', matches: (observation) => (0,outcome/* isTerminal */.Hd)(observation.state) };
+/** The result of a target whose life ended with an error or a stop; never throws. */
+async function resultFromError(run, error) {
+    const stop = stopReason(error, run.signal);
+    if (stop) {
+        // The state when the step stopped, before any cancel changed it.
+        const when = run.handles.length ? ` while run ${run.handles[0].runId} was ${describe(run.last.get(run.handles[0].runId))}` : '';
+        let inFlight = '';
+        if (run.handles.length === 0 && run.triggeredAt !== undefined && run.target) {
+            // Stopped while the trigger was in flight or its run was being looked for: one look for that run.
+            inFlight = await lookAfterStop(run, run.target);
+        }
+        const cancel = await cancelRemote(run, stop.status);
+        if (run.handles.length > 0) {
+            const primary = run.handles[0];
+            const ours = run.identities.get(primary.runId)?.ours === true;
+            // Settled when the run has ended (a cancel is confirmed by the end it causes) or was not ours to cancel;
+            // otherwise the post step retries the cancel and reports the final state it reads.
+            const settled = !ours || (0,outcome/* isTerminal */.Hd)(run.last.get(primary.runId)?.state ?? 'unknown') || (cancel !== undefined && !cancel.requested);
+            run.step.saveRun(run.index, primary.runId, settled, settled || !cancel?.requested ? undefined : 'unconfirmed');
+        }
+        const message = `${stop.message}${when}${inFlight}`;
+        return run.result({ status: stop.status, message, cancel });
+    }
+    const message = run.explain(error);
+    run.step.host.debug(`${run.label}: ${error instanceof Error && error.stack ? error.stack : String(error)}`);
+    return run.result({ status: 'failed', message });
 }
-function stepStatusOf(state) {
-    if (state === 'succeeded')
-        return 'succeeded';
-    if (state === 'cancelled')
-        return 'cancelled';
-    return 'failed';
+/**
+ * The step stopped after the trigger was sent but before its run was known: one look for that run, so it
+ * can be cancelled (when it is provably ours) and reported. Otherwise the saved trigger lets the post step
+ * look again.
+ */
+async function lookAfterStop(run, target) {
+    try {
+        const found = await run.provider.find(target, run.baseline);
+        if (found.kind !== 'found')
+            return '; the trigger had been sent, and no run it started was seen yet';
+        const all = [found.handle, ...(found.others ?? [])];
+        // The trigger's answer never came: only a run carrying our own marker is proven ours (and so cancelled).
+        const ours = all.length === 1 && run.provider.adoption === 'own-marker';
+        run.adopt(all, { detail: found.identity ?? 'a new run: not in the baseline taken just before the trigger', ours, adopted: true });
+        return `; the trigger had been sent and run ${all.map((h) => h.runId).join(', ')} had started`;
+    }
+    catch (error) {
+        return `; the trigger had been sent, and its run could not be looked for (${(0,core_text/* errorText */.kc)(error)})`;
+    }
 }
-function describe(observation) {
-    if (!observation)
-        return 'not yet observed';
-    const raw = observation.rawStatus || '(no status)';
-    const state = raw.toLowerCase() === observation.state ? '' : ` (${observation.state})`;
-    return `${raw}${state}${observation.progress ? `, ${observation.progress}` : ''}`;
+async function cancelRemote(run, status) {
+    const unfinished = run.handles.filter((h) => !(0,outcome/* isTerminal */.Hd)(run.last.get(h.runId)?.state ?? 'unknown'));
+    if (unfinished.length === 0)
+        return undefined;
+    // Never cancel a run this step did not start (attached, waited for, or adopted as an equivalent load).
+    const foreign = unfinished.filter((h) => run.identities.get(h.runId)?.ours !== true);
+    const open = unfinished.filter((h) => run.identities.get(h.runId)?.ours === true);
+    if (foreign.length > 0) {
+        const note = `run ${foreign.map((h) => h.runId).join(', ')} was not started by this step: not cancelled, it keeps going on the server`;
+        run.info(note);
+        if (open.length === 0)
+            return { requested: false, accepted: false, note };
+    }
+    const wanted = status === 'cancelled' || run.step.settings.cancelOnTimeout;
+    if (!wanted) {
+        return { requested: false, accepted: false, note: 'not cancelled (cancel-on-timeout: false); the remote run keeps going' };
+    }
+    if (!run.provider.cancel || !run.target) {
+        const note = `${run.spec.platform} offers no way to cancel a run: run ${open.map((h) => h.runId).join(', ')} keeps going on the server`;
+        run.step.host.warning(`${run.label}: ${note}`);
+        return { requested: false, accepted: false, note };
+    }
+    run.phase = 'cancel';
+    const notes = [];
+    let accepted = true;
+    for (const handle of open) {
+        try {
+            const report = await run.provider.cancel(run.target, handle);
+            accepted &&= report.accepted;
+            notes.push(report.note);
+            // Refused or accepted, the run's real final state is what the user needs (a refused cancel usually
+            // means it had just ended).
+            notes.push(await finalStateAfterCancel(run, run.target, handle, status));
+        }
+        catch (error) {
+            accepted = false;
+            notes.push(`cancel of run ${handle.runId} failed: ${(0,core_text/* errorText */.kc)(error)}`);
+        }
+    }
+    const note = notes.join('; ');
+    run.info(note);
+    return { requested: true, accepted, note };
 }
-/** What a key's user needs to trigger, per platform. */
-const TRIGGER_ACCESS = {
-    timextender: 'Contributor access on the workspace (Viewer is read-only)',
-    qarion: "the Editor or Admin role in the space (Qarion also passes Airflow's own 403 through)",
-    planasonix: 'a scope that may trigger (sync:trigger for syncs and backfills, pipelines:run for pipeline runs)',
-};
-/** What to do about the usual HTTP answers (product spec: Errors). */
-function hintFor(error, platform) {
+/**
+ * Cancellation is cooperative on some platforms: the run may finish its batch and even end `completed`.
+ * Read it until it ends (within the cancel budget, on the step's clock) and report what really happened.
+ */
+async function finalStateAfterCancel(run, target, handle, status) {
+    const { clock } = run.step;
+    const schedule = new PollSchedule({ maxDelayMs: Math.min(run.step.settings.pollIntervalMs, 2000), firstDelayMs: 200 });
+    const until = clock.now() + (run.step.options.cancelBudgetMs ?? 15_000) - 500;
+    if (clock.now() >= until)
+        return `run ${handle.runId} was still ${describe(undefined)} when the step stopped waiting for the cancel to finish`;
+    try {
+        // No signal: the step's own has fired; the cancel budget bounds the requests (see the step's runTarget).
+        const result = await waitFor({
+            read: async () => {
+                const observation = await run.provider.observe(target, handle);
+                run.last.set(handle.runId, observation);
+                return observation;
+            },
+            accept: [cancelSettled],
+            schedule: () => schedule.next(),
+            deadline: until,
+            clock,
+        });
+        if (result.state === 'success') {
+            const last = result.observation;
+            const stays = last.state === 'succeeded' ? `; the step stays ${status}: the run did not end within the step` : '';
+            return `run ${handle.runId} ended ${describe(last)} after the cancel${stays}`;
+        }
+        return `run ${handle.runId} was still ${describe(result.observation)} when the step stopped waiting for the cancel to finish`;
+    }
+    catch (error) {
+        return `the state of run ${handle.runId} after the cancel could not be read: ${(0,core_text/* errorText */.kc)(error)}`;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/core/engine/evidence.js
+/**
+ * Verdicts are evidence: a target is green only when every proof that applies holds for every run it
+ * followed (identity, a success word, an end seen on the platform, its members for a composite run, the
+ * complete history for mode check). There is no path to `succeeded` that skips one; a missing proof names
+ * itself.
+ */
+
+/** The identity proof of the runs followed (all of them must hold). */
+function identityProof(run) {
+    if (run.handles.length === 0)
+        return { ok: false, detail: 'no run was identified' };
+    const parts = run.handles.map((h) => {
+        const id = run.identities.get(h.runId);
+        return { runId: h.runId, ok: id !== undefined, detail: id?.detail ?? 'not identified' };
+    });
+    const ok = parts.every((p) => p.ok);
+    const detail = parts.length === 1 ? parts[0].detail : parts.map((p) => `run ${p.runId}: ${p.detail}`).join(' | ');
+    return { ok, detail };
+}
+/**
+ * The evidence behind the verdict of the runs followed. Green only when every required proof holds for
+ * every run: there is no path to `succeeded` that skips one.
+ */
+function evidenceFor(run, handles, extra = {}) {
+    const composite = run.target?.composite === true;
+    const many = handles.length > 1;
+    const label = (h, text) => (many ? `run ${h.runId}: ${text}` : text);
+    const combine = (proofs) => ({
+        ok: proofs.length > 0 && proofs.every(([, p]) => p.ok),
+        detail: proofs.length === 0 ? 'no run observed' : proofs.map(([h, p]) => label(h, p.detail)).join(' | '),
+    });
+    const obsOf = (h) => run.last.get(h.runId);
+    const success = combine(handles.map((h) => {
+        const obs = obsOf(h);
+        if (!obs)
+            return [h, { ok: false, detail: 'never observed' }];
+        return [h, obs.state === 'succeeded' ? { ok: true, detail: `${obs.rawStatus} (a success word)` } : { ok: false, detail: `${obs.rawStatus || '(no status)'} is not a success word (${obs.state})` }];
+    }));
+    const end = combine(handles.map((h) => {
+        const obs = obsOf(h);
+        return [h, obs?.end ? { ok: true, detail: obs.end } : { ok: false, detail: 'no end seen on the platform' }];
+    }));
+    const evidence = { identity: extra.identity ?? identityProof(run), success, end };
+    const required = ['identity', 'success', 'end'];
+    if (composite) {
+        evidence.members = combine(handles.map((h) => {
+            const members = obsOf(h)?.members;
+            return [h, members ?? { ok: false, detail: 'no member of this run was accounted for' }];
+        }));
+        required.push('members');
+    }
+    else {
+        const reported = handles.map((h) => [h, obsOf(h)?.members]).filter((pair) => pair[1] !== undefined);
+        if (reported.length > 0) {
+            evidence.members = combine(reported.map(([h, p]) => [h, p]));
+            required.push('members');
+        }
+    }
+    if (extra.history) {
+        evidence.history = extra.history;
+        required.push('history');
+    }
+    return { evidence, missing: (0,outcome/* missingProofs */.TZ)(evidence, required) };
+}
+/** `missing proof: end (no end seen on the platform)`, naming each proof that does not hold. */
+function missingLine(evidence, missing) {
+    const parts = missing.map((name) => `${name} (${evidence[name]?.detail ?? 'not shown'})`);
+    return `missing proof${parts.length > 1 ? 's' : ''}: ${parts.join('; ')}`;
+}
+
+;// CONCATENATED MODULE: ./lib/core/engine/hints.js
+function hintFor(error, platform, access) {
     switch (error.status) {
         case 401:
             return 'The API key was rejected: it is missing, wrong or revoked, or the user behind it was deactivated. Create a new key and update the secret';
         case 403:
             return error.phase === 'trigger'
-                ? `The key's user may read but not trigger: it needs ${TRIGGER_ACCESS[platform] ?? 'the right to trigger'}`
-                : "The key's user has no access to this workspace or space (it needs at least Viewer, or a read scope on Planasonix), or the platform's API is disabled for the organization";
+                ? `The key's user may read but not trigger: it needs ${access?.trigger ?? 'the right to trigger'}`
+                : (access?.read ?? "The key's user has no read access to this target, or the platform's API is disabled for the organization");
         case 404:
             return `Not found: the target does not exist on ${platform}, or it is not visible to the key's user. Check the names and ids, and the user's access`;
         case 409:
@@ -2153,21 +1492,824 @@ function hintFor(error, platform) {
             return undefined;
     }
 }
-function errorText(error) {
-    return error instanceof Error ? error.message : String(error);
+
+;// CONCATENATED MODULE: ./lib/core/engine/modes.js
+/**
+ * The modes that trigger nothing: `wait` follows an existing run (given in run-id, or the one in flight), and
+ * `check` passes only when the latest run succeeded, with every proof, and ended within max-age.
+ */
+
+
+
+
+/** Mode wait: follows the run given in run-id (one per target), or the run in flight, to its end. */
+async function waitMode(run, target) {
+    const { runId } = run.step.settings;
+    let handle;
+    run.phase = 'find';
+    let identity;
+    if (runId) {
+        if (!run.provider.handleFor)
+            throw new TargetFailure(`mode 'wait' with a run-id is not supported on ${run.spec.platform}`);
+        // One handle per target, in target order (the run-id output of mode trigger): `id`, `adopted:id`, or
+        // several runs of the target joined by `+` (all are followed; green only if every one succeeds).
+        const given = (runId.split(',')[run.index] ?? '').trim();
+        if (given === '')
+            throw new TargetFailure(`run-id has no id for target ${run.index + 1} (give one id per target, comma-separated in target order)`);
+        // `+` joins runs, except where it starts a UTC offset inside an id (an Airflow dag_run_id ends `+00:00`).
+        const parts = given.split(/\+(?!\d{2}:?\d{2}(?![\w-]))/).map((p) => p.trim()).filter(Boolean);
+        const followed = [];
+        for (const part of parts) {
+            const adopted = part.startsWith(ADOPTED_PREFIX);
+            const id = adopted ? part.slice(ADOPTED_PREFIX.length) : part;
+            const each = await run.provider.handleFor(target, id);
+            // This step only follows the run (product spec: never cancel a run the step only followed), even when
+            // an earlier trigger step of the same pipeline started it.
+            run.adopt([each], adopted
+                ? { detail: `run id given in run-id, marked by the trigger step as adopted after its trigger's answer was lost`, ours: false, adopted: true }
+                : { detail: 'run id given in run-id', ours: false });
+            if (adopted)
+                run.notes.push(`run ${id} was adopted by the trigger step after its trigger's answer was lost, not started by it for certain`);
+            followed.push(each);
+        }
+        run.info(`following run ${followed.map((h) => h.runId).join(', ')}; this step did not start it and will not cancel it`);
+        return run.followAndReport(target);
+    }
+    else {
+        const busy = await run.provider.inFlight(target);
+        if (!busy)
+            throw new TargetFailure('no run in flight to wait for (mode: wait without run-id); give run-id, or use mode: check');
+        handle = busy.handle ?? (await run.waitForInFlightHandle(target));
+        identity = { detail: 'the run in flight (mode: wait without run-id; not started by this step)', ours: false };
+    }
+    run.info(`following run ${handle.runId}${identity.ours ? '' : '; this step did not start it and will not cancel it'}`);
+    run.adopt([handle], identity);
+    return run.followAndReport(target);
 }
-function formatMs(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    const s = Math.round(ms / 1000);
-    if (s < 60)
-        return `${s}s`;
-    const m = Math.floor(s / 60);
-    if (m < 60)
-        return s % 60 ? `${m}m ${s % 60}s` : `${m}m`;
-    const h = Math.floor(m / 60);
-    return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+/** Mode check: green only when the latest run succeeded with every proof, and recently enough (max-age). */
+async function checkMode(run, target) {
+    run.phase = 'check';
+    if (!run.provider.latest)
+        throw new TargetFailure(`mode 'check' is not supported on ${run.spec.platform}`);
+    const latest = await run.provider.latest(target);
+    if (!latest)
+        return run.result({ status: 'failed', message: 'never ran: no run found for this target' });
+    run.handles = [latest.handle];
+    run.identities.set(latest.handle.runId, { detail: 'the latest run of the target by its history', ours: false });
+    const obs = latest.observation;
+    run.last.set(latest.handle.runId, obs);
+    const { maxAgeMs } = run.step.settings;
+    const history = latest.history ?? { ok: false, detail: 'the provider did not say how the history was read' };
+    const { evidence, missing } = evidenceFor(run, [latest.handle], { history });
+    if (!history.ok) {
+        return run.result({ status: 'failed', observation: obs, evidence, message: `the latest run cannot be told: ${history.detail}` });
+    }
+    if (!(0,outcome/* isTerminal */.Hd)(obs.state)) {
+        return run.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} is still ${describe(obs)}` });
+    }
+    if (obs.state !== 'succeeded') {
+        const failedTasks = await collectFailures(run, target, [latest.handle]);
+        return run.result({ status: 'failed', observation: obs, evidence, failedTasks, message: `the latest run ${latest.handle.runId} ${describe(obs)}` });
+    }
+    if (missing.length > 0) {
+        return run.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} ended ${obs.rawStatus}, but it is not counted as green: ${missingLine(evidence, missing)}` });
+    }
+    if (maxAgeMs !== undefined) {
+        if (latest.ageMs === undefined) {
+            return run.result({ status: 'failed', observation: obs, evidence, message: `the latest run ${latest.handle.runId} succeeded, but its age cannot be told` });
+        }
+        if (latest.ageMs > maxAgeMs) {
+            return run.result({
+                status: 'failed',
+                observation: obs,
+                evidence,
+                message: `too old: the latest run ${latest.handle.runId} succeeded ${formatMs(latest.ageMs)} ago (max-age ${formatMs(maxAgeMs)})` +
+                    (latest.ageNote ? `; the age is ${latest.ageNote}` : ''),
+            });
+        }
+    }
+    return run.result({
+        status: 'succeeded',
+        observation: obs,
+        evidence,
+        message: `the latest run ${latest.handle.runId} succeeded` + (latest.ageMs !== undefined ? ` ${formatMs(latest.ageMs)} ago` : ''),
+    });
 }
+
+;// CONCATENATED MODULE: ./lib/core/engine/target-run.js
+
+
+
+
+
+
+
+
+
+/** The run the trigger caused showed up (not in the baseline). */
+const runFound = { name: 'run found', state: 'success', matches: (result) => result.kind === 'found' };
+/** The target has no run in flight. */
+const targetIdle = { name: 'target idle', state: 'success', matches: (busy) => busy === undefined };
+/** The run in flight can be identified (attach, mode wait). */
+const inFlightIdentified = {
+    name: 'run in flight identified',
+    state: 'success',
+    matches: (busy) => busy?.handle !== undefined,
+};
+/** This target's state: the step's engine parts (follow, evidence, modes, stop) read and update it. */
+class TargetRun {
+    step;
+    spec;
+    index;
+    signal;
+    phase = 'resolve';
+    target;
+    /** The runs followed; the first is the primary one (outputs, messages). */
+    handles = [];
+    /** The last observation of each run followed. */
+    last = new Map();
+    notes = [];
+    provider;
+    label;
+    /** How each followed run is known to be ours or equivalent (the identity proof), and whether this step started it. */
+    identities = new Map();
+    /** Set when the trigger's answer was lost: what happened, for the messages and the identity proofs. */
+    lostAnswer;
+    /** The baseline taken before the (last) trigger: a stop before the run was found still looks for it. */
+    baseline;
+    /** Clock time just before this target's trigger was sent: the start of the run, for history-aware polling. */
+    triggeredAt;
+    constructor(step, spec, index, signal) {
+        this.step = step;
+        this.spec = spec;
+        this.index = index;
+        this.signal = signal;
+        this.provider = step.provider;
+        this.label = spec.label;
+    }
+    info(message) {
+        this.step.host.info(`${this.label}: ${message}`);
+    }
+    async execute() {
+        const { mode } = this.step.settings;
+        this.phase = 'resolve';
+        const target = await this.provider.resolve(this.spec);
+        this.target = target;
+        if (target.label !== this.label)
+            this.info(`resolved to ${target.label}`);
+        if (mode === 'wait')
+            return waitMode(this, target);
+        if (mode === 'check')
+            return checkMode(this, target);
+        const handle = await this.startRun(target);
+        await this.announce(target);
+        if (mode === 'trigger') {
+            this.step.saveRun(this.index, handle.runId, true);
+            const identity = identityProof(this);
+            const adopted = this.identities.get(handle.runId)?.adopted === true;
+            const message = adopted
+                ? `the trigger's answer was lost; adopted run ${handle.runId} (${identity.detail}); not waiting (mode: trigger). ` +
+                    `Its run-id handle says so (${ADOPTED_PREFIX}${handle.runId}), and mode: wait reports it as adopted`
+                : `triggered run ${handle.runId}; not waiting (mode: trigger)`;
+            return this.result({ status: 'triggered', message, evidence: { identity } });
+        }
+        return this.followAndReport(target);
+    }
+    /** Applies if-running, then triggers and finds the run this trigger caused. */
+    async startRun(target) {
+        const { ifRunning } = this.step.settings;
+        for (;;) {
+            this.phase = 'baseline';
+            const busy = await this.provider.inFlight(target);
+            if (busy) {
+                if (ifRunning === 'fail') {
+                    throw new TargetFailure(`already running (${busy.description}); if-running is 'fail'. Set if-running: attach to follow that run, or queue to wait for it and then trigger`);
+                }
+                if (ifRunning === 'attach') {
+                    const handle = busy.handle ?? (await this.waitForInFlightHandle(target));
+                    this.info(`already running: attaching to run ${handle.runId} (if-running: attach); this step did not start it and will not cancel it`);
+                    this.adopt([handle], { detail: 'in flight when the step began; followed by if-running: attach (not started by this step)', ours: false });
+                    return handle;
+                }
+                this.info(`already running (${busy.description}): waiting for it to end before triggering (if-running: queue)`);
+                await this.waitUntilIdle(target);
+            }
+            this.phase = 'baseline';
+            const baseline = await this.provider.baseline(target);
+            this.phase = 'trigger';
+            this.triggeredAt = this.step.clock.now();
+            this.baseline = baseline;
+            this.step.saveTrigger(this.index, baseline);
+            const answer = await this.triggerSafely(target, baseline);
+            if (answer.kind === 'already-running') {
+                // Someone started it between our check and our trigger: apply if-running to that run.
+                if (ifRunning === 'fail')
+                    throw new TargetFailure(`${answer.message}; if-running is 'fail'`);
+                if (ifRunning === 'attach') {
+                    const handle = answer.handle ?? (await this.waitForInFlightHandle(target));
+                    this.info(`already running: attaching to run ${handle.runId} (if-running: attach); this step did not start it and will not cancel it`);
+                    this.adopt([handle], { detail: 'the trigger answered "already running"; followed by if-running: attach (not started by this step)', ours: false });
+                    return handle;
+                }
+                // queue: wait for it, then trigger again (a pause first, in case the platform does not show it in flight)
+                await this.sleep(this.step.settings.pollIntervalMs);
+                continue;
+            }
+            if (answer.note)
+                this.info(answer.note);
+            if (answer.handle) {
+                if (!this.identities.has(answer.handle.runId)) {
+                    this.info(`triggered: run ${answer.handle.runId}`);
+                    this.adopt([answer.handle], { detail: 'the run id the trigger answered', ours: true });
+                }
+                return answer.handle;
+            }
+            this.info('trigger accepted; looking for the run it started');
+            const found = await this.findTriggeredRun(target, baseline);
+            return found;
+        }
+    }
+    /**
+     * Sends the trigger. When the answer is lost (reset, timeout, 5xx), it first looks for the run the lost
+     * attempt may have started (no platform documents idempotency for what we send), and sends again only when
+     * none appeared, the target is idle and a last look still finds nothing: a second, accidental load is the
+     * thing we must never cause.
+     */
+    async triggerSafely(target, baseline) {
+        try {
+            return await this.provider.trigger(target);
+        }
+        catch (error) {
+            // Stopped (cancel, timeout) while the trigger was in flight: resultFromError looks for its run.
+            if (this.signal.aborted || !(error instanceof core_http/* ApiError */.hD) || !error.mayHaveApplied)
+                throw error;
+            const window = Math.min(this.step.options.confirmWindowMs ?? 30_000, this.timeLeft());
+            this.lostAnswer = error.message;
+            const rule = this.provider.adoption === 'own-marker'
+                ? "only a run carrying this step's idempotency key or metadata is taken as its own"
+                : 'a run of this target and environment that started after the baseline is an equivalent load';
+            this.phase = 'trigger';
+            this.info(`the trigger's answer was lost (${error.message}); looking for the run it may have started before sending anything again (${rule})`);
+            const found = await this.lookForRun(target, baseline, window);
+            if (found)
+                return this.adoptAfterLostAnswer(found, error.message, '');
+            const busy = await this.provider.inFlight(target);
+            if (busy) {
+                // Not sent again: the target is busy, most likely with our own trigger. The find below must still
+                // show a run that started after the baseline before anything is followed.
+                return { kind: 'accepted', note: `the target is busy (${busy.description}): the lost trigger most likely landed; not sending it again` };
+            }
+            // A last look right before any resend: a look may have been slow (a 429, a retried page) while the run
+            // appeared, and the target may be idle because that run has already ended.
+            const late = await this.lookOnce(target, baseline);
+            if (late)
+                return this.adoptAfterLostAnswer(late, error.message, ' It had already ended when it was found.');
+            this.info('no run appeared and the target is idle: sending the trigger again (resend 1 of 1)');
+            this.notes.push(`the trigger's answer was lost (${error.message}); no run appeared and the target was idle, so the trigger was sent once more`);
+            this.phase = 'trigger';
+            const again = await this.provider.trigger(target);
+            if (again.kind === 'already-running') {
+                return { kind: 'accepted', note: 'the second trigger answered "already running": the first one most likely landed; not sending again' };
+            }
+            return again;
+        }
+    }
+    /**
+     * Follows the run(s) a look found after the trigger's answer was lost, and says so in the log and the notes.
+     * Equivalent loads (TimeXtender, Qarion) may be someone else's, so they are never cancelled; a run carrying
+     * our own marker (Planasonix) is ours.
+     */
+    adoptAfterLostAnswer(found, lost, remark) {
+        const all = [found.handle, ...(found.others ?? [])];
+        const how = found.identity ?? 'started after the baseline taken just before the trigger';
+        this.adopt(all, { detail: `adopted after the trigger's answer was lost (${lost}): ${how}`, ours: this.provider.adoption === 'own-marker', adopted: true });
+        const note = `the trigger's answer was lost; adopted run${all.length > 1 ? 's' : ''} ${all.map((h) => h.runId).join(', ')} (${how}). ` +
+            (all.length > 1 ? 'All are followed; the step passes only if every one succeeds.' : 'Its outcome decides the step.') +
+            remark;
+        this.notes.push(note);
+        return { kind: 'accepted', handle: found.handle, note };
+    }
+    /** One look for the run of a lost trigger; undefined when nothing is found. */
+    async lookOnce(target, baseline) {
+        this.phase = 'find';
+        const result = await this.provider.find(target, baseline);
+        return result.kind === 'found' ? result : undefined;
+    }
+    /** Looks for the run of a lost trigger for up to `windowMs`; undefined when nothing appeared. */
+    async lookForRun(target, baseline, windowMs) {
+        this.phase = 'find';
+        const until = this.step.clock.now() + windowMs;
+        const schedule = new PollSchedule({ maxDelayMs: this.step.settings.pollIntervalMs, firstDelayMs: 500 });
+        const confirmWindowClosed = { name: 'confirm window closed', state: 'failure', matches: (_r, now) => now >= until };
+        const result = await this.waitFor({
+            read: () => this.provider.find(target, baseline),
+            accept: [runFound, confirmWindowClosed],
+            schedule: () => schedule.next(),
+            windowEnd: until,
+        });
+        return result.state === 'success' && result.observation.kind === 'found' ? result.observation : undefined;
+    }
+    async findTriggeredRun(target, baseline) {
+        this.phase = 'find';
+        const windowMs = Math.min(this.step.options.startWindowMs ?? 5 * 60_000, this.timeLeft());
+        const windowEnd = this.step.clock.now() + windowMs;
+        const schedule = new PollSchedule({ maxDelayMs: this.step.settings.pollIntervalMs, firstDelayMs: 500 });
+        // A trigger the platform shows as taken (queued) may wait past the start window: the timeout bounds it.
+        const startWindowClosed = {
+            name: 'start window closed',
+            state: 'failure',
+            matches: (result, now) => result.kind === 'pending' && now >= windowEnd && !result.accepted,
+        };
+        const waited = await this.waitFor({
+            read: () => this.provider.find(target, baseline),
+            accept: [runFound, startWindowClosed],
+            schedule: () => schedule.next(),
+        });
+        const result = waited.observation;
+        if (result.kind === 'pending') {
+            throw new TargetFailure(`${this.lostAnswer ? "the trigger was sent (its answer was lost)" : 'the trigger was accepted'}, but no new run appeared within ${formatMs(windowMs)}` +
+                (result.reason ? ` (${result.reason})` : ''));
+        }
+        const all = [result.handle, ...(result.others ?? [])];
+        const how = result.identity ?? 'a new run: not in the baseline taken just before the trigger';
+        const adopted = this.lostAnswer !== undefined;
+        if (all.length > 1) {
+            const ids = all.map((h) => h.runId).join(', ');
+            const note = `${all.length} new runs started after the trigger (${ids}): another user or a schedule ran it too. All are followed; the step passes only if every one succeeds.`;
+            this.notes.push(note);
+            this.step.host.warning(`${this.label}: ${note}`);
+        }
+        if (adopted) {
+            const note = `the trigger's answer was lost (${this.lostAnswer}); adopted run ${all.map((h) => h.runId).join(', ')} (${how})`;
+            this.notes.push(note);
+            this.info(note);
+        }
+        else {
+            this.info(`found run ${result.handle.runId}`);
+        }
+        // Two new runs: either may be someone else's, so neither is cancelled on our behalf.
+        const ours = all.length === 1 && (!adopted || this.provider.adoption === 'own-marker');
+        this.adopt(all, {
+            detail: adopted ? `adopted after the trigger's answer was lost (${this.lostAnswer}): ${how}` : how,
+            ours,
+            adopted,
+        });
+        return result.handle;
+    }
+    async waitForInFlightHandle(target) {
+        const inFlightEnded = { name: 'run in flight ended', state: 'failure', matches: (busy) => busy === undefined };
+        const schedule = new PollSchedule({ maxDelayMs: this.step.settings.pollIntervalMs });
+        const result = await this.waitFor({
+            read: () => this.provider.inFlight(target),
+            accept: [inFlightIdentified, inFlightEnded],
+            schedule: () => schedule.next(),
+        });
+        if (result.state === 'failure' || !result.observation?.handle) {
+            throw new TargetFailure('the run in flight ended before it could be identified; nothing to attach to');
+        }
+        return result.observation.handle;
+    }
+    async waitUntilIdle(target) {
+        const schedule = new PollSchedule({ maxDelayMs: this.step.settings.pollIntervalMs });
+        await this.waitFor({ read: () => this.provider.inFlight(target), accept: [targetIdle], schedule: () => schedule.next() });
+    }
+    /**
+     * Waits on the step's clock, bounded by its deadline and this target's signal: a success or failure comes
+     * back as the acceptor's verdict; reaching the deadline stops the target as timed out, and the signal stops
+     * it with its reason (cancelled, fail-fast).
+     */
+    async waitFor(options) {
+        const result = await waitFor({ ...options, clock: this.step.clock, deadline: this.step.deadline, signal: this.signal });
+        if (result.state === 'timeout')
+            throw new StopSignal('timed-out', `timed out after ${formatMs(this.step.settings.timeoutMs)}`);
+        if (result.state === 'aborted')
+            throw result.reason;
+        return result;
+    }
+    /**
+     * Follows these runs from now on, recording how each is known to be ours or equivalent. Only runs this
+     * step started (`ours`) are ever cancelled, here or by the post step.
+     */
+    adopt(handles, identity) {
+        for (const handle of handles) {
+            if (!this.handles.some((h) => h.runId === handle.runId))
+                this.handles.push(handle);
+            if (!this.identities.has(handle.runId))
+                this.identities.set(handle.runId, identity);
+        }
+        const primary = this.handles[0];
+        this.step.saveRun(this.index, primary.runId, this.identities.get(primary.runId)?.ours !== true);
+    }
+    /** Lets the provider mark the run as ours (e.g. a comment with the CI run link); only warns on failure. */
+    async announce(target) {
+        const handle = this.handles[0];
+        if (!handle || !this.provider.announce)
+            return;
+        try {
+            await this.provider.announce(target, handle);
+        }
+        catch (error) {
+            this.step.host.warning(`${this.label}: could not annotate run ${handle.runId} on ${this.spec.platform}: ${(0,core_text/* errorText */.kc)(error)}`);
+        }
+    }
+    /** Follows every adopted run until all have ended, then fetches failure details. */
+    async followAndReport(target) {
+        this.phase = 'follow';
+        await followRuns(this, target);
+        const primary = this.handles[0];
+        const observation = this.last.get(primary.runId);
+        this.step.saveRun(this.index, primary.runId, true);
+        const failedRuns = this.handles.filter((h) => this.last.get(h.runId).state !== 'succeeded');
+        const { evidence, missing } = evidenceFor(this, this.handles);
+        let status = failedRuns.length === 0 ? 'succeeded' : stepStatusOf(this.last.get(failedRuns[0].runId).state);
+        // Logs of runs that ended with a success word but lack another proof are worth showing too.
+        const failedTasks = await collectFailures(this, target, failedRuns.length > 0 || missing.length === 0 ? failedRuns : this.handles);
+        let message;
+        if (status === 'succeeded' && missing.length > 0) {
+            status = 'failed';
+            message = `run ${primary.runId} ended ${observation.rawStatus}, but it is not counted as green: ${missingLine(evidence, missing)}`;
+        }
+        else if (status !== 'succeeded') {
+            const run = failedRuns[0];
+            const obs = this.last.get(run.runId);
+            message = `run ${run.runId} ended ${obs.rawStatus || 'without a status'} (${obs.state})`;
+            if (failedTasks.length > 0)
+                message += `; failed: ${failedTasks.map((t) => t.name).slice(0, 5).join(', ')}`;
+            if (evidence.members && !evidence.members.ok)
+                message += `; members: ${evidence.members.detail}`;
+        }
+        else if (this.lostAnswer) {
+            message = `run ${primary.runId} succeeded; the trigger's answer was lost and this run was adopted (${evidence.identity.detail})`;
+        }
+        return this.result({ status, message, failedTasks, observation, evidence });
+    }
+    result(parts) {
+        const primary = this.handles[0];
+        const obs = parts.observation ?? (primary ? this.last.get(primary.runId) : undefined);
+        const result = {
+            target: this.target?.label ?? this.label,
+            platform: this.spec.platform,
+            runId: this.handles.map((h) => (this.identities.get(h.runId)?.adopted ? ADOPTED_PREFIX : '') + h.runId).join('+') || undefined,
+            status: parts.status,
+            rawStatus: obs?.rawStatus,
+            startedAt: obs?.startedAt,
+            finishedAt: obs?.finishedAt,
+            durationSeconds: obs?.durationSeconds,
+            timeNote: this.provider.timeNote,
+            failedTasks: parts.failedTasks ?? [],
+            message: parts.message,
+            cancel: parts.cancel,
+            notes: this.notes.length > 0 ? this.notes : undefined,
+            evidence: parts.evidence ?? (this.handles.length > 0 ? { identity: identityProof(this) } : undefined),
+        };
+        if (result.evidence === undefined)
+            delete result.evidence;
+        if (result.runId === undefined)
+            delete result.runId;
+        return result;
+    }
+    /** One line naming the phase and the cause, with what to do for the usual HTTP answers. */
+    explain(error) {
+        if (error instanceof TargetFailure)
+            return error.message;
+        if (error instanceof core_http/* ApiError */.hD) {
+            const hint = hintFor(error, this.spec.platform, this.step.accessHints);
+            return `${error.message}${hint ? `. ${hint}` : ''}`;
+        }
+        return `${this.phase}: ${(0,core_text/* errorText */.kc)(error)}`;
+    }
+    timeLeft() {
+        return Math.max(0, this.step.deadline - this.step.clock.now());
+    }
+    /** Sleeps on the injected clock; a sleep that reaches the step's deadline ends in a timeout on that clock. */
+    async sleep(ms) {
+        const left = this.step.deadline - this.step.clock.now();
+        if (ms < left)
+            return this.step.clock.sleep(ms, this.signal);
+        await this.step.clock.sleep(Math.max(0, left), this.signal);
+        throw new StopSignal('timed-out', `timed out after ${formatMs(this.step.settings.timeoutMs)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/core/engine/step.js
+/**
+ * The step: its targets (at most `max-concurrency` at once, fail-fast), the one HTTP client and provider they
+ * share, the saved state for the post step, the annotation budget, and the outputs, summary and reports when
+ * it ends. One target's life is target-run.ts.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The runner keeps at most 10 error annotations per step (and the Azure agent caps its issue list too); the
+ * front end raises one more for the step's failure message, so the log lines of failed tasks share the rest.
+ */
+const MAX_ANNOTATIONS = 10;
+const LOG_LINE_ANNOTATIONS = MAX_ANNOTATIONS - 1;
+async function runStep(settings, host, options) {
+    host.setSecret(settings.apiKey);
+    const step = new Step(settings, host, options);
+    try {
+        return await step.run();
+    }
+    finally {
+        await step.close();
+    }
+}
+class Step {
+    settings;
+    host;
+    options;
+    clock;
+    /** Clock time at which the step times out. */
+    deadline;
+    /** Clock time at which the step began. */
+    startedAt;
+    logFile;
+    http;
+    loaded;
+    /** What a refused key needs, from the platform module. */
+    accessHints;
+    annotations = 0;
+    annotationsByTarget = new Map();
+    savedRuns = new Map();
+    reads;
+    /** Fires at the deadline or on CI cancellation; every wait and request listens to it. */
+    stepAbort = new AbortController();
+    deadlineTimer;
+    /** The host's CI context plus this invocation's id (saved for the post step). */
+    ciContext;
+    constructor(settings, host, options) {
+        this.settings = settings;
+        this.host = host;
+        this.options = options;
+        this.clock = options.clock ?? core_clock/* systemClock */.m;
+        this.startedAt = this.clock.now();
+        const invocation = host.ciContext.invocation ?? (0,external_node_crypto_.randomBytes)(8).toString('hex');
+        host.saveState(STATE_INVOCATION, invocation);
+        this.ciContext = { ...host.ciContext, invocation };
+        this.deadline = this.startedAt + settings.timeoutMs;
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        this.logFile = new LogFile((0,external_node_path_.join)(host.tempDir, `orchestration-run-${stamp}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}.log`), settings.logLines, [settings.apiKey]);
+        const onHostAbort = () => this.stepAbort.abort(new StopSignal('cancelled', 'the CI job was cancelled'));
+        if (host.signal.aborted)
+            onHostAbort();
+        else
+            host.signal.addEventListener('abort', onHostAbort, { once: true });
+        this.deadlineTimer = setTimeout(() => this.stepAbort.abort(new StopSignal('timed-out', `timed out after ${formatMs(settings.timeoutMs)}`)), settings.timeoutMs);
+        this.deadlineTimer.unref?.();
+    }
+    async close() {
+        clearTimeout(this.deadlineTimer);
+        this.logFile.close();
+        await this.http?.close();
+        await this.loaded?.close?.();
+    }
+    async run() {
+        try {
+            await this.loadProvider();
+        }
+        catch (error) {
+            // No target can start; every one is reported failed, and the summary and outputs are still written.
+            const message = `could not start the ${this.settings.platform} provider: ${(0,core_text/* errorText */.kc)(error)}`;
+            this.host.debug(error instanceof Error && error.stack ? error.stack : String(error));
+            return this.finish(this.settings.targets.map((spec) => ({ target: spec.label, platform: spec.platform, status: 'failed', failedTasks: [], message })));
+        }
+        this.host.info(`orchestration-run: ${this.settings.platform}, mode ${this.settings.mode}, ${this.settings.targets.length} target(s), timeout ${formatMs(this.settings.timeoutMs)}`);
+        const results = await this.runAll();
+        return this.finish(results);
+    }
+    async loadProvider() {
+        const { settings, host } = this;
+        const module = await this.options.loadProvider(settings.platform);
+        this.accessHints = module.accessHints;
+        // One client (one keep-alive pool) for every target of the step; the key goes to the API origin only.
+        this.http = new core_http/* HttpClient */.Qq({
+            baseUrl: settings.baseUrl,
+            headers: module.authHeaders(settings.apiKey),
+            proxy: host.proxy,
+            deadline: () => this.deadline,
+            clock: this.clock,
+            secrets: [settings.apiKey],
+            log: (m) => host.debug(m),
+            notice: (m) => host.info(m),
+            ...this.options.http,
+        });
+        this.loaded = module.create({
+            http: this.http,
+            settings,
+            ciContext: this.ciContext,
+            clock: this.clock,
+            signal: this.stepAbort.signal,
+            log: { info: (m) => host.info(m), warn: (m) => host.warning(m), debug: (m) => host.debug(m) },
+            ...(this.options.settleMs !== undefined && { settleMs: this.options.settleMs }),
+        });
+        const batching = (this.options.polling?.batch ?? true) && !!this.loaded.observeMany && settings.targets.length > 1 && settings.maxConcurrency > 1;
+        this.reads = new FollowReads(this.loaded, this.clock, settings.pollIntervalMs, this.stepAbort.signal, batching);
+    }
+    /** Runs every target, at most `max-concurrency` at once; with fail-fast, one failure stops the rest. */
+    async runAll() {
+        const { settings } = this;
+        const specs = settings.targets;
+        const results = new Array(specs.length);
+        const controllers = specs.map(() => new AbortController());
+        let failFastBy;
+        let next = 0;
+        const worker = async () => {
+            for (;;) {
+                const index = next++;
+                if (index >= specs.length)
+                    return;
+                const spec = specs[index];
+                if (failFastBy !== undefined) {
+                    results[index] = this.notStarted(spec, `not started: ${failFastBy} did not succeed (fail-fast)`);
+                    continue;
+                }
+                const signal = AbortSignal.any([this.stepAbort.signal, controllers[index].signal]);
+                const result = await this.runTarget(spec, index, signal);
+                results[index] = result;
+                // Checks are a few reads each: every target's verdict is worth more than stopping early.
+                const failFast = settings.failFast && settings.mode !== 'check';
+                if (failFast && !isGreen(result) && failFastBy === undefined && specs.length > 1) {
+                    failFastBy = spec.label;
+                    controllers.forEach((c, i) => {
+                        if (i !== index)
+                            c.abort(new StopSignal('cancelled', `stopped: ${spec.label} did not succeed (fail-fast)`));
+                    });
+                }
+            }
+        };
+        const workers = Array.from({ length: Math.min(settings.maxConcurrency, specs.length) }, worker);
+        await Promise.all(workers);
+        return results;
+    }
+    notStarted(spec, message) {
+        return { target: spec.label, platform: spec.platform, status: 'cancelled', failedTasks: [], message };
+    }
+    /** One target from start to end; never throws. */
+    async runTarget(spec, index, signal) {
+        const run = new TargetRun(this, spec, index, signal);
+        try {
+            return await core_http/* requestScope */.cG.run({ signal }, () => run.execute());
+        }
+        catch (error) {
+            // Cancelling the remote run must not be stopped by the signal that ended the following.
+            const budget = AbortSignal.timeout(this.options.cancelBudgetMs ?? 15_000);
+            return core_http/* requestScope */.cG.run({ signal: budget }, () => resultFromError(run, error));
+        }
+    }
+    // --- what the targets share ------------------------------------------------------------------
+    get provider() {
+        if (!this.loaded)
+            throw new Error('provider not loaded');
+        return this.loaded;
+    }
+    /** Status reads while following, shared by the step's targets. */
+    get followReads() {
+        if (!this.reads)
+            throw new Error('provider not loaded');
+        return this.reads;
+    }
+    saveRun(index, runId, done, cancel) {
+        this.savedRuns.set(index, { index, runId, done, ...(cancel ? { cancel } : {}) });
+        this.host.saveState(STATE_RUNS, JSON.stringify([...this.savedRuns.values()]));
+    }
+    /** Saved just before a trigger is sent, so a stop while it is in flight can still find the run it started. */
+    saveTrigger(index, baseline) {
+        let encoded;
+        try {
+            encoded = encodeBaseline(baseline);
+        }
+        catch {
+            return;
+        }
+        this.savedRuns.set(index, { index, done: false, trigger: { sentAt: new Date(this.clock.now()).toISOString(), baseline: encoded } });
+        this.host.saveState(STATE_RUNS, JSON.stringify([...this.savedRuns.values()]));
+    }
+    /**
+     * An error line as an annotation while the step's budget lasts: every target gets an equal share of the
+     * log-line budget (at least one), so one target's many errors cannot crowd out another's; past its share or
+     * the budget, the line is a plain error line in the log. The failure message always has its own slot.
+     */
+    annotate(message, title, index) {
+        const share = Math.max(1, Math.floor(LOG_LINE_ANNOTATIONS / Math.max(1, this.settings.targets.length)));
+        const used = this.annotationsByTarget.get(index) ?? 0;
+        if (this.annotations < LOG_LINE_ANNOTATIONS && used < share) {
+            this.annotations++;
+            this.annotationsByTarget.set(index, used + 1);
+            this.host.error(message, { title });
+        }
+        else {
+            this.host.error(message);
+        }
+    }
+    async finish(unmasked) {
+        const { settings, host } = this;
+        // Server text may echo the key: mask it in the results before any rendering (escaping would split it).
+        const results = maskResults(unmasked, (0,untrusted/* secretMasker */.c8)([settings.apiKey]));
+        const status = (0,outcome/* overallStatus */.gX)(results);
+        for (const line of renderTextSummary(results))
+            host.info(line);
+        const joined = (pick) => results.map((r) => (pick(r) === undefined ? '' : String(pick(r)))).join(',');
+        const logFile = this.logFile.path;
+        for (const r of results)
+            if (r.failedTasks.length > 0 || r.logFile)
+                r.logFile = logFile;
+        const reportContext = {
+            platform: settings.platform,
+            mode: settings.mode,
+            ciContext: host.ciContext,
+            logFile,
+        };
+        const summaryMarkdown = renderSummaryMarkdown(results, reportContext);
+        host.setOutput('status', status);
+        host.setOutput('run-id', joined((r) => r.runId));
+        host.setOutput('raw-status', joined((r) => r.rawStatus));
+        host.setOutput('started-at', joined((r) => r.startedAt));
+        host.setOutput('finished-at', joined((r) => r.finishedAt));
+        host.setOutput('duration-seconds', joined((r) => r.durationSeconds));
+        host.setOutput('result', cappedResultJson(results));
+        // The full result, never capped, beside the log file.
+        const resultFile = logFile.replace(/\.log$/, '') + '.result.json';
+        try {
+            const { writeFile } = await Promise.resolve(/* import() */).then(__webpack_require__.t.bind(__webpack_require__, 1455, 19));
+            await writeFile(resultFile, resultJson(results) + '\n');
+            host.setOutput('result-file', resultFile);
+        }
+        catch (error) {
+            host.warning(`could not write the result file ${resultFile}: ${(0,core_text/* errorText */.kc)(error)}`);
+            host.setOutput('result-file', '');
+        }
+        host.setOutput('log-file', logFile);
+        try {
+            await host.writeSummary(summaryMarkdown);
+        }
+        catch (error) {
+            host.warning(`could not write the summary: ${(0,core_text/* errorText */.kc)(error)}`);
+        }
+        if (settings.junitFile) {
+            try {
+                const { writeFile } = await Promise.resolve(/* import() */).then(__webpack_require__.t.bind(__webpack_require__, 1455, 19));
+                await writeFile(settings.junitFile, renderJUnit(results, reportContext));
+                host.info(`JUnit results written to ${settings.junitFile}`);
+            }
+            catch (error) {
+                host.warning(`could not write the JUnit file ${settings.junitFile}: ${(0,core_text/* errorText */.kc)(error)}`);
+            }
+        }
+        const failing = results.filter((r) => !isGreen(r));
+        const failureLine = failing.length === 0
+            ? undefined
+            : failing.length === 1
+                ? `${failing[0].target}: ${failing[0].message ?? failing[0].status}`
+                : `${failing.length} of ${results.length} targets did not succeed: ` +
+                    failing.map((r) => `${r.target} (${r.status})`).join(', ');
+        return { status, exitCode: (0,outcome/* exitCodeFor */.Rr)(status), results, summaryMarkdown, logFile, failureLine };
+    }
+}
+/** Every string of the results through `mask` (names, messages, log excerpts may all hold server text). */
+function maskResults(results, mask) {
+    const walk = (value) => {
+        if (typeof value === 'string')
+            return mask(value);
+        if (Array.isArray(value))
+            return value.map(walk);
+        if (value && typeof value === 'object')
+            return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+        return value;
+    };
+    return results.map((r) => walk(r));
+}
+function isGreen(result) {
+    return result.status === 'succeeded' || result.status === 'triggered' || result.status === 'running';
+}
+
+;// CONCATENATED MODULE: ./lib/core/engine/post.js
+/**
+ * The post step's settling (GitHub runs it after the main step, even when that one was killed): cancels the
+ * main step did not see confirmed, and the runs of triggers that were in flight when it stopped.
+ */
+
+
+
+
+
+
+
+
+const post_runEnded = { name: 'run ended', state: 'success', matches: (observation) => (0,outcome/* isTerminal */.Hd)(observation.state) };
+const post_runFound = { name: 'run found', state: 'success', matches: (result) => result.kind === 'found' };
 /**
  * The GitHub post step: settles what the main step left unsettled (it was killed before it could), from the
  * state it saved: retries cancels the platform had not confirmed and reports the run's final state; looks for
@@ -2203,18 +2345,23 @@ async function cancelSavedRuns(settings, host, options) {
     });
     let cancelled = 0;
     const schedule = () => new PollSchedule({ maxDelayMs: 2000, firstDelayMs: 300 });
+    /** Waits on the host's signal, reading once more when the window closes; a cancellation ends it with its reason. */
+    const wait = async (read, accept, windowMs) => {
+        const until = clock.now() + windowMs;
+        const windowClosed = { name: 'window closed', state: 'failure', matches: (_o, now) => now >= until };
+        const gaps = schedule();
+        const result = await waitFor({ read, accept: [accept, windowClosed], schedule: () => gaps.next(), windowEnd: until, signal: host.signal, clock });
+        if (result.state === 'aborted')
+            throw result.reason;
+        if (result.state === 'timeout')
+            throw new Error('internal: a wait without a deadline timed out');
+        return result;
+    };
     /** Reads the run until it ends or the window closes; one line for the report. */
     const finalState = async (target, handle) => {
-        const until = clock.now() + (options.settleWindowMs ?? 15_000);
-        const gaps = schedule();
-        let last;
-        for (;;) {
-            last = await provider.observe(target, handle);
-            if ((0,outcome/* isTerminal */.Hd)(last.state) || clock.now() >= until)
-                break;
-            await clock.sleep(Math.min(gaps.next(), Math.max(0, until - clock.now())), host.signal);
-        }
-        return (0,outcome/* isTerminal */.Hd)(last.state) ? `run ${handle.runId} ended ${describe(last)}` : `run ${handle.runId} is still ${describe(last)}; it may keep going on the server`;
+        const result = await wait(() => provider.observe(target, handle), post_runEnded, options.settleWindowMs ?? 15_000);
+        const last = result.observation;
+        return result.state === 'success' ? `run ${handle.runId} ended ${describe(last)}` : `run ${handle.runId} is still ${describe(last)}; it may keep going on the server`;
     };
     try {
         for (const run of saved) {
@@ -2233,21 +2380,14 @@ async function cancelSavedRuns(settings, host, options) {
                 else if (run.trigger) {
                     // The main step was stopped while its trigger was in flight: look for the run it may have started.
                     const baseline = decodeBaseline(run.trigger.baseline);
-                    const until = clock.now() + (options.findWindowMs ?? 20_000);
-                    const gaps = schedule();
-                    for (;;) {
-                        const found = await provider.find(target, baseline);
-                        if (found.kind === 'found') {
-                            handle = found.handle;
-                            // Only a run that carries our own marker is proven ours; an equivalent run may be someone else's.
-                            ours = provider.adoption === 'own-marker' && !found.others?.length;
-                            host.info(`${spec.label}: the main step was stopped while its trigger (sent ${run.trigger.sentAt}) was in flight; found run ${handle.runId}` +
-                                (found.identity ? ` (${found.identity})` : ''));
-                            break;
-                        }
-                        if (clock.now() >= until)
-                            break;
-                        await clock.sleep(Math.min(gaps.next(), Math.max(0, until - clock.now())), host.signal);
+                    const looked = await wait(() => provider.find(target, baseline), post_runFound, options.findWindowMs ?? 20_000);
+                    const found = looked.observation;
+                    if (found.kind === 'found') {
+                        handle = found.handle;
+                        // Only a run that carries our own marker is proven ours; an equivalent run may be someone else's.
+                        ours = provider.adoption === 'own-marker' && !found.others?.length;
+                        host.info(`${spec.label}: the main step was stopped while its trigger (sent ${run.trigger.sentAt}) was in flight; found run ${handle.runId}` +
+                            (found.identity ? ` (${found.identity})` : ''));
                     }
                     if (!handle) {
                         host.warning(`${spec.label}: the main step was stopped while its trigger (sent ${run.trigger.sentAt}) was in flight, and no run it started was found; check ${settings.platform} for a run that started then`);
@@ -2257,7 +2397,7 @@ async function cancelSavedRuns(settings, host, options) {
                 if (!handle)
                     continue;
                 const found = handle;
-                const stateLine = () => finalState(target, found).catch((e) => `the state of run ${found.runId} could not be read: ${errorText(e)}`);
+                const stateLine = () => finalState(target, found).catch((e) => `the state of run ${found.runId} could not be read: ${(0,core_text/* errorText */.kc)(e)}`);
                 if (!ours) {
                     host.warning(`${spec.label}: run ${found.runId} cannot be proven to be this step's own, so it is not cancelled; ${await stateLine()}`);
                     continue;
@@ -2274,7 +2414,7 @@ async function cancelSavedRuns(settings, host, options) {
                 host.info(`${spec.label}: ${await stateLine()}`);
             }
             catch (error) {
-                host.warning(`${spec.label}: could not settle ${run.runId !== undefined ? `run ${run.runId}` : 'the trigger in flight'}: ${errorText(error)}`);
+                host.warning(`${spec.label}: could not settle ${run.runId !== undefined ? `run ${run.runId}` : 'the trigger in flight'}: ${(0,core_text/* errorText */.kc)(error)}`);
             }
         }
     }
@@ -2284,190 +2424,54 @@ async function cancelSavedRuns(settings, host, options) {
     return cancelled;
 }
 
+;// CONCATENATED MODULE: ./lib/core/engine/index.js
+/**
+ * The engine: targets → resolve → (in-flight check) → baseline → trigger → find the triggered run → follow
+ * → logs → results. Platform-neutral: it drives a Provider and talks to the CI system only through a Host.
+ *
+ * step.ts (the step and its targets), target-run.ts (one target's life), follow.ts (status reads and failure
+ * details), evidence.ts (what makes a verdict green), modes.ts (wait, check), stop.ts (timeout, cancel,
+ * fail-fast), hints.ts (what to do about an HTTP error), post.ts (the GitHub post step's settling).
+ */
+
+
+
+
+
 
 /***/ }),
 
-/***/ 2151:
+/***/ 9669:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   Qq: () => (/* binding */ HttpClient),
-/* harmony export */   cG: () => (/* binding */ requestScope),
-/* harmony export */   hD: () => (/* binding */ ApiError)
-/* harmony export */ });
-/* unused harmony exports parseRetryAfter, isLoopbackHost, assertAllowedUrl */
-/* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6698);
-/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7067);
-/* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6752);
-/* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1601);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  hD: () => (/* reexport */ ApiError),
+  Qq: () => (/* reexport */ HttpClient),
+  cG: () => (/* reexport */ requestScope)
+});
+
+// UNUSED EXPORTS: assertAllowedUrl, isLoopbackHost, parseRetryAfter
+
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __webpack_require__(6698);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __webpack_require__(6752);
+// EXTERNAL MODULE: ./lib/core/clock.js
+var clock = __webpack_require__(1601);
+// EXTERNAL MODULE: ./lib/core/urls.js
+var urls = __webpack_require__(1705);
+// EXTERNAL MODULE: ./lib/core/text.js
+var core_text = __webpack_require__(9716);
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __webpack_require__(7067);
+;// CONCATENATED MODULE: ./lib/core/http/problem.js
 /**
- * The one HTTP client of the product.
- *
- * Every call to a platform goes through `HttpClient`: one keep-alive pool per client, a per-request timeout,
- * retries with exponential backoff and full jitter (honouring `Retry-After` and the overall deadline),
- * client-side pacing from `X-RateLimit-*` headers, proxies, and errors that read as one sanitised line.
- *
- * Two safety rules shape the code:
- * - the API key (`options.headers`) only ever goes to the API root's origin: redirects are never followed and
- *   absolute URLs to another origin are sent without it;
- * - a request that must not run twice (`retry: 'unsafe'`) is only sent again when the server surely did not
- *   act on it; otherwise the error says `mayHaveApplied` and the caller decides (e.g. looks for the new run).
+ * What an error body says, whatever its shape: RFC 9457 problem details, FastAPI validation lists, ASP.NET
+ * `errors`, `{error: {code, message}}`, a bare string, an HTML page from a proxy, or plain text.
  */
 
-
-
-
-class ApiError extends Error {
-    kind;
-    phase;
-    method;
-    /** Without query string and origin. */
-    path;
-    status;
-    problem;
-    /** First 500 chars of the body, control characters removed, secrets masked. */
-    bodyText;
-    /** False only when the server surely did not act (refused connection, DNS, 429, 4xx other than 408). */
-    mayHaveApplied;
-    attempts;
-    retryAfterMs;
-    constructor(message, init) {
-        super(message, init.cause === undefined ? undefined : { cause: init.cause });
-        this.name = 'ApiError';
-        this.kind = init.kind;
-        this.phase = init.phase;
-        this.method = init.method;
-        this.path = init.path;
-        this.mayHaveApplied = init.mayHaveApplied;
-        this.attempts = init.attempts;
-        if (init.status !== undefined)
-            this.status = init.status;
-        if (init.problem !== undefined)
-            this.problem = init.problem;
-        if (init.bodyText !== undefined)
-            this.bodyText = init.bodyText;
-        if (init.retryAfterMs !== undefined)
-            this.retryAfterMs = init.retryAfterMs;
-    }
-}
-/**
- * The abort signal of the work in progress (one target of a step), so a target stopped by fail-fast or a
- * cancellation also stops its request in flight, without every provider call passing a signal along.
- */
-const requestScope = new node_async_hooks__WEBPACK_IMPORTED_MODULE_0__.AsyncLocalStorage();
-// ---------------------------------------------------------------------------------------------------------
-// Small exported helpers
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const IMF_FIXDATE = /^[a-z]{3}, (\d{1,2}) ([a-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) gmt$/i;
-const RFC850_DATE = /^[a-z]+, (\d{1,2})-([a-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) gmt$/i;
-const ASCTIME_DATE = /^[a-z]{3} ([a-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/i;
-/**
- * `Retry-After` as milliseconds from `nowMs` (never negative): delta-seconds or one of the three HTTP-date
- * forms. Anything else is undefined; `Date.parse` is not used because it accepts almost any text.
- */
-function parseRetryAfter(value, nowMs) {
-    if (value === undefined)
-        return undefined;
-    const text = value.trim();
-    if (/^\d+$/.test(text)) {
-        const ms = Number(text) * 1000;
-        return Number.isFinite(ms) ? ms : undefined;
-    }
-    let parts;
-    let match = IMF_FIXDATE.exec(text);
-    if (match)
-        parts = [match[1], match[2], match[3], match[4], match[5], match[6]];
-    else if ((match = RFC850_DATE.exec(text))) {
-        // RFC 9110: a two-digit year more than 50 years in the future means the previous century.
-        const yy = Number(match[3]);
-        const thisYear = new Date(nowMs).getUTCFullYear();
-        let year = Math.floor(thisYear / 100) * 100 + yy;
-        if (year > thisYear + 50)
-            year -= 100;
-        parts = [match[1], match[2], String(year), match[4], match[5], match[6]];
-    }
-    else if ((match = ASCTIME_DATE.exec(text))) {
-        parts = [match[2], match[1], match[6], match[3], match[4], match[5]];
-    }
-    if (!parts)
-        return undefined;
-    const month = MONTHS.indexOf(parts[1].toLowerCase());
-    const [day, hour, minute, second] = [Number(parts[0]), Number(parts[3]), Number(parts[4]), Number(parts[5])];
-    if (month < 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-        return undefined;
-    const at = Date.UTC(Number(parts[2]), month, day, hour, minute, second);
-    return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
-}
-/** 127.0.0.0/8, ::1 (with or without brackets) and localhost. */
-function isLoopbackHost(hostname) {
-    const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
-    if (host === 'localhost' || host === '::1' || host === '0:0:0:0:0:0:0:1')
-        return true;
-    const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-    return v4 !== null && v4.slice(1).every((octet) => Number(octet) <= 255);
-}
-/** Only https, or http to a loopback host (the simulator): the key never travels in clear text. */
-function assertAllowedUrl(url) {
-    if (url.protocol === 'https:')
-        return;
-    if (url.protocol === 'http:' && isLoopbackHost(url.hostname))
-        return;
-    const where = `${url.protocol}//${url.host}`;
-    throw new ApiError(`refusing ${clean(where, [], 200)}: only https, or http to a loopback address, is allowed`, { kind: 'config', phase: 'resolve', method: '', path: url.pathname, mayHaveApplied: false, attempts: 0 });
-}
-// ---------------------------------------------------------------------------------------------------------
-// Sanitising server text (kept private so this module does not depend on untrusted.ts)
-const ANSI_ESCAPE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
-// Control characters other than tab and newline, plus the invisible bidi and zero-width marks that can
-// make a printed line read differently from what it contains.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
-function secretForms(secrets) {
-    const forms = new Set();
-    for (const secret of secrets) {
-        if (!secret)
-            continue;
-        forms.add(secret);
-        forms.add(encodeURIComponent(secret));
-        forms.add(Buffer.from(secret, 'utf8').toString('base64'));
-        forms.add(Buffer.from(secret, 'utf8').toString('base64url'));
-    }
-    // Longest first, so a secret that contains another is masked whole.
-    return [...forms].sort((a, b) => b.length - a.length);
-}
-function mask(text, forms) {
-    let out = text;
-    for (const form of forms)
-        if (out.includes(form))
-            out = out.split(form).join('***');
-    return out;
-}
-function truncate(text, max) {
-    if (text.length <= max)
-        return text;
-    let cut = text.slice(0, max - 1);
-    if (/[\ud800-\udbff]$/.test(cut))
-        cut = cut.slice(0, -1);
-    return `${cut}…`;
-}
-/** Server text made fit for a one-line message. Secrets are masked before truncating, so none is cut in half. */
-function clean(text, forms, max = 300) {
-    const line = text
-        .replace(ANSI_ESCAPE, '')
-        .replace(/[\r\n\t\u2028\u2029]+/g, ' ')
-        .replace(CONTROL, '')
-        .replace(/ {2,}/g, ' ')
-        .trim();
-    return truncate(mask(line, forms), max);
-}
-/** The start of a body for `ApiError.bodyText`: line breaks kept, other control characters removed. */
-function excerpt(text, forms, max = 500) {
-    // Mask over a window longer than the excerpt, so a secret straddling the cut is masked, not halved.
-    const window = text.slice(0, max + (forms[0]?.length ?? 0));
-    const stripped = window.replace(ANSI_ESCAPE, '').replace(/\r\n?/g, '\n').replace(CONTROL, '');
-    return truncate(mask(stripped, forms), max);
-}
-// ---------------------------------------------------------------------------------------------------------
-// Error bodies
 const HTML_PAGE = 'an HTML page (probably from a proxy or gateway)';
 function looksLikeHtml(contentType, text) {
     return contentType === 'text/html' || contentType === 'application/xhtml+xml' || /^\s*</.test(text);
@@ -2565,20 +2569,20 @@ function problemFromJson(value) {
         problem.errors = errors;
     return Object.keys(problem).length ? problem : undefined;
 }
-function cleanProblem(problem, forms) {
+function cleanProblem(problem, text) {
     const out = {};
     for (const key of ['title', 'detail', 'traceId', 'code', 'type']) {
         const value = problem[key];
         if (value !== undefined)
-            out[key] = clean(value, forms);
+            out[key] = text.line(value);
     }
     if (problem.errors)
-        out.errors = problem.errors.map((e) => clean(e, forms));
+        out.errors = problem.errors.map((e) => text.line(e));
     return out;
 }
 /** What an error body says, whatever its shape; never throws. */
-function extractProblem(contentType, text, forms) {
-    const body = text.replace(/^\ufeff/, '').trim();
+function extractProblem(contentType, raw, text) {
+    const body = raw.replace(/^\ufeff/, '').trim();
     if (!body)
         return undefined;
     try {
@@ -2586,7 +2590,7 @@ function extractProblem(contentType, text, forms) {
             try {
                 const parsed = problemFromJson(JSON.parse(body));
                 if (parsed)
-                    return cleanProblem(parsed, forms);
+                    return cleanProblem(parsed, text);
             }
             catch {
                 // Not JSON after all: read it as text below.
@@ -2594,10 +2598,10 @@ function extractProblem(contentType, text, forms) {
         }
         if (looksLikeHtml(contentType, body)) {
             const title = htmlTitle(body);
-            return { detail: title ? `${HTML_PAGE}: ${clean(title, forms, 200)}` : HTML_PAGE };
+            return { detail: title ? `${HTML_PAGE}: ${text.line(title, 200)}` : HTML_PAGE };
         }
         const firstLine = body.split(/\r?\n/).find((line) => line.trim()) ?? '';
-        return firstLine ? { detail: clean(firstLine, forms) } : undefined;
+        return firstLine ? { detail: text.line(firstLine) } : undefined;
     }
     catch {
         return undefined;
@@ -2619,50 +2623,52 @@ function describeProblem(problem, statusText) {
         extras.push(`code ${problem.code}`);
     if (problem.traceId)
         extras.push(`traceId ${problem.traceId}`);
-    const main = parts.length ? `: ${truncate(parts.join(': '), 400)}` : '';
+    const main = parts.length ? `: ${(0,core_text/* truncate */.xv)(parts.join(': '), 400)}` : '';
     return extras.length ? `${main} (${extras.join(', ')})` : main;
 }
-// ---------------------------------------------------------------------------------------------------------
-// Proxies
-/** NO_PROXY syntax: `*`, exact hosts, `.suffix` or `suffix` domain matches, each with an optional `:port`. */
-function bypassesProxy(url, entries) {
-    const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    for (const raw of entries) {
-        let entry = raw.trim().toLowerCase();
-        if (!entry)
-            continue;
-        if (entry === '*')
-            return true;
-        let entryPort;
-        const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-        if (bracketed) {
-            entry = bracketed[1];
-            entryPort = bracketed[2];
-        }
-        else {
-            const withPort = /^([^:]+):(\d+)$/.exec(entry);
-            if (withPort) {
-                entry = withPort[1];
-                entryPort = withPort[2];
-            }
-        }
-        if (entryPort !== undefined && entryPort !== port)
-            continue;
-        entry = entry.replace(/^\*?\./, '');
-        if (host === entry || host.endsWith(`.${entry}`))
-            return true;
+
+;// CONCATENATED MODULE: ./lib/core/http/errors.js
+/**
+ * Errors of the HTTP client: one ApiError per failed call, whose message is one sanitised line
+ * ("<phase>: <METHOD> <path> <what happened>"), and the classification of each failed attempt: worth a retry
+ * or not, and whether the server may have acted on it (`mayHaveApplied`).
+ */
+
+
+
+class ApiError extends Error {
+    kind;
+    phase;
+    method;
+    /** Without query string and origin. */
+    path;
+    status;
+    problem;
+    /** First 500 chars of the body, control characters removed, secrets masked. */
+    bodyText;
+    /** False only when the server surely did not act (refused connection, DNS, 429, 4xx other than 408). */
+    mayHaveApplied;
+    attempts;
+    retryAfterMs;
+    constructor(message, init) {
+        super(message, init.cause === undefined ? undefined : { cause: init.cause });
+        this.name = 'ApiError';
+        this.kind = init.kind;
+        this.phase = init.phase;
+        this.method = init.method;
+        this.path = init.path;
+        this.mayHaveApplied = init.mayHaveApplied;
+        this.attempts = init.attempts;
+        if (init.status !== undefined)
+            this.status = init.status;
+        if (init.problem !== undefined)
+            this.problem = init.problem;
+        if (init.bodyText !== undefined)
+            this.bodyText = init.bodyText;
+        if (init.retryAfterMs !== undefined)
+            this.retryAfterMs = init.retryAfterMs;
     }
-    return false;
 }
-function splitList(value) {
-    return (value ?? '').split(/[\s,]+/).filter(Boolean);
-}
-function nonEmpty(value) {
-    return value && value.trim() ? value.trim() : undefined;
-}
-const ERROR_BODY_LIMIT = 64 * 1024;
-const MAX_PACING_MS = 60_000;
 /** Errors raised before the request left the machine: the server cannot have acted on it. */
 const NOT_SENT = {
     ECONNREFUSED: 'connection refused',
@@ -2692,6 +2698,435 @@ function seconds(ms) {
     const s = ms / 1000;
     return Number.isInteger(s) ? `${s}s` : `${s.toFixed(1)}s`;
 }
+/**
+ * A non-2xx answer. `retryAfterMs`: what the server (or the rate-limit budget) asked to wait, for 429/503.
+ * Redirects are never followed, so the key is never sent elsewhere.
+ */
+function statusFailure(answer, context, text, retryAfterMs) {
+    const { status, headers, contentType } = answer;
+    const statusText = external_node_http_.STATUS_CODES[status] ?? '';
+    const label = statusText ? `${status} ${statusText}` : String(status);
+    const bodyText = answer.text ? text.excerpt(answer.text) : undefined;
+    if (status >= 300 && status <= 399) {
+        let target = 'an unreadable Location';
+        if (headers.location !== undefined) {
+            try {
+                target = text.line(new URL(headers.location, context.url).origin, 200);
+            }
+            catch {
+                // keep the generic wording
+            }
+        }
+        else {
+            target = 'nowhere (no Location)';
+        }
+        return {
+            kind: 'redirect',
+            what: `answered ${status} redirect to ${target}: redirects are not followed, so the key is never sent elsewhere`,
+            brief: `answered ${status}`,
+            retryable: false,
+            mayHaveApplied: true,
+            status,
+            ...(bodyText !== undefined && { bodyText }),
+        };
+    }
+    const problem = extractProblem(contentType, answer.text, text);
+    const summary = describeProblem(problem, statusText);
+    return {
+        kind: 'http',
+        what: `answered ${label}${summary}`,
+        brief: `answered ${status}`,
+        retryable: status === 408 || status === 429 || (status >= 500 && status <= 599 && status !== 501),
+        mayHaveApplied: !(status === 429 || (status >= 400 && status <= 499 && status !== 408)),
+        status,
+        ...(problem !== undefined && { problem }),
+        ...(bodyText !== undefined && { bodyText }),
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+    };
+}
+/** A 2xx answer whose body is not the JSON asked for (often a proxy's HTML page). */
+function parseFailure(status, contentType, body, err, text) {
+    const bodyText = text.excerpt(body);
+    if (looksLikeHtml(contentType, body)) {
+        const title = htmlTitle(body);
+        const detail = title ? `${HTML_PAGE}: ${text.line(title, 200)}` : HTML_PAGE;
+        return {
+            kind: 'parse',
+            what: `answered an HTML page (probably a proxy or gateway error page)${title ? `: ${text.line(title, 200)}` : ''}`,
+            brief: 'answered an HTML page',
+            retryable: true,
+            mayHaveApplied: true,
+            status,
+            problem: { detail },
+            bodyText,
+            cause: err,
+        };
+    }
+    const reason = (0,core_text/* errorText */.kc)(err);
+    return {
+        kind: 'parse',
+        what: `answered malformed JSON: ${text.line(reason, 200)}`,
+        brief: 'answered malformed JSON',
+        retryable: true,
+        mayHaveApplied: true,
+        status,
+        bodyText,
+        cause: err,
+    };
+}
+/** A request that got no (whole) answer: cancelled, timed out, refused, reset, TLS, a closed client. */
+function errorFailure(err, context, timedOut, answered, text) {
+    if (context.aborted) {
+        return { kind: 'aborted', what: 'was cancelled', brief: 'was cancelled', retryable: false, mayHaveApplied: true, cause: err };
+    }
+    const code = errorCode(err);
+    if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        const what = answered && code === 'UND_ERR_BODY_TIMEOUT'
+            ? `timed out: the answer stalled for ${seconds(context.timeoutMs)}`
+            : `timed out after ${seconds(context.timeoutMs)}`;
+        return { kind: 'timeout', what, brief: what, retryable: true, mayHaveApplied: true, cause: err };
+    }
+    const message = text.line((0,core_text/* errorText */.kc)(err), 200);
+    if (code !== undefined && NOT_SENT[code] !== undefined) {
+        const what = `failed: ${NOT_SENT[code]} (${code})`;
+        return { kind: 'network', what, brief: what, retryable: true, mayHaveApplied: false, cause: err };
+    }
+    if (code !== undefined && TLS_CODES.test(code)) {
+        const what = `failed: TLS certificate problem (${code}): ${message}`;
+        return { kind: 'network', what, brief: what, retryable: false, mayHaveApplied: false, cause: err };
+    }
+    if (code === 'UND_ERR_INVALID_ARG' || code?.startsWith('ERR_INVALID')) {
+        // Also undici's "Proxy Authentication Required (407)", raised as an invalid argument.
+        const what = `failed: ${message}${code ? ` (${code})` : ''}`;
+        return { kind: 'config', what, brief: what, retryable: false, mayHaveApplied: false, cause: err };
+    }
+    if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED') {
+        const what = 'failed: the HTTP client was closed';
+        return { kind: 'network', what, brief: what, retryable: false, mayHaveApplied: true, cause: err };
+    }
+    const detail = code !== undefined && NETWORK_TEXT[code] !== undefined
+        ? `${NETWORK_TEXT[code]} (${code})`
+        : `${message || 'network error'}${code ? ` (${code})` : ''}`;
+    const what = `failed: ${detail}${answered ? ' while reading the answer' : ''}`;
+    return { kind: 'network', what, brief: what, retryable: true, mayHaveApplied: true, cause: err };
+}
+/** The call's ApiError from its last failure. */
+function apiError(call, failure, attempts, mayHaveApplied, suffix = '') {
+    const tail = attempts > 1 ? ` after ${attempts} attempts` : '';
+    return new ApiError(`${call.phase}: ${call.method} ${call.path} ${failure.what}${suffix}${tail}`, {
+        kind: failure.kind,
+        phase: call.phase,
+        method: call.method,
+        path: call.path,
+        mayHaveApplied,
+        attempts,
+        ...(failure.status !== undefined && { status: failure.status }),
+        ...(failure.problem !== undefined && { problem: failure.problem }),
+        ...(failure.bodyText !== undefined && { bodyText: failure.bodyText }),
+        ...(failure.retryAfterMs !== undefined && { retryAfterMs: failure.retryAfterMs }),
+        ...(failure.cause !== undefined && { cause: failure.cause }),
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/core/http/proxy.js
+/**
+ * Which way a request goes: straight, or through a proxy. The choice is undici's `EnvHttpProxyAgent`
+ * (HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first), fed either from the environment (GitHub runners, the
+ * CLI) or with the Azure agent's proxy URL and bypass list (ProxySettings). Two things are ours: values are
+ * read from the environment the client was given (tests, the post step), never from process.env behind its
+ * back; and an https request goes through a proxy only when one is set for https (HTTPS_PROXY, or the agent's
+ * proxy), as curl does, where undici would fall back to HTTP_PROXY. So each protocol gets its own agent.
+ */
+
+function proxyChoice(explicit, env) {
+    const agentProxy = nonEmpty(explicit?.url);
+    const httpProxy = agentProxy ?? nonEmpty(env.http_proxy) ?? nonEmpty(env.HTTP_PROXY);
+    const httpsProxy = agentProxy ?? nonEmpty(env.https_proxy) ?? nonEmpty(env.HTTPS_PROXY);
+    // The agent's bypass list replaces NO_PROXY: the agent decides for its own pipelines.
+    const noProxy = agentProxy !== undefined ? (explicit?.bypass ?? []).join(',') : (nonEmpty(env.no_proxy) ?? nonEmpty(env.NO_PROXY) ?? '');
+    const proxied = new Map();
+    let direct;
+    const passwords = [httpProxy, httpsProxy].map(proxyPassword).filter((p) => p !== undefined);
+    return {
+        passwords: [...new Set(passwords)],
+        dispatcherFor(url) {
+            const https = url.protocol === 'https:';
+            const proxy = https ? httpsProxy : httpProxy;
+            if (proxy === undefined)
+                return (direct ??= new undici/* Agent */.g6());
+            // One agent per protocol, so an unusable proxy for one protocol does not stop the other.
+            let agent = proxied.get(url.protocol);
+            if (agent === undefined) {
+                agent = buildAgent(https ? { httpsProxy: proxy } : { httpProxy: proxy }, noProxy);
+                proxied.set(url.protocol, agent);
+            }
+            if (agent instanceof Error)
+                throw agent;
+            return agent;
+        },
+        async close() {
+            const open = [direct, ...proxied.values()].filter((d) => d !== undefined && !(d instanceof Error));
+            direct = undefined;
+            proxied.clear();
+            await Promise.all(open.map((d) => d.close().catch(() => undefined)));
+        },
+    };
+}
+function buildAgent(proxy, noProxy) {
+    try {
+        return new undici/* EnvHttpProxyAgent */.J2({
+            // '' rather than undefined: undici would read process.env instead.
+            httpProxy: proxy.httpProxy === undefined ? '' : proxyUri(proxy.httpProxy),
+            httpsProxy: proxy.httpsProxy === undefined ? '' : proxyUri(proxy.httpsProxy),
+            noProxy,
+            // Plain http targets go as absolute-form requests (a classic forward proxy); https is tunnelled with
+            // CONNECT either way.
+            proxyTunnel: false,
+        });
+    }
+    catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+    }
+}
+/** `proxy:8080` means `http://proxy:8080`; only http and https proxies are supported. */
+function proxyUri(value) {
+    const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+    const parsed = new URL(uri);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        throw new Error(`unsupported proxy protocol ${parsed.protocol}`);
+    return uri;
+}
+function proxyPassword(proxyUrl) {
+    if (!proxyUrl)
+        return undefined;
+    try {
+        const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxyUrl) ? proxyUrl : `http://${proxyUrl}`);
+        return url.password ? decodeURIComponent(url.password) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function nonEmpty(value) {
+    return value && value.trim() ? value.trim() : undefined;
+}
+
+;// CONCATENATED MODULE: ./lib/core/http/rate-limit.js
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const IMF_FIXDATE = /^[a-z]{3}, (\d{1,2}) ([a-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) gmt$/i;
+const RFC850_DATE = /^[a-z]+, (\d{1,2})-([a-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) gmt$/i;
+const ASCTIME_DATE = /^[a-z]{3} ([a-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/i;
+/**
+ * `Retry-After` as milliseconds from `nowMs` (never negative): delta-seconds or one of the three HTTP-date
+ * forms. Anything else is undefined; `Date.parse` is not used because it accepts almost any text.
+ */
+function parseRetryAfter(value, nowMs) {
+    if (value === undefined)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+$/.test(text)) {
+        const ms = Number(text) * 1000;
+        return Number.isFinite(ms) ? ms : undefined;
+    }
+    let parts;
+    let match = IMF_FIXDATE.exec(text);
+    if (match)
+        parts = [match[1], match[2], match[3], match[4], match[5], match[6]];
+    else if ((match = RFC850_DATE.exec(text))) {
+        // RFC 9110: a two-digit year more than 50 years in the future means the previous century.
+        const yy = Number(match[3]);
+        const thisYear = new Date(nowMs).getUTCFullYear();
+        let year = Math.floor(thisYear / 100) * 100 + yy;
+        if (year > thisYear + 50)
+            year -= 100;
+        parts = [match[1], match[2], String(year), match[4], match[5], match[6]];
+    }
+    else if ((match = ASCTIME_DATE.exec(text))) {
+        parts = [match[2], match[1], match[6], match[3], match[4], match[5]];
+    }
+    if (!parts)
+        return undefined;
+    const month = MONTHS.indexOf(parts[1].toLowerCase());
+    const [day, hour, minute, second] = [Number(parts[0]), Number(parts[3]), Number(parts[4]), Number(parts[5])];
+    if (month < 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+        return undefined;
+    const at = Date.UTC(Number(parts[2]), month, day, hour, minute, second);
+    return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
+}
+/** The longest a request is held back to spread the budget. */
+const MAX_PACING_MS = 60_000;
+class RateLimiter {
+    clock;
+    limits;
+    /** Latest send time handed out by the pacing, so concurrent requests queue one gap apart. */
+    pacedUntil = 0;
+    lastServerDate;
+    constructor(clock) {
+        this.clock = clock;
+    }
+    /** The last rate-limit headers seen. */
+    get info() {
+        return this.limits ? { ...this.limits } : undefined;
+    }
+    /**
+     * The server's clock at its last answer (the `Date` header, UTC), corrected for the time since: the
+     * platform's own "now", for ages measured on the platform's clock (mode check).
+     */
+    serverNow() {
+        if (this.lastServerDate === undefined)
+            return undefined;
+        return this.lastServerDate.serverMs + (this.clock.now() - this.lastServerDate.seenAtMs);
+    }
+    /** Reads the budget (and the server's date) from an answer's headers (lower-case names). */
+    note(headers) {
+        const date = headers['date'] ? Date.parse(headers['date']) : NaN;
+        if (!Number.isNaN(date))
+            this.lastServerDate = { serverMs: date, seenAtMs: this.clock.now() };
+        const read = (name) => {
+            const raw = headers[`x-ratelimit-${name}`] ?? headers[`ratelimit-${name}`];
+            if (raw === undefined)
+                return undefined;
+            const value = Number((raw.split(',')[0] ?? '').trim());
+            return raw.trim() !== '' && Number.isFinite(value) && value >= 0 ? value : undefined;
+        };
+        const limit = read('limit');
+        const remaining = read('remaining');
+        const reset = read('reset');
+        if (limit === undefined && remaining === undefined && reset === undefined)
+            return;
+        const info = {};
+        if (limit !== undefined)
+            info.limit = limit;
+        if (remaining !== undefined)
+            info.remaining = remaining;
+        // A reset as epoch seconds (some platforms) or as seconds from now (others).
+        if (reset !== undefined)
+            info.resetAtMs = reset > 1e9 ? reset * 1000 : this.clock.now() + reset * 1000;
+        this.limits = info;
+    }
+    /**
+     * How long to wait after a 429 or 503: its `Retry-After`, else (429 with the budget spent) until the budget
+     * resets; undefined when neither says.
+     */
+    retryAfter(status, headers) {
+        let retryAfterMs;
+        if (status === 429 || status === 503)
+            retryAfterMs = parseRetryAfter(headers['retry-after'], this.clock.now());
+        if (status === 429 && retryAfterMs === undefined && this.limits?.remaining === 0 && this.limits.resetAtMs !== undefined) {
+            retryAfterMs = Math.max(0, this.limits.resetAtMs - this.clock.now());
+        }
+        return retryAfterMs;
+    }
+    /**
+     * How long the next request should wait so that what is left of the budget is spread over the time until
+     * it resets (never past `deadline`); 0 when the budget is comfortable.
+     */
+    nextWait(deadline) {
+        const limits = this.limits;
+        if (limits?.remaining === undefined || limits.resetAtMs === undefined)
+            return { waitMs: 0 };
+        const now = this.clock.now();
+        if (limits.resetAtMs <= now)
+            return { waitMs: 0 };
+        if (limits.remaining > Math.max(1, (limits.limit ?? 0) / 10))
+            return { waitMs: 0 };
+        let at;
+        if (limits.remaining <= 0) {
+            at = limits.resetAtMs;
+        }
+        else {
+            const gap = (limits.resetAtMs - now) / limits.remaining;
+            at = Math.max(now + gap, this.pacedUntil + gap);
+        }
+        at = Math.min(at, now + MAX_PACING_MS, deadline ?? Infinity);
+        this.pacedUntil = Math.max(this.pacedUntil, at);
+        return { waitMs: Math.max(0, Math.round(at - now)), remaining: limits.remaining };
+    }
+}
+
+// EXTERNAL MODULE: ./lib/core/untrusted.js
+var untrusted = __webpack_require__(6713);
+;// CONCATENATED MODULE: ./lib/core/http/server-text.js
+/**
+ * Server text fit for an error message: escape sequences and control characters removed (bidi and
+ * zero-width marks too, which can make a line read differently from what it holds), secrets masked through
+ * the one masker (untrusted.ts), then cut to length, so no secret is ever cut in half.
+ */
+
+
+const ANSI_ESCAPE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
+// Control characters other than tab and newline, plus the invisible bidi and zero-width marks that can
+// make a printed line read differently from what it contains.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+function serverText(secrets) {
+    // As text: an excerpt of a JSON body keeps its exact layout.
+    const mask = (0,untrusted/* secretMasker */.c8)(secrets, { json: false });
+    // A masked form may be up to three times the secret's length (URL encoding): mask over a window that long
+    // past the excerpt, so a secret straddling the cut is masked, not halved.
+    const margin = 3 * Math.max(0, ...secrets.map((s) => s.length));
+    return {
+        line(text, max = 300) {
+            const line = text
+                .replace(ANSI_ESCAPE, '')
+                .replace(/[\r\n\t\u2028\u2029]+/g, ' ')
+                .replace(CONTROL, '')
+                .replace(/ {2,}/g, ' ')
+                .trim();
+            return (0,core_text/* truncate */.xv)(mask(line), max);
+        },
+        excerpt(text, max = 500) {
+            const window = text.slice(0, max + margin);
+            const stripped = window.replace(ANSI_ESCAPE, '').replace(/\r\n?/g, '\n').replace(CONTROL, '');
+            return (0,core_text/* truncate */.xv)(mask(stripped), max);
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/core/http/client.js
+/**
+ * The one HTTP client of the product.
+ *
+ * Every call to a platform goes through `HttpClient`: one keep-alive pool per client, a per-request timeout,
+ * retries with exponential backoff and full jitter (honouring `Retry-After` and the overall deadline),
+ * client-side pacing from `X-RateLimit-*` headers (rate-limit.ts), proxies (proxy.ts: undici's
+ * EnvHttpProxyAgent), and errors that read as one sanitised line (errors.ts).
+ *
+ * Two safety rules shape the code:
+ * - the API key (`options.headers`) only ever goes to the API root's origin: redirects are never followed and
+ *   absolute URLs to another origin are sent without it;
+ * - a request that must not run twice (`retry: 'unsafe'`) is only sent again when the server surely did not
+ *   act on it; otherwise the error says `mayHaveApplied` and the caller decides (e.g. looks for the new run).
+ *
+ * Why our own retry loop rather than undici's RetryAgent (or another library's): the loop must stop at the
+ * step's deadline (never a wait past it, and a `Retry-After` beyond it fails at once), wait on the injected
+ * clock (tests and the proof run it on fake time), report every resend of a POST in the normal log, and carry
+ * the "may have been applied" flag across attempts, so a trigger whose answer was lost is never sent blindly
+ * again. No retry library offers those four; the loop is `execute` below.
+ */
+
+
+
+
+
+
+
+
+
+/**
+ * The abort signal of the work in progress (one target of a step), so a target stopped by fail-fast or a
+ * cancellation also stops its request in flight, without every provider call passing a signal along.
+ */
+const requestScope = new external_node_async_hooks_.AsyncLocalStorage();
+/** Only https, or http to a loopback host (the simulator): the key never travels in clear text. */
+function assertAllowedUrl(url) {
+    if (url.protocol === 'https:')
+        return;
+    if (url.protocol === 'http:' && (0,urls/* isLoopbackHost */.c)(url.hostname))
+        return;
+    const where = `${url.protocol}//${url.host}`;
+    throw new ApiError(`refusing ${serverText([]).line(where, 200)}: only https, or http to a loopback address, is allowed`, { kind: 'config', phase: 'resolve', method: '', path: url.pathname, mayHaveApplied: false, attempts: 0 });
+}
+const ERROR_BODY_LIMIT = 64 * 1024;
 function flattenHeaders(headers) {
     const out = {};
     for (const [name, value] of Object.entries(headers)) {
@@ -2733,14 +3168,11 @@ class HttpClient {
     maxDelayMs;
     clock;
     random;
-    env;
-    forms;
-    direct;
-    proxies = new Map();
+    proxies;
+    rateLimits;
+    /** Server text made fit for messages, with the key and the proxy passwords masked. */
+    text;
     sent = 0;
-    limits;
-    /** Latest send time handed out by the pacing, so concurrent requests queue one gap apart. */
-    pacedUntil = 0;
     closed = false;
     constructor(options) {
         this.options = options;
@@ -2759,33 +3191,26 @@ class HttpClient {
         this.maxAttempts = Math.max(1, Math.floor(options.retry?.maxAttempts ?? 5));
         this.baseDelayMs = Math.max(0, options.retry?.baseDelayMs ?? 500);
         this.maxDelayMs = Math.max(0, options.retry?.maxDelayMs ?? 30_000);
-        this.clock = options.clock ?? _clock_js__WEBPACK_IMPORTED_MODULE_3__/* .systemClock */ .m;
+        this.clock = options.clock ?? clock/* systemClock */.m;
         this.random = options.random ?? Math.random;
-        this.env = options.env ?? process.env;
-        const secrets = [...(options.secrets ?? [])];
-        for (const proxyUrl of [options.proxy?.url, ...this.envProxies()]) {
-            const password = proxyPassword(proxyUrl);
-            if (password)
-                secrets.push(password);
-        }
-        this.forms = secretForms(secrets);
+        this.proxies = proxyChoice(options.proxy, options.env ?? process.env);
+        this.rateLimits = new RateLimiter(this.clock);
+        this.text = serverText([...(options.secrets ?? []), ...this.proxies.passwords]);
     }
     /** Requests actually sent (every attempt). */
     get requestCount() {
         return this.sent;
     }
-    /** The last rate-limit headers seen. */
     /**
      * The server's clock at its last answer (the `Date` header, UTC), corrected for the time since: the
      * platform's own "now", for ages measured on the platform's clock (mode check).
      */
     serverNow() {
-        if (this.lastServerDate === undefined)
-            return undefined;
-        return this.lastServerDate.serverMs + (this.clock.now() - this.lastServerDate.seenAtMs);
+        return this.rateLimits.serverNow();
     }
+    /** The last rate-limit headers seen. */
     get rateLimit() {
-        return this.limits ? { ...this.limits } : undefined;
+        return this.rateLimits.info;
     }
     async request(options) {
         return this.execute(options, false, async (call, answer) => {
@@ -2808,7 +3233,7 @@ class HttpClient {
                 // A status the caller asked for (okStatuses) is not retried for its body.
                 if (status < 200 || status > 299)
                     return { ok: true, value: { status, headers, contentType, text, data: undefined } };
-                return { ok: false, failure: this.parseFailure(status, contentType, text, err) };
+                return { ok: false, failure: parseFailure(status, contentType, text, err, this.text) };
             }
         });
     }
@@ -2820,15 +3245,10 @@ class HttpClient {
     }
     async close() {
         this.closed = true;
-        const dispatchers = [...this.proxies.values()];
-        if (this.direct)
-            dispatchers.push(this.direct);
-        this.proxies.clear();
-        this.direct = undefined;
-        await Promise.all(dispatchers.map((d) => d.close().catch(() => undefined)));
+        await this.proxies.close();
     }
     // -------------------------------------------------------------------------------------------------------
-    // The retry loop
+    // The retry loop (our own: see the module note)
     async execute(options, streaming, accept) {
         const call = this.prepare(options);
         let attempts = 0;
@@ -2847,7 +3267,7 @@ class HttpClient {
             mayHaveApplied ||= failure.mayHaveApplied;
             const retryable = failure.retryable && (call.policy === 'safe' || !failure.mayHaveApplied);
             if (!retryable || attempts >= this.maxAttempts)
-                throw this.toError(call, failure, attempts, mayHaveApplied);
+                throw apiError(call, failure, attempts, mayHaveApplied);
             const now = this.clock.now();
             const deadline = this.options.deadline?.();
             let wait;
@@ -2855,13 +3275,13 @@ class HttpClient {
                 wait = failure.retryAfterMs;
                 if (deadline !== undefined && now + wait > deadline) {
                     const asked = `; the server asked to retry after ${seconds(Math.ceil(wait / 1000) * 1000)}, past the deadline`;
-                    throw this.toError(call, failure, attempts, mayHaveApplied, asked);
+                    throw apiError(call, failure, attempts, mayHaveApplied, asked);
                 }
             }
             else {
                 wait = this.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempts - 1));
                 if (deadline !== undefined && now + wait > deadline)
-                    throw this.toError(call, failure, attempts, mayHaveApplied);
+                    throw apiError(call, failure, attempts, mayHaveApplied);
             }
             wait = Math.max(0, Math.round(wait));
             const retryLine = `${call.method} ${call.path} ${failure.brief}, retry ${attempts + 1}/${this.maxAttempts} in ${seconds(Math.round(wait / 100) * 100)}`;
@@ -2888,7 +3308,7 @@ class HttpClient {
         let answered = false;
         try {
             this.sent += 1;
-            const res = await (0,undici__WEBPACK_IMPORTED_MODULE_2__/* .request */ .Em)(call.url, {
+            const res = await (0,undici/* request */.Em)(call.url, {
                 dispatcher: call.dispatcher,
                 method: call.method,
                 headers: call.headers,
@@ -2902,7 +3322,7 @@ class HttpClient {
             // --verbose: every request and its answer status (the path only: a query may carry a signature).
             this.options.log?.(`${call.method} ${call.path} → ${res.statusCode}${call.attempts > 1 ? ` (attempt ${call.attempts})` : ''}`);
             const headers = flattenHeaders(res.headers);
-            this.noteRateLimit(headers);
+            this.rateLimits.note(headers);
             const answer = { res, status: res.statusCode, headers, contentType: mediaType(headers['content-type']) };
             const wanted = (answer.status >= 200 && answer.status <= 299) || call.okStatuses.has(answer.status);
             if (!wanted)
@@ -2913,153 +3333,32 @@ class HttpClient {
             return await accept(call, answer);
         }
         catch (err) {
-            return { ok: false, failure: this.errorFailure(call, err, timedOut, answered) };
+            return { ok: false, failure: errorFailure(err, this.context(call), timedOut, answered, this.text) };
         }
         finally {
             clearTimeout(handle);
         }
     }
     // -------------------------------------------------------------------------------------------------------
-    // Classifying failures
+    // Classifying failures (errors.ts)
+    context(call) {
+        return { url: call.url, timeoutMs: call.timeoutMs, aborted: call.signal.aborted };
+    }
     async statusFailure(call, answer) {
-        const { res, status, headers, contentType } = answer;
-        const text = await readBody(res.body, ERROR_BODY_LIMIT);
-        const statusText = node_http__WEBPACK_IMPORTED_MODULE_1__.STATUS_CODES[status] ?? '';
-        const label = statusText ? `${status} ${statusText}` : String(status);
-        const bodyText = text ? excerpt(text, this.forms) : undefined;
-        if (status >= 300 && status <= 399) {
-            let target = 'an unreadable Location';
-            if (headers.location !== undefined) {
-                try {
-                    target = clean(new URL(headers.location, call.url).origin, this.forms, 200);
-                }
-                catch {
-                    // keep the generic wording
-                }
-            }
-            else {
-                target = 'nowhere (no Location)';
-            }
-            return {
-                kind: 'redirect',
-                what: `answered ${status} redirect to ${target}: redirects are not followed, so the key is never sent elsewhere`,
-                brief: `answered ${status}`,
-                retryable: false,
-                mayHaveApplied: true,
-                status,
-                ...(bodyText !== undefined && { bodyText }),
-            };
-        }
-        const problem = extractProblem(contentType, text, this.forms);
-        let retryAfterMs;
-        if (status === 429 || status === 503)
-            retryAfterMs = parseRetryAfter(headers['retry-after'], this.clock.now());
-        if (status === 429 && retryAfterMs === undefined && this.limits?.remaining === 0 && this.limits.resetAtMs !== undefined) {
-            retryAfterMs = Math.max(0, this.limits.resetAtMs - this.clock.now());
-        }
-        const summary = describeProblem(problem, statusText);
-        return {
-            kind: 'http',
-            what: `answered ${label}${summary}`,
-            brief: `answered ${status}`,
-            retryable: status === 408 || status === 429 || (status >= 500 && status <= 599 && status !== 501),
-            mayHaveApplied: !(status === 429 || (status >= 400 && status <= 499 && status !== 408)),
-            status,
-            ...(problem !== undefined && { problem }),
-            ...(bodyText !== undefined && { bodyText }),
-            ...(retryAfterMs !== undefined && { retryAfterMs }),
-        };
-    }
-    parseFailure(status, contentType, text, err) {
-        const bodyText = excerpt(text, this.forms);
-        if (looksLikeHtml(contentType, text)) {
-            const title = htmlTitle(text);
-            const detail = title ? `${HTML_PAGE}: ${clean(title, this.forms, 200)}` : HTML_PAGE;
-            return {
-                kind: 'parse',
-                what: `answered an HTML page (probably a proxy or gateway error page)${title ? `: ${clean(title, this.forms, 200)}` : ''}`,
-                brief: 'answered an HTML page',
-                retryable: true,
-                mayHaveApplied: true,
-                status,
-                problem: { detail },
-                bodyText,
-                cause: err,
-            };
-        }
-        const reason = err instanceof Error ? err.message : String(err);
-        return {
-            kind: 'parse',
-            what: `answered malformed JSON: ${clean(reason, this.forms, 200)}`,
-            brief: 'answered malformed JSON',
-            retryable: true,
-            mayHaveApplied: true,
-            status,
-            bodyText,
-            cause: err,
-        };
-    }
-    errorFailure(call, err, timedOut, answered) {
-        if (call.signal.aborted) {
-            return { kind: 'aborted', what: 'was cancelled', brief: 'was cancelled', retryable: false, mayHaveApplied: true, cause: err };
-        }
-        const code = errorCode(err);
-        if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-            const what = answered && code === 'UND_ERR_BODY_TIMEOUT'
-                ? `timed out: the answer stalled for ${seconds(call.timeoutMs)}`
-                : `timed out after ${seconds(call.timeoutMs)}`;
-            return { kind: 'timeout', what, brief: what, retryable: true, mayHaveApplied: true, cause: err };
-        }
-        const message = clean(err instanceof Error ? err.message : String(err), this.forms, 200);
-        if (code !== undefined && NOT_SENT[code] !== undefined) {
-            const what = `failed: ${NOT_SENT[code]} (${code})`;
-            return { kind: 'network', what, brief: what, retryable: true, mayHaveApplied: false, cause: err };
-        }
-        if (code !== undefined && TLS_CODES.test(code)) {
-            const what = `failed: TLS certificate problem (${code}): ${message}`;
-            return { kind: 'network', what, brief: what, retryable: false, mayHaveApplied: false, cause: err };
-        }
-        if (code === 'UND_ERR_INVALID_ARG' || code?.startsWith('ERR_INVALID')) {
-            // Also undici's "Proxy Authentication Required (407)", raised as an invalid argument.
-            const what = `failed: ${message}${code ? ` (${code})` : ''}`;
-            return { kind: 'config', what, brief: what, retryable: false, mayHaveApplied: false, cause: err };
-        }
-        if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED') {
-            const what = 'failed: the HTTP client was closed';
-            return { kind: 'network', what, brief: what, retryable: false, mayHaveApplied: true, cause: err };
-        }
-        const text = code !== undefined && NETWORK_TEXT[code] !== undefined
-            ? `${NETWORK_TEXT[code]} (${code})`
-            : `${message || 'network error'}${code ? ` (${code})` : ''}`;
-        const what = `failed: ${text}${answered ? ' while reading the answer' : ''}`;
-        return { kind: 'network', what, brief: what, retryable: true, mayHaveApplied: true, cause: err };
-    }
-    toError(call, failure, attempts, mayHaveApplied, suffix = '') {
-        const tail = attempts > 1 ? ` after ${attempts} attempts` : '';
-        return new ApiError(`${call.phase}: ${call.method} ${call.path} ${failure.what}${suffix}${tail}`, {
-            kind: failure.kind,
-            phase: call.phase,
-            method: call.method,
-            path: call.path,
-            mayHaveApplied,
-            attempts,
-            ...(failure.status !== undefined && { status: failure.status }),
-            ...(failure.problem !== undefined && { problem: failure.problem }),
-            ...(failure.bodyText !== undefined && { bodyText: failure.bodyText }),
-            ...(failure.retryAfterMs !== undefined && { retryAfterMs: failure.retryAfterMs }),
-            ...(failure.cause !== undefined && { cause: failure.cause }),
-        });
+        const text = await readBody(answer.res.body, ERROR_BODY_LIMIT);
+        const retryAfterMs = this.rateLimits.retryAfter(answer.status, answer.headers);
+        return statusFailure({ ...answer, text }, this.context(call), this.text, retryAfterMs);
     }
     abortedError(call, attempts, mayHaveApplied, duringAttempt) {
         // Say why it stopped when the signal says (e.g. "the step timed out"), not just "cancelled".
         const reason = call.signal.reason instanceof Error && call.signal.reason.name !== 'AbortError' ? call.signal.reason.message : '';
         const stopped = reason ? `was stopped (${reason})` : 'was cancelled';
         const what = attempts === 0 ? `${stopped} before it was sent` : duringAttempt ? stopped : `${stopped} while waiting to retry`;
-        return this.toError(call, { kind: 'aborted', what, brief: what, retryable: false, mayHaveApplied }, attempts, mayHaveApplied);
+        return apiError(call, { kind: 'aborted', what, brief: what, retryable: false, mayHaveApplied }, attempts, mayHaveApplied);
     }
     /** The stream handed to the caller: transport errors become ApiErrors (never retried: data was consumed). */
     guardBody(call, body) {
-        const classify = (err) => this.toError(call, this.errorFailure(call, err, false, true), call.attempts, true);
+        const classify = (err) => apiError(call, errorFailure(err, this.context(call), false, true, this.text), call.attempts, true);
         return (async function* guarded() {
             try {
                 for await (const chunk of body)
@@ -3069,6 +3368,19 @@ class HttpClient {
                 throw classify(err);
             }
         })();
+    }
+    /** Spreads what is left of the rate-limit budget over the time until it resets (rate-limit.ts). */
+    async pace(call, attempts, mayHaveApplied) {
+        const { waitMs, remaining } = this.rateLimits.nextWait(this.options.deadline?.());
+        if (waitMs <= 0)
+            return;
+        this.options.log?.(`${call.method} ${call.path} waits ${seconds(Math.round(waitMs / 100) * 100)}: rate limit nearly used up (${remaining} left until reset)`);
+        try {
+            await this.clock.sleep(waitMs, call.signal);
+        }
+        catch {
+            throw this.abortedError(call, attempts, mayHaveApplied, false);
+        }
     }
     // -------------------------------------------------------------------------------------------------------
     // Preparing a request
@@ -3090,10 +3402,10 @@ class HttpClient {
             url = this.resolveUrl(options.path, options.query);
         }
         catch (err) {
-            const path = clean(options.path.split(/[?#]/)[0] ?? '', this.forms, 200);
-            throw configError(`refused: ${clean(err instanceof Error ? err.message : 'invalid URL', this.forms, 200)}`, path);
+            const path = this.text.line(options.path.split(/[?#]/)[0] ?? '', 200);
+            throw configError(`refused: ${this.text.line(err instanceof Error ? err.message : 'invalid URL', 200)}`, path);
         }
-        const path = clean(url.pathname, this.forms, 300);
+        const path = this.text.line(url.pathname, 300);
         try {
             assertAllowedUrl(url);
         }
@@ -3104,10 +3416,10 @@ class HttpClient {
             throw configError('refused: the HTTP client is closed', path);
         let dispatcher;
         try {
-            dispatcher = this.dispatcherFor(url);
+            dispatcher = this.proxies.dispatcherFor(url);
         }
         catch (err) {
-            throw configError(`refused: invalid proxy setting: ${clean(err instanceof Error ? err.message : String(err), this.forms, 200)}`, path);
+            throw configError(`refused: invalid proxy setting: ${this.text.line((0,core_text/* errorText */.kc)(err), 200)}`, path);
         }
         const sameOrigin = this.base !== undefined && url.origin === this.base.origin;
         const expect = options.expect ?? 'json';
@@ -3161,106 +3473,6 @@ class HttpClient {
         }
         return url;
     }
-    // -------------------------------------------------------------------------------------------------------
-    // Connection pools and proxies
-    envProxies() {
-        const env = this.env;
-        return [
-            env.https_proxy, env.HTTPS_PROXY, env.http_proxy, env.HTTP_PROXY,
-        ].filter((v) => nonEmpty(v) !== undefined);
-    }
-    proxyFor(url) {
-        const explicit = nonEmpty(this.options.proxy?.url);
-        if (explicit !== undefined)
-            return bypassesProxy(url, this.options.proxy?.bypass ?? []) ? undefined : explicit;
-        const env = this.env;
-        // Lower case first, as curl and undici do.
-        const proxy = url.protocol === 'https:'
-            ? nonEmpty(env.https_proxy) ?? nonEmpty(env.HTTPS_PROXY)
-            : nonEmpty(env.http_proxy) ?? nonEmpty(env.HTTP_PROXY);
-        if (proxy === undefined)
-            return undefined;
-        const noProxy = splitList(nonEmpty(env.no_proxy) ?? nonEmpty(env.NO_PROXY));
-        return bypassesProxy(url, noProxy) ? undefined : proxy;
-    }
-    dispatcherFor(url) {
-        const proxy = this.proxyFor(url);
-        if (proxy === undefined)
-            return (this.direct ??= new undici__WEBPACK_IMPORTED_MODULE_2__/* .Agent */ .g6());
-        const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
-        let agent = this.proxies.get(uri);
-        if (!agent) {
-            const parsed = new URL(uri);
-            if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-                throw new Error(`unsupported proxy protocol ${parsed.protocol}`);
-            // proxyTunnel false: plain http targets go as absolute-form requests (a classic forward proxy);
-            // https targets are tunnelled with CONNECT either way.
-            agent = new undici__WEBPACK_IMPORTED_MODULE_2__/* .ProxyAgent */ .kT({ uri, proxyTunnel: false });
-            this.proxies.set(uri, agent);
-        }
-        return agent;
-    }
-    // -------------------------------------------------------------------------------------------------------
-    // Rate limits
-    lastServerDate;
-    noteRateLimit(headers) {
-        const date = headers['date'] ? Date.parse(headers['date']) : NaN;
-        if (!Number.isNaN(date))
-            this.lastServerDate = { serverMs: date, seenAtMs: this.clock.now() };
-        const read = (name) => {
-            const raw = headers[`x-ratelimit-${name}`] ?? headers[`ratelimit-${name}`];
-            if (raw === undefined)
-                return undefined;
-            const value = Number((raw.split(',')[0] ?? '').trim());
-            return raw.trim() !== '' && Number.isFinite(value) && value >= 0 ? value : undefined;
-        };
-        const limit = read('limit');
-        const remaining = read('remaining');
-        const reset = read('reset');
-        if (limit === undefined && remaining === undefined && reset === undefined)
-            return;
-        const info = {};
-        if (limit !== undefined)
-            info.limit = limit;
-        if (remaining !== undefined)
-            info.remaining = remaining;
-        // Qarion sends epoch seconds; others send seconds from now.
-        if (reset !== undefined)
-            info.resetAtMs = reset > 1e9 ? reset * 1000 : this.clock.now() + reset * 1000;
-        this.limits = info;
-    }
-    /** Spreads what is left of the rate-limit budget over the time until it resets. */
-    async pace(call, attempts, mayHaveApplied) {
-        const limits = this.limits;
-        if (limits?.remaining === undefined || limits.resetAtMs === undefined)
-            return;
-        const now = this.clock.now();
-        if (limits.resetAtMs <= now)
-            return;
-        if (limits.remaining > Math.max(1, (limits.limit ?? 0) / 10))
-            return;
-        let at;
-        if (limits.remaining <= 0) {
-            at = limits.resetAtMs;
-        }
-        else {
-            const gap = (limits.resetAtMs - now) / limits.remaining;
-            at = Math.max(now + gap, this.pacedUntil + gap);
-        }
-        const deadline = this.options.deadline?.();
-        at = Math.min(at, now + MAX_PACING_MS, deadline ?? Infinity);
-        this.pacedUntil = Math.max(this.pacedUntil, at);
-        const wait = Math.round(at - now);
-        if (wait <= 0)
-            return;
-        this.options.log?.(`${call.method} ${call.path} waits ${seconds(Math.round(wait / 100) * 100)}: rate limit nearly used up (${limits.remaining} left until reset)`);
-        try {
-            await this.clock.sleep(wait, call.signal);
-        }
-        catch {
-            throw this.abortedError(call, attempts, mayHaveApplied, false);
-        }
-    }
 }
 function lowerCaseKeys(headers) {
     const out = {};
@@ -3272,17 +3484,17 @@ function splitOnce(text, separator) {
     const index = text.indexOf(separator);
     return index < 0 ? [text, undefined] : [text.slice(0, index), text.slice(index + 1)];
 }
-function proxyPassword(proxyUrl) {
-    if (!proxyUrl)
-        return undefined;
-    try {
-        const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxyUrl) ? proxyUrl : `http://${proxyUrl}`);
-        return url.password ? decodeURIComponent(url.password) : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
+
+;// CONCATENATED MODULE: ./lib/core/http/index.js
+/**
+ * The HTTP client (client.ts) and what goes with it: request options (options.ts), errors (errors.ts, with
+ * error bodies in problem.ts), rate limits (rate-limit.ts), proxies (proxy.ts), sanitised server text
+ * (server-text.ts).
+ */
+
+
+
+
 
 
 /***/ }),
@@ -3568,29 +3780,6 @@ function exitCodeFor(status) {
 
 /***/ }),
 
-/***/ 4534:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-__webpack_require__.r(__webpack_exports__);
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   loadProvider: () => (/* binding */ loadProvider)
-/* harmony export */ });
-async function loadProvider(platform) {
-    switch (platform) {
-        case 'timextender':
-            return (await Promise.resolve(/* import() eager */).then(__webpack_require__.bind(__webpack_require__, 1530))).timextenderModule;
-        case 'qarion':
-            return (await Promise.resolve(/* import() eager */).then(__webpack_require__.bind(__webpack_require__, 3412))).qarionModule;
-        case 'planasonix':
-            return (await Promise.resolve(/* import() eager */).then(__webpack_require__.bind(__webpack_require__, 2462))).planasonixModule;
-        default:
-            throw new Error(`platform '${platform}' is not available in this build`);
-    }
-}
-
-
-/***/ }),
-
 /***/ 2462:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
@@ -3613,8 +3802,8 @@ __webpack_require__.d(__webpack_exports__, {
 var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: ./lib/core/outcome.js
 var outcome = __webpack_require__(1307);
-// EXTERNAL MODULE: ./lib/core/http.js
-var http = __webpack_require__(2151);
+// EXTERNAL MODULE: ./lib/core/http/index.js + 6 modules
+var http = __webpack_require__(9669);
 // EXTERNAL MODULE: ./lib/core/untrusted.js
 var untrusted = __webpack_require__(6713);
 // EXTERNAL MODULE: external "node:string_decoder"
@@ -5451,10 +5640,12 @@ __webpack_require__.d(__webpack_exports__, {
   qarionModule: () => (/* binding */ qarionModule)
 });
 
-// EXTERNAL MODULE: ./lib/core/http.js
-var http = __webpack_require__(2151);
+// EXTERNAL MODULE: ./lib/core/http/index.js + 6 modules
+var http = __webpack_require__(9669);
 // EXTERNAL MODULE: ./lib/core/names.js
 var names = __webpack_require__(6599);
+// EXTERNAL MODULE: ./lib/core/text.js
+var core_text = __webpack_require__(9716);
 // EXTERNAL MODULE: ./lib/core/outcome.js
 var outcome = __webpack_require__(1307);
 // EXTERNAL MODULE: ./lib/core/json.js
@@ -5897,6 +6088,7 @@ class QarionApi {
 
 
 
+
 /**
  * Run and task-run words (apis.md §2.3). Runs mirror Airflow; Qarion may use its own words, so both are
  * here. A word not listed (e.g. `removed`) is in progress while the run has no end time and a failure once
@@ -5983,9 +6175,6 @@ function iso(ms) {
 /** The message of an ApiError without its "phase: " prefix (the engine adds the phase again). */
 function withoutPhase(error) {
     return error.message.startsWith(`${error.phase}: `) ? error.message.slice(error.phase.length + 2) : error.message;
-}
-function errorText(error) {
-    return error instanceof Error ? error.message : String(error);
 }
 function isAbort(error) {
     return error instanceof http/* ApiError */.hD ? error.kind === 'aborted' : error instanceof Error && error.name === 'AbortError';
@@ -6609,7 +6798,7 @@ class QarionProvider {
             catch (error) {
                 if (isAbort(error))
                     throw error;
-                this.deps.log.debug(`${target.label}: could not list the comments of run ${handle.runId}: ${errorText(error)}`);
+                this.deps.log.debug(`${target.label}: could not list the comments of run ${handle.runId}: ${(0,core_text/* errorText */.kc)(error)}`);
             }
         }
         await this.api.createRunComment(target.space, handle.runId, content);
@@ -6874,8 +7063,8 @@ __webpack_require__.d(__webpack_exports__, {
   zoneOffsetMs: () => (/* binding */ zoneOffsetMs)
 });
 
-// EXTERNAL MODULE: ./lib/core/http.js
-var http = __webpack_require__(2151);
+// EXTERNAL MODULE: ./lib/core/http/index.js + 6 modules
+var http = __webpack_require__(9669);
 // EXTERNAL MODULE: ./lib/core/names.js
 var names = __webpack_require__(6599);
 // EXTERNAL MODULE: ./lib/core/outcome.js

@@ -28684,6 +28684,45 @@ function decodeBaseline(text) {
 
 /***/ }),
 
+/***/ 9716:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   kc: () => (/* binding */ errorText),
+/* harmony export */   xv: () => (/* binding */ truncate),
+/* harmony export */   yh: () => (/* binding */ listWords)
+/* harmony export */ });
+/**
+ * Small text helpers every part of the product shares: one `truncate`, one `errorText`, one `listWords`.
+ * Nothing here knows about CI commands or secrets (that is untrusted.ts).
+ */
+/**
+ * At most `max` characters (plus the suffix beyond `reserve`), never splitting a surrogate pair:
+ * `truncate('abcdef', 4)` is `abc…`.
+ */
+function truncate(text, max, options = {}) {
+    if (text.length <= max)
+        return text;
+    const reserve = options.reserve ?? 1;
+    let cut = Math.max(0, max - reserve);
+    if (/[\uD800-\uDBFF]/.test(text[cut - 1] ?? ''))
+        cut--;
+    return text.slice(0, cut) + (options.suffix ?? (() => '…'))(text.length - cut);
+}
+/** The message of an error, or the thing thrown as text. */
+function errorText(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+/** `a, b and c` (or `a, b or c`). */
+function listWords(words, conjunction = 'and') {
+    if (words.length <= 1)
+        return words.join('');
+    return `${words.slice(0, -1).join(', ')} ${conjunction} ${words[words.length - 1]}`;
+}
+
+
+/***/ }),
+
 /***/ 6713:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28696,9 +28735,11 @@ function decodeBaseline(text) {
 /* harmony export */   a0: () => (/* binding */ neutralizeLine),
 /* harmony export */   c8: () => (/* binding */ secretMasker),
 /* harmony export */   fX: () => (/* binding */ xmlEscape),
+/* harmony export */   oY: () => (/* binding */ secretPieces),
 /* harmony export */   uz: () => (/* binding */ splitLines)
 /* harmony export */ });
 /* unused harmony exports MAX_LINE_LENGTH, MAX_CELL_LENGTH, stripControl, maskJsonStrings, neutralizeJson */
+/* harmony import */ var _text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9716);
 /**
  * Neutralizing text that comes from the server before it reaches a CI log, a job summary or a report.
  *
@@ -28712,7 +28753,11 @@ function decodeBaseline(text) {
  * (`:·:error::`, `#·#vso[`). Both runners compare with culture-sensitive StartsWith/IndexOf, under which ICU
  * skips zero-width characters; a character with a collation weight of its own breaks the prefix under either
  * comparison. The tests simulate both parsers.
+ *
+ * This is also the one place that masks secrets (secretMasker, secretPieces): the HTTP client, the input
+ * parser, the log file and the front ends all mask through it.
  */
+
 /**
  * Inserted between the two characters of a command prefix (`:·:`, `#·#vso[`). A visible middle dot, not a
  * zero-width space: the runners compare culture-sensitively (ICU), which skips zero-width characters, so
@@ -28770,7 +28815,7 @@ function neutralizeLine(line) {
     // Text is often neutralized twice (the report, then the host); a line already cut keeps its count.
     if (out.length <= MAX_LINE_LENGTH + 40 && ALREADY_TRUNCATED.test(out))
         return out;
-    return truncate(out, MAX_LINE_LENGTH, (rest) => `… (${rest} more characters)`);
+    return (0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .truncate */ .xv)(out, MAX_LINE_LENGTH, { suffix: (rest) => `… (${rest} more characters)`, reserve: 0 });
 }
 const ALREADY_TRUNCATED = /… \(\d+ more characters\)$/;
 /** Multi-line server text made safe to print: each line neutralized, joined with `\n`. */
@@ -28800,10 +28845,25 @@ function maskSecrets(text, secrets) {
     return secretMasker(secrets)(text);
 }
 /**
- * maskSecrets with the forms worked out once, for masking many lines (a log of 200,000 lines) cheaply:
- * each line costs one `includes` per form.
+ * The pieces of a secret value worth masking: the value as given, trimmed, and each whitespace-separated
+ * part of 8 characters or more (a key pasted as `Bearer <key>` or with a line break). Shorter parts are
+ * skipped: masking `Bearer` or two letters everywhere would garble messages without protecting anything.
  */
-function secretMasker(secrets) {
+function secretPieces(value) {
+    if (!value || value.trim() === '')
+        return [];
+    const pieces = new Set([value, value.trim()]);
+    for (const part of value.split(/\s+/))
+        if (part.length >= 8)
+            pieces.add(part);
+    return [...pieces];
+}
+/**
+ * maskSecrets with the forms worked out once, for masking many lines (a log of 200,000 lines) cheaply:
+ * each line costs one `includes` per form. `json: false` masks serialized JSON as plain text (for excerpts
+ * that must keep their exact layout, such as an error body's first 500 characters).
+ */
+function secretMasker(secrets, options = {}) {
     const patterns = new Set();
     for (const secret of secrets) {
         // A multi-line secret (a PEM key) is printed line by line, so each line is a secret of its own.
@@ -28832,7 +28892,7 @@ function secretMasker(secrets) {
         // Serialized JSON (a result, saved state) holding control characters, raw or escaped, is cleaned string
         // by string: stripping the text itself could cut a JSON escape in half, and an escaped `\u001b[0m`
         // between two halves of a key would survive the text masker and be decoded by whoever parses the JSON.
-        if (JSON_START.test(text) && (UNCLEAN.test(text) || ESCAPED_CONTROL.test(text))) {
+        if (options.json !== false && JSON_START.test(text) && (UNCLEAN.test(text) || ESCAPED_CONTROL.test(text))) {
             const masked = maskParsedJson(text, maskText);
             if (masked !== undefined)
                 return masked;
@@ -28939,7 +28999,7 @@ function safeEncodeURIComponent(text) {
  */
 function markdownCell(text) {
     const flat = flatten(text);
-    const short = truncate(flat, MAX_CELL_LENGTH, () => '…', 1);
+    const short = (0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .truncate */ .xv)(flat, MAX_CELL_LENGTH);
     return short.replace(/[\\|`*_[\]]/g, '\\$&').replace(/[&<>]/g, (c) => HTML_ENTITIES[c]);
 }
 const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
@@ -28977,17 +29037,1627 @@ function flatten(text) {
         .filter((l) => l !== '')
         .join(' ');
 }
+
+
+/***/ }),
+
+/***/ 1705:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   c: () => (/* binding */ isLoopbackHost)
+/* harmony export */ });
+/** Where the key may travel: the one loopback test, shared by the input check and the HTTP client. */
+/** 127.0.0.0/8, ::1 (with or without brackets) and localhost. */
+function isLoopbackHost(hostname) {
+    const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+    if (host === 'localhost' || host === '::1' || host === '0:0:0:0:0:0:0:1')
+        return true;
+    const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+    return v4 !== null && v4.slice(1).every((octet) => Number(octet) <= 255);
+}
+
+
+/***/ }),
+
+/***/ 9780:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  INPUTS: () => (/* binding */ INPUTS),
+  PLATFORMS: () => (/* binding */ PLATFORMS),
+  inputByName: () => (/* binding */ inputByName),
+  loadProvider: () => (/* binding */ loadProvider),
+  parseSettings: () => (/* binding */ registry_parseSettings),
+  platformLabel: () => (/* binding */ platformLabel),
+  registerPlatform: () => (/* binding */ registerPlatform),
+  registry: () => (/* binding */ registry)
+});
+
+// EXTERNAL MODULE: ./lib/core/untrusted.js
+var untrusted = __nccwpck_require__(6713);
+// EXTERNAL MODULE: ./lib/core/urls.js
+var urls = __nccwpck_require__(1705);
+// EXTERNAL MODULE: ./lib/core/names.js
+var names = __nccwpck_require__(6599);
+// EXTERNAL MODULE: ./lib/core/text.js
+var core_text = __nccwpck_require__(9716);
+;// CONCATENATED MODULE: ./lib/core/settings.js
 /**
- * Shortens to at most `max` code units plus a suffix, never splitting a surrogate pair.
- * `reserve` keeps room for the suffix inside `max` when the limit is a hard one (table cells).
+ * The typed settings a step runs with, produced once from the raw inputs by `inputs/parse.ts`.
+ * Everything after input parsing sees only these types, never raw strings.
+ *
+ * The core names no platform. A platform adds what is its own by TypeScript module augmentation in its
+ * `targets.ts`: its kinds of target to `TargetSpecs` (so `TargetSpec` is the union of every platform's), and
+ * the settings only it reads to `Settings` (e.g. TimeXtender's `serverTimeZone`).
  */
-function truncate(text, max, suffix, reserve = 0) {
-    if (text.length <= max)
-        return text;
-    let cut = max - reserve;
-    if (/[\uD800-\uDBFF]/.test(text[cut - 1] ?? ''))
-        cut--;
-    return text.slice(0, cut) + suffix(text.length - cut);
+const MODES = ['run', 'trigger', 'wait', 'check'];
+
+;// CONCATENATED MODULE: ./lib/core/inputs/table.js
+
+
+const INPUT_GROUPS = ['connection', 'target', 'waiting', 'logs', 'advanced'];
+const BOOLEAN_OPTIONS = ['true', 'false'];
+const IF_RUNNING = ['fail', 'attach', 'queue'];
+const LOGS_POLICIES = ['on-failure', 'always', 'never'];
+/** The name as the user writes it: `api-key` (GitHub), `apiKey` (Azure), `--api-key` (CLI). */
+function table_displayName(def, style) {
+    switch (style) {
+        case 'github':
+            return def.name;
+        case 'azure':
+            return def.azureName;
+        case 'cli':
+            return `--${def.name}`;
+    }
+}
+function isBooleanInput(def) {
+    return def.options !== undefined && def.options.length === 2 && BOOLEAN_OPTIONS.every((o) => def.options.includes(o));
+}
+/** The platform-neutral rows; `platform` and `base-url` name what the registered platforms offer. */
+function table_coreInputs(platforms) {
+    const names = platforms.map((p) => p.name);
+    return [
+        // connection
+        {
+            name: 'platform',
+            azureName: 'platform',
+            group: 'connection',
+            required: true,
+            options: names,
+            description: `The data platform to orchestrate: ${(0,core_text/* listWords */.yh)(names, 'or')}.`,
+            example: names[0] ?? '',
+        },
+        {
+            name: 'api-key',
+            azureName: 'apiKey',
+            group: 'connection',
+            secret: true,
+            description: "The platform's API key; pass it from a secret. On Azure DevOps a service connection is the preferred source and this input the fallback.",
+            example: '${{ secrets.ORCHESTRATION_API_KEY }}',
+        },
+        {
+            name: 'base-url',
+            azureName: 'baseUrl',
+            group: 'connection',
+            description: `API root. Defaults to ${(0,core_text/* listWords */.yh)(platforms.map((p) => p.baseUrl.shown), 'or')}; https only (http is allowed for loopback addresses).`,
+            example: platforms[0]?.baseUrl.example ?? 'https://api.example.com',
+        },
+        // waiting
+        {
+            name: 'mode',
+            azureName: 'mode',
+            group: 'waiting',
+            default: 'run',
+            options: MODES,
+            description: 'run: trigger and follow to the end; trigger: trigger only; wait: follow an existing run; check: pass only if the latest run succeeded (and is recent enough).',
+            example: 'run',
+        },
+        {
+            name: 'run-id',
+            azureName: 'runId',
+            group: 'waiting',
+            modes: ['wait'],
+            description: 'For mode wait: the id of the run to follow, as the run-id output of mode trigger gives it (several targets: comma-separated in target order). Empty: the run in flight of the target.',
+            example: '97210',
+        },
+        {
+            name: 'max-age',
+            azureName: 'maxAge',
+            group: 'waiting',
+            modes: ['check'],
+            description: 'For mode check: the latest successful run must have ended within this time, e.g. 24h (a number needs a unit).',
+            example: '24h',
+        },
+        {
+            name: 'timeout',
+            azureName: 'timeout',
+            group: 'waiting',
+            default: '55m',
+            description: 'Overall wall-clock limit for following the runs, e.g. 90s, 45m, 2h, 1h30m (at most 7 days; a number needs a unit). Keep it below the job timeout.',
+            example: '45m',
+        },
+        {
+            name: 'poll-interval',
+            azureName: 'pollInterval',
+            group: 'waiting',
+            default: '30s',
+            description: 'The usual longest gap between two status reads; the first reads come sooner. With run history, a gap early in a run may be up to 4x longer while the history says the run cannot be ending yet.',
+            example: '30s',
+        },
+        {
+            name: 'if-running',
+            azureName: 'ifRunning',
+            group: 'waiting',
+            default: 'fail',
+            options: IF_RUNNING,
+            description: 'When the target is already running: fail, attach (follow that run) or queue (wait for it to end, then trigger).',
+            example: 'attach',
+        },
+        {
+            name: 'cancel-on-timeout',
+            azureName: 'cancelOnTimeout',
+            group: 'waiting',
+            default: 'true',
+            options: BOOLEAN_OPTIONS,
+            description: 'Cancel the remote run when the timeout is reached, where the platform can cancel.',
+            example: 'true',
+        },
+        // logs
+        {
+            name: 'logs',
+            azureName: 'logs',
+            group: 'logs',
+            default: 'on-failure',
+            options: LOGS_POLICIES,
+            description: 'When to fetch and print the logs of the run: on-failure, always or never.',
+            example: 'on-failure',
+        },
+        {
+            name: 'log-lines',
+            azureName: 'logLines',
+            group: 'logs',
+            default: '200',
+            description: 'Trailing log lines printed inline per failed task (0 to 100000); the whole log always goes to a file.',
+            example: '200',
+        },
+        {
+            name: 'junit-file',
+            azureName: 'junitFile',
+            group: 'logs',
+            description: 'Write the results as JUnit XML to this path (one test case per target and failed task). Missing folders are created; a path that cannot be written fails before any request.',
+            example: 'reports/orchestration.xml',
+        },
+        // advanced
+        {
+            name: 'max-concurrency',
+            azureName: 'maxConcurrency',
+            group: 'advanced',
+            default: '4',
+            description: 'How many targets run at the same time (1 to 64).',
+            example: '4',
+        },
+        {
+            name: 'fail-fast',
+            azureName: 'failFast',
+            group: 'advanced',
+            default: 'true',
+            options: BOOLEAN_OPTIONS,
+            description: 'When one target fails, cancel or stop following the others, where the platform allows.',
+            example: 'true',
+        },
+    ];
+}
+/**
+ * The whole table: per group, the platform-neutral rows, then each platform's rows in registry order (a row
+ * with `after` right behind that neutral row). A row several platforms declare is one row: its `platforms`
+ * lists them all, its description joins their parts; the rest must agree, or the table is refused (a
+ * programming error, caught by the tests).
+ */
+function composeInputs(platforms) {
+    const core = table_coreInputs(platforms);
+    const coreNames = new Set(core.map((d) => d.name));
+    const merged = new Map();
+    const order = [];
+    for (const platform of platforms) {
+        for (const row of platform.inputs) {
+            if (coreNames.has(row.name))
+                throw new Error(`platform ${platform.name} redefines the input '${row.name}'`);
+            const seen = merged.get(row.name);
+            if (!seen) {
+                merged.set(row.name, { def: { ...withoutPlacement(row), description: '', platforms: [platform.name] }, declared: [{ platform: platform.name, row }] });
+                order.push(row.name);
+                continue;
+            }
+            const differs = ['azureName', 'group', 'default', 'required', 'secret', 'options', 'multiline', 'modes', 'after'].filter((key) => JSON.stringify(row[key]) !== JSON.stringify(seen.declared[0].row[key]));
+            if (differs.length > 0) {
+                throw new Error(`platforms ${seen.declared[0].platform} and ${platform.name} define the input '${row.name}' differently (${differs.join(', ')})`);
+            }
+            seen.def.platforms = [...seen.def.platforms, platform.name];
+            seen.declared.push({ platform: platform.name, row });
+        }
+    }
+    for (const { def, declared } of merged.values())
+        def.description = mergedDescription(def.name, declared.map((d) => d.row));
+    const table = [];
+    for (const group of INPUT_GROUPS) {
+        for (const def of core.filter((d) => d.group === group)) {
+            table.push(def);
+            for (const name of order) {
+                const entry = merged.get(name);
+                if (entry.declared[0].row.after === def.name)
+                    table.push(entry.def);
+            }
+        }
+        for (const name of order) {
+            const entry = merged.get(name);
+            if (entry.def.group === group && entry.declared[0].row.after === undefined)
+                table.push(entry.def);
+        }
+    }
+    for (const name of order) {
+        const after = merged.get(name).declared[0].row.after;
+        if (after !== undefined && !coreNames.has(after))
+            throw new Error(`input '${name}' is placed after '${after}', which is not a platform-neutral input`);
+    }
+    return table;
+}
+function withoutPlacement(row) {
+    const { after: _after, description: _description, ...def } = row;
+    return def;
+}
+function mergedDescription(name, rows) {
+    if (rows.length === 1) {
+        const only = rows[0].description;
+        return typeof only === 'string' ? only : `${only.lead}: ${only.part}.`;
+    }
+    const parts = rows.map((r) => r.description);
+    const lead = typeof parts[0] === 'string' ? undefined : parts[0].lead;
+    if (lead === undefined || parts.some((p) => typeof p === 'string' || p.lead !== lead)) {
+        throw new Error(`the input '${name}' is shared by several platforms, so each must describe it as { lead, part } with the same lead`);
+    }
+    return `${lead}: ${parts.map((p) => p.part).join(', or ')}.`;
+}
+
+;// CONCATENATED MODULE: ./lib/core/inputs/values.js
+/**
+ * Value parsers shared by the reader, the platforms' grammars and the front ends: durations, booleans, time
+ * zones, ISO 8601 instants. Each throws an Error whose message completes "Input 'x': …".
+ */
+
+/** A user value inside a message: on one line, printable, and short. */
+function values_quote(value) {
+    return `'${(0,core_text/* truncate */.xv)(value.replace(/[\u0000-\u001f\u007f]+/g, ' '), 60)}'`;
+}
+const DURATION_UNITS_MS = {
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+};
+const DURATION_HINT = 'use a number with a unit: 90s, 45m, 2h, 1h30m, 500ms or 1d';
+/** A number without a unit: `90`, `1.5`. */
+const BARE_NUMBER = /^\d+(\.\d+)?$/;
+/**
+ * A duration in milliseconds: `90s`, `45m`, `2h`, `1h30m`, `500ms`, `1d`. A bare number is refused: read as
+ * seconds, `timeout: 90` meant to be 90 minutes would give up after a minute and a half, and `max-age: 24`
+ * meant to be a day would refuse every load. Zero and negative values are refused: every duration input
+ * here is a limit or a gap, and zero would mean "never wait" or a busy loop.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    if (value === '')
+        throw new Error(`the duration is empty; ${DURATION_HINT}`);
+    if (value.startsWith('-'))
+        throw new Error(`${values_quote(value)} is negative; a duration must be greater than zero`);
+    if (BARE_NUMBER.test(value))
+        throw new Error(bareNumberProblem(value));
+    // Components such as `1h30m` or `1h 30m`; the sticky regex must consume the whole text.
+    const component = /\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/iy;
+    let ms = 0;
+    let consumed = 0;
+    let match;
+    while ((match = component.exec(value)) !== null) {
+        ms += Number(match[1]) * DURATION_UNITS_MS[match[2].toLowerCase()];
+        consumed = component.lastIndex;
+    }
+    if (consumed === 0 || consumed !== value.length)
+        throw new Error(`${values_quote(value)} is not a duration; ${DURATION_HINT}`);
+    if (!Number.isFinite(ms))
+        throw new Error(`${values_quote(value)} is too long`);
+    ms = Math.round(ms);
+    if (ms <= 0)
+        throw new Error(`${values_quote(value)} is zero; a duration must be greater than zero`);
+    return ms;
+}
+function bareNumberProblem(value) {
+    if (Number(value) === 0)
+        return `${values_quote(value)} is zero; a duration must be greater than zero, with a unit`;
+    return `${values_quote(value)} has no unit, and a bare number is not a duration; write ${value}s, ${value}m or ${value}h`;
+}
+const TRUE_WORDS = new Set(['true', 'yes', '1', 'on']);
+const FALSE_WORDS = new Set(['false', 'no', '0', 'off']);
+/** true/false, yes/no, 1/0, on/off, case-insensitive. */
+function parseBoolean(text) {
+    const word = text.trim().toLowerCase();
+    if (TRUE_WORDS.has(word))
+        return true;
+    if (FALSE_WORDS.has(word))
+        return false;
+    throw new Error(`${values_quote(text.trim())} is not a boolean; use true or false`);
+}
+/** An IANA zone name the runtime knows, `UTC`/`Z`, or an offset like `+01:00` / `-0530`. */
+function isTimeZone(text) {
+    if (/^(Z|UTC|[+-]\d{2}:?\d{2})$/i.test(text))
+        return true;
+    try {
+        new Intl.DateTimeFormat('en-US', { timeZone: text });
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+/**
+ * Milliseconds since the epoch of an ISO 8601 date or date-time, or undefined when it is not one or names
+ * an impossible day. Values without an offset are read as UTC: good enough to compare start and end.
+ */
+function isoInstant(text) {
+    const m = ISO_DATE_TIME.exec(text);
+    if (!m)
+        return undefined;
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+    if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59)
+        return undefined;
+    const utc = Date.UTC(year, month - 1, day, hour, minute, second);
+    if (new Date(utc).getUTCDate() !== day)
+        return undefined; // 2024-02-30 rolls over to March
+    const fraction = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
+    return utc + fraction - offsetMs(m[8]);
+}
+function offsetMs(zone) {
+    if (zone === undefined || zone.toUpperCase() === 'Z')
+        return 0;
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0')) * 60_000;
+}
+
+;// CONCATENATED MODULE: ./lib/core/inputs/reader.js
+/**
+ * InputReader: reads, defaults and reports on raw inputs, in the naming style of the front end that asked.
+ *
+ * A bad value fails with ONE line that names the input the way the user wrote it (GitHub, Azure or CLI),
+ * says what is wrong and shows a right value. The platforms' target grammars read their inputs through it
+ * too, so their messages have the same shape. Helpers the grammars share (duplicate lines, the target
+ * bound, identifiers in URL paths) are here as well.
+ */
+
+
+
+
+/** An invalid input: the message is one line, names the input and gives an example of a right value. */
+class reader_InputError extends Error {
+    /** Canonical (kebab-case) name of the input at fault. */
+    input;
+    constructor(input, message) {
+        super(oneLine(message));
+        this.name = 'InputError';
+        this.input = input;
+    }
+}
+/** The unit a bare number most likely meant, per duration input, for the example in the message. */
+const LIKELY_UNIT = { timeout: 'm', 'poll-interval': 's', 'max-age': 'h' };
+class InputReader {
+    table;
+    raw;
+    options;
+    style;
+    warnings = [];
+    byName;
+    constructor(
+    /** The whole input table (every platform's rows). */
+    table, raw, options) {
+        this.table = table;
+        this.raw = raw;
+        this.options = options;
+        this.style = options.nameStyle ?? 'github';
+        this.byName = new Map(table.map((def) => [def.name, def]));
+    }
+    /** The definition of an input; an unknown name is a programming error. */
+    def(name) {
+        const def = this.byName.get(name);
+        if (!def)
+            throw new Error(`Unknown input '${name}'. Known inputs: ${this.table.map((d) => d.name).join(', ')}`);
+        return def;
+    }
+    /** The trimmed value, or undefined when not set. */
+    value(name) {
+        this.def(name); // guards against typos in the callers
+        const text = this.raw(name)?.trim();
+        return text === undefined || text === '' ? undefined : text;
+    }
+    valueOrDefault(name) {
+        const value = this.value(name) ?? this.def(name).default;
+        if (value === undefined)
+            throw new Error(`internal: input '${name}' has no default`);
+        return value;
+    }
+    /** Set to something other than its default (GitHub and Azure pass defaults, so those do not count). */
+    isGiven(name) {
+        const value = this.value(name);
+        return value !== undefined && !isDefaultValue(this.def(name), value);
+    }
+    /** The non-blank lines of a multi-line input, trimmed. */
+    lines(name) {
+        if (this.value(name) === undefined)
+            return [];
+        return (this.raw(name) ?? '')
+            .split(/\r\n|\r|\n/)
+            .map((text, i) => ({ text: text.trim(), number: i + 1 }))
+            .filter((line) => line.text !== '');
+    }
+    name(name) {
+        return `'${table_displayName(this.def(name), this.style)}'`;
+    }
+    subject(name, source = 'input') {
+        const from = source === 'fallback' ? ' (from the service connection)' : '';
+        return `Input ${this.name(name)}${from}`;
+    }
+    /** `name: value` for YAML hosts, `--name value` for the CLI: an example that involves another input. */
+    assignment(name, value) {
+        const def = this.def(name);
+        return this.style === 'cli' ? `${table_displayName(def, 'cli')} ${value}` : `${table_displayName(def, this.style)}: ${value}`;
+    }
+    example(def) {
+        if (!def.secret)
+            return def.example;
+        // A secret's example is a reference to a secret store, which each host spells differently.
+        switch (this.style) {
+            case 'github':
+                return def.example;
+            case 'azure':
+                return '$(orchestrationApiKey)';
+            case 'cli':
+                return '"$ORCHESTRATION_API_KEY"';
+        }
+    }
+    /**
+     * Throws `Input 'x' <problem>. Example: <value>`. The problem is either a predicate ("is required") or,
+     * starting with ':', a statement ("': 'abc' is not a duration"); with a line number it is always a statement.
+     */
+    fail(name, problem, options = {}) {
+        const def = this.def(name);
+        const statement = problem.replace(/^:\s*/, '');
+        const body = options.line !== undefined
+            ? ` line ${options.line}: ${statement}`
+            : problem.startsWith(':')
+                ? `: ${statement}`
+                : ` ${problem}`;
+        const text = `${this.subject(name, options.source)}${body}`.replace(/[.\s]+$/, '');
+        throw new reader_InputError(name, `${text}. Example: ${options.example ?? this.example(def)}`);
+    }
+    warn(message) {
+        this.warnings.push(message);
+    }
+    /** Characters no input may hold; the key has its own checks that never quote it. */
+    checkCharacters() {
+        for (const def of this.table) {
+            if (def.secret)
+                continue;
+            const value = this.value(def.name);
+            if (value === undefined)
+                continue;
+            if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value))
+                this.fail(def.name, 'contains a control character');
+            if (!def.multiline && /[\r\n]/.test(value))
+                this.fail(def.name, 'must be a single line');
+        }
+    }
+    /** An input of another platform or mode, set to a non-default value, is a mistake worth stopping for. */
+    checkOwnership(platform, mode) {
+        for (const def of this.table) {
+            if (!this.isGiven(def.name))
+                continue;
+            if (def.platforms && !def.platforms.includes(platform)) {
+                const owners = def.platforms.length === 1 ? `platform ${def.platforms[0]}` : `platforms ${(0,core_text/* listWords */.yh)(def.platforms)}`;
+                this.fail(def.name, `applies to ${owners} only (platform is ${platform}); remove it or change the platform`, {
+                    example: this.assignment('platform', def.platforms[0]),
+                });
+            }
+            if (def.modes && !def.modes.includes(mode)) {
+                const owners = def.modes.length === 1 ? `mode ${def.modes[0]}` : `modes ${(0,core_text/* listWords */.yh)(def.modes)}`;
+                this.fail(def.name, `applies to ${owners} only (mode is ${mode}); remove it or change the mode`, {
+                    example: this.assignment('mode', def.modes[0]),
+                });
+            }
+        }
+    }
+    /** A pick-list value, matched case-insensitively, with a suggestion for a near miss. */
+    choice(name) {
+        const def = this.def(name);
+        const options = def.options ?? [];
+        const value = this.value(name);
+        if (value === undefined) {
+            if (def.default !== undefined)
+                return def.default;
+            return this.fail(name, `is required: ${(0,core_text/* listWords */.yh)(options, 'or')}`);
+        }
+        const match = options.find((o) => o.toLowerCase() === value.toLowerCase());
+        if (match !== undefined)
+            return match;
+        const guess = closest(value, options);
+        const hint = guess ? `; did you mean ${guess}?` : '.';
+        return this.fail(name, `: unknown value ${values_quote(value)}${hint} Valid values: ${options.join(', ')}`, {
+            example: guess ?? def.example,
+        });
+    }
+    boolean(name) {
+        try {
+            return parseBoolean(this.valueOrDefault(name));
+        }
+        catch (error) {
+            return this.fail(name, `: ${(0,core_text/* errorText */.kc)(error)}`);
+        }
+    }
+    duration(name) {
+        const text = this.valueOrDefault(name).trim();
+        if (BARE_NUMBER.test(text) && Number(text) !== 0) {
+            return this.fail(name, `: ${bareNumberProblem(text)}`, { example: `${text}${LIKELY_UNIT[name] ?? 'm'}` });
+        }
+        try {
+            return parseDuration(text);
+        }
+        catch (error) {
+            return this.fail(name, `: ${(0,core_text/* errorText */.kc)(error)}`);
+        }
+    }
+    optionalDuration(name) {
+        return this.value(name) === undefined ? undefined : this.duration(name);
+    }
+    integer(name, min, max) {
+        const text = this.valueOrDefault(name);
+        const n = /^\d+$/.test(text) ? Number(text) : NaN;
+        if (!Number.isSafeInteger(n) || n < min || n > max) {
+            this.fail(name, `: ${values_quote(text)} is not a whole number from ${min} to ${max}`);
+        }
+        return n;
+    }
+}
+function isDefaultValue(def, value) {
+    if (def.default === undefined)
+        return false;
+    if (isBooleanInput(def)) {
+        try {
+            return parseBoolean(value) === parseBoolean(def.default);
+        }
+        catch {
+            return false;
+        }
+    }
+    return value.toLowerCase() === def.default.toLowerCase();
+}
+// ---------------------------------------------------------------------------------------------------------
+// Helpers the platforms' target grammars share
+// ---------------------------------------------------------------------------------------------------------
+/**
+ * The most targets one step follows, over all its target inputs together. Each target costs requests,
+ * log lines, a summary row and part of the outputs; thousands would flood the platform and the CI log
+ * (5,000 lines printed 774 KB). A bigger load belongs in a process map or pipeline, or in several steps.
+ */
+const MAX_TARGETS = 200;
+/**
+ * Refuses more than MAX_TARGETS lines over the target inputs `names` (in the order targets are built),
+ * before any line is read, naming the input whose lines go past the bound and the count.
+ */
+function checkTargetCount(r, names) {
+    const counts = names.map((name) => ({ name, count: r.lines(name).length }));
+    const total = counts.reduce((sum, c) => sum + c.count, 0);
+    if (total <= MAX_TARGETS)
+        return;
+    let before = 0;
+    const culprit = counts.find((c) => (before += c.count) > MAX_TARGETS);
+    const others = counts.filter((c) => c !== culprit && c.count > 0);
+    const with_ = others.length ? ` (with ${others.map((c) => `${c.count} in ${r.name(c.name)}`).join(' and ')})` : '';
+    r.fail(culprit.name, `has ${culprit.count} line(s), ${total} targets in all${with_}; a step follows at most ${MAX_TARGETS} targets: split them over several steps, or run them as one process map or pipeline`);
+}
+/** Workspace keys and space slugs go into URL paths as one segment. */
+function checkIdentifier(r, name, value) {
+    if (value.includes('/'))
+        r.fail(name, `: ${values_quote(value)} must not contain '/'; give the name alone`);
+    if (/\s/.test(value))
+        r.fail(name, `: ${values_quote(value)} must not contain whitespace`);
+}
+/** Refuses a target listed twice in one input, naming both lines. */
+class DuplicateGuard {
+    r;
+    name;
+    firstLine = new Map();
+    constructor(r, name) {
+        this.r = r;
+        this.name = name;
+    }
+    check(key, line) {
+        const first = this.firstLine.get(key);
+        if (first !== undefined) {
+            this.r.fail(this.name, `repeats ${values_quote(key)} (first on line ${first}); list each target once`, {
+                line: line.number,
+            });
+        }
+        this.firstLine.set(key, line.number);
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*[\r\n]+\s*/g, ' ');
+}
+/** The option nearest to a typo ('timeextender' → 'timextender'), or undefined when none is close. */
+function closest(value, options) {
+    const word = value.toLowerCase();
+    let best;
+    for (const option of options) {
+        const distance = (0,names/* editDistance */.Y)(word, option.toLowerCase());
+        if (distance <= Math.max(2, Math.floor(option.length / 3)) && (!best || distance < best.distance)) {
+            best = { option, distance };
+        }
+    }
+    return best?.option;
+}
+
+;// CONCATENATED MODULE: ./lib/core/inputs/parse.js
+
+
+
+
+/**
+ * Validates the raw inputs into Settings, or throws an InputError on the first problem.
+ * Every message and warning is masked against the API key before it is returned or thrown.
+ */
+function parseSettings(raw, catalog, options = {}) {
+    const mask = (0,untrusted/* secretMasker */.c8)([...(0,untrusted/* secretPieces */.oY)(raw('api-key')), ...(0,untrusted/* secretPieces */.oY)(options.apiKeyFallback)]);
+    try {
+        const reader = new InputReader(catalog.inputs, raw, options);
+        const settings = buildSettings(reader, catalog);
+        return { settings, warnings: reader.warnings.map((w) => mask(oneLine(w))) };
+    }
+    catch (error) {
+        if (error instanceof reader_InputError)
+            throw new reader_InputError(error.input, mask(error.message));
+        throw error;
+    }
+}
+/** The adopted mark of a run-id handle (see the engine's ADOPTED_PREFIX). */
+const ADOPTED_MARK = /^adopted:/;
+function buildSettings(r, catalog) {
+    r.checkCharacters();
+    const platform = r.choice('platform');
+    const mode = r.choice('mode');
+    r.checkOwnership(platform, mode);
+    const module = catalog.module(platform);
+    if (!module)
+        throw new Error(`internal: platform '${platform}' is in the table but has no module`);
+    const apiKey = readApiKey(r, module);
+    const baseUrl = readBaseUrl(r, module);
+    // Labels are unique because each target input refuses duplicate lines and each kind has its own prefix.
+    const targets = module.parseTargets(r);
+    const runId = r.value('run-id');
+    if (runId !== undefined && runId.split(',').length !== targets.length) {
+        // Each target needs its own id (the run-id output of mode trigger lists them in target order); following
+        // the wrong run silently would be worse than refusing.
+        r.fail('run-id', `lists ${runId.split(',').length} run id(s), but the step has ${targets.length} target(s); give one id per target, comma-separated in target order`);
+    }
+    if (runId !== undefined && module.checkRunId) {
+        // A platform whose run ids have a fixed shape refuses a wrong one before any request, instead of waiting
+        // for a run that cannot exist. A target's handle may name several runs (`a+b`) and mark adopted ones
+        // (`adopted:`), as mode trigger writes it.
+        runId.split(',').forEach((handle, i) => {
+            const spec = targets[i];
+            if (spec === undefined)
+                return;
+            for (const part of handle.split('+'))
+                module.checkRunId(r, spec, part.trim().replace(ADOPTED_MARK, ''));
+        });
+    }
+    const own = module.readSettings?.(r) ?? {};
+    const maxAgeMs = r.optionalDuration('max-age');
+    const timeoutMs = r.duration('timeout');
+    if (timeoutMs > 7 * DURATION_UNITS_MS.d)
+        r.fail('timeout', `: ${values_quote(r.valueOrDefault('timeout'))} is longer than 7 days`);
+    let pollIntervalMs = r.duration('poll-interval');
+    if (pollIntervalMs < 100)
+        r.fail('poll-interval', `: ${values_quote(r.valueOrDefault('poll-interval'))} is shorter than 100ms`);
+    if (pollIntervalMs > timeoutMs && !r.isGiven('poll-interval')) {
+        // Only the default gap outlasts a short timeout the user chose: shorten it rather than refuse.
+        pollIntervalMs = timeoutMs;
+    }
+    if (pollIntervalMs > timeoutMs) {
+        r.fail('poll-interval', `: ${values_quote(r.valueOrDefault('poll-interval'))} is longer than ${r.name('timeout')} (${r.valueOrDefault('timeout')})`);
+    }
+    const settings = {
+        platform,
+        apiKey,
+        baseUrl,
+        mode,
+        targets,
+        timeoutMs,
+        pollIntervalMs,
+        ifRunning: r.choice('if-running'),
+        cancelOnTimeout: r.boolean('cancel-on-timeout'),
+        logs: r.choice('logs'),
+        logLines: r.integer('log-lines', 0, 100_000),
+        maxConcurrency: r.integer('max-concurrency', 1, 64),
+        failFast: r.boolean('fail-fast'),
+        ...own,
+    };
+    if (runId !== undefined)
+        settings.runId = runId;
+    if (maxAgeMs !== undefined)
+        settings.maxAgeMs = maxAgeMs;
+    const junitFile = r.value('junit-file');
+    if (junitFile !== undefined)
+        settings.junitFile = junitFile;
+    return settings;
+}
+// --- connection ------------------------------------------------------------------------------------------
+function readApiKey(r, module) {
+    const fromInput = r.value('api-key');
+    const fromConnection = r.options.apiKeyFallback?.trim() || undefined;
+    const key = fromInput ?? fromConnection;
+    const source = fromInput === undefined && fromConnection !== undefined ? 'fallback' : 'input';
+    const fail = (problem) => r.fail('api-key', problem, { source });
+    if (key === undefined) {
+        const where = r.style === 'azure' ? ', or choose a service connection' : '';
+        return fail(`is required: the platform's API key, passed from a secret${where}`);
+    }
+    // None of these messages may quote the key, so each names the problem only.
+    if (/[\r\n]/.test(key))
+        fail('contains a line break; store the key alone in the secret, on one line');
+    if (/\s/.test(key))
+        fail("contains whitespace; store the key alone, without spaces or a 'Bearer ' prefix");
+    if (/[\u0000-\u001f\u007f]/.test(key))
+        fail('contains a control character; copy the key again from the platform');
+    if (/[^\x21-\x7e]/.test(key)) {
+        // HTTP headers carry ASCII only; a typographic quote pasted with the key would fail later, less clearly.
+        fail('contains a character outside printable ASCII (a typographic quote?); copy the key again');
+    }
+    if (module.keyFormat && !module.keyFormat.pattern.test(key)) {
+        // A vendor's own example key may not match its documented format, so this is only a hint.
+        r.warn(`${r.subject('api-key', source)} does not look like ${module.keyFormat.looksLike}; using it anyway`);
+    }
+    return key;
+}
+function readBaseUrl(r, module) {
+    const fromInput = r.value('base-url');
+    const fromConnection = r.options.baseUrlFallback?.trim() || undefined;
+    const text = fromInput ?? fromConnection;
+    // Asked either way, so the platform checks its own inputs (a tenant) and may warn that they are ignored.
+    const fallback = module.baseUrl.fallback(r, text !== undefined);
+    if (text !== undefined)
+        return validateBaseUrl(r, text, module, fromInput === undefined ? 'fallback' : 'input');
+    if (fallback === undefined)
+        return r.fail('base-url', `is required for platform ${module.name}`, { example: module.baseUrl.example });
+    return fallback;
+}
+/** The URL is never quoted in these messages: it may carry credentials or a key in its query. */
+function validateBaseUrl(r, text, module, source) {
+    const fail = (problem) => r.fail('base-url', problem, { source, example: module.baseUrl.example });
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        return fail('is not an absolute URL; start it with https://');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        fail(`must be an https URL, not ${url.protocol.replace(':', '')}`);
+    if (url.protocol === 'http:' && !(0,urls/* isLoopbackHost */.c)(url.hostname)) {
+        fail('must use https: the key would travel in clear text (http is allowed only for loopback addresses)');
+    }
+    if (url.username !== '' || url.password !== '')
+        fail(`must not contain a user name or password; the key goes in ${r.name('api-key')}`);
+    if (text.includes('?') || text.includes('#'))
+        fail('must not contain a query (?…) or a fragment (#…); give the API root only');
+    // A path prefix is legitimate (e.g. `/v1`); a trailing slash would double up when paths are joined.
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+;// CONCATENATED MODULE: ./lib/core/platforms.js
+/**
+ * A set of platform modules and what is derived from it: the whole input table, input parsing, and the
+ * provider loader the engine is given. `src/providers/registry.ts` holds the product's one set; the core
+ * only knows the PlatformModule seam.
+ */
+
+
+/** A registry name: the value of the `platform` input, an Azure endpoint type and an input-name prefix. */
+const PLATFORM_NAME = /^[a-z][a-z0-9]*$/;
+class PlatformRegistry {
+    list = [];
+    table = [];
+    byInputName = new Map();
+    constructor(modules) {
+        for (const module of modules)
+            this.add(module);
+        this.compose();
+    }
+    /**
+     * Adds a platform after those already there (a test's own platform, or an embedder's). The input table
+     * and everything read from it follow at once.
+     */
+    register(module) {
+        this.add(module);
+        this.compose();
+    }
+    get modules() {
+        return this.list;
+    }
+    get names() {
+        return this.list.map((m) => m.name);
+    }
+    /** The whole input table: platform-neutral rows and every platform's rows. */
+    get inputs() {
+        return this.table;
+    }
+    module(name) {
+        return this.list.find((m) => m.name === name);
+    }
+    /** The definition of an input by its kebab-case name; an unknown name is a programming error. */
+    inputByName(name) {
+        const def = this.byInputName.get(name);
+        if (!def)
+            throw new Error(`Unknown input '${name}'. Known inputs: ${this.table.map((d) => d.name).join(', ')}`);
+        return def;
+    }
+    parseSettings(raw, options = {}) {
+        return parseSettings(raw, this, options);
+    }
+    /**
+     * The provider of a platform, loaded on first use (its HTTP code is evaluated only when a step uses it),
+     * with the platform's access hints for the engine's 403 messages.
+     */
+    async loadProvider(name) {
+        const module = this.module(name);
+        if (!module)
+            throw new Error(`platform '${name}' is not available in this build`);
+        const provider = await module.load();
+        return { ...provider, accessHints: provider.accessHints ?? module.accessHints };
+    }
+    add(module) {
+        if (!PLATFORM_NAME.test(module.name))
+            throw new Error(`platform name '${module.name}' must be lower-case letters and digits`);
+        if (this.module(module.name))
+            throw new Error(`platform '${module.name}' is registered twice`);
+        this.list = [...this.list, module];
+    }
+    compose() {
+        this.table = composeInputs(this.list);
+        this.byInputName = new Map(this.table.map((def) => [def.name, def]));
+    }
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./lib/core/inputs/output-paths.js
+/**
+ * Output files named by inputs (`junit-file`) or front-end options (the CLI's `--summary`) are prepared before
+ * the first request: a load must never start whose report cannot be written.
+ */
+
+
+
+
+
+
+/**
+ * Makes sure a file can be written at `path` when the step ends: creates its missing folders (like
+ * `mkdir -p`) and checks that the folder can be written. The file itself is not created, so a step that
+ * stops early leaves no empty report behind. Returns what is wrong, or undefined when the path is usable.
+ * Runs before the first request, so a load is never started whose report cannot be written.
+ */
+function prepareOutputFile(path) {
+    if (path.trim() === '')
+        return 'is empty; give a file name';
+    if (/[\\/]$/.test(path))
+        return `names a folder (${quote(path)}); give a file name inside it`;
+    const full = resolve(path);
+    const existing = statOrProblem(full);
+    if (typeof existing === 'string')
+        return existing;
+    if (existing !== undefined) {
+        if (existing.isDirectory())
+            return `is a folder (${quote(path)}); give a file name inside it`;
+        return writable(full) ? undefined : `cannot be written: the file exists and is not writable (${quote(path)})`;
+    }
+    const folder = dirname(full);
+    try {
+        mkdirSync(folder, { recursive: true });
+    }
+    catch (error) {
+        return folderProblem(error, folder);
+    }
+    return writable(folder) ? undefined : `cannot be written: its folder is not writable (${quote(folder)})`;
+}
+/**
+ * The output paths among the inputs (`junit-file`) prepared by prepareOutputFile, before the first request;
+ * throws an InputError naming the input the way the user wrote it, with an example, when one is unusable.
+ * Front ends call it right after parseSettings (which stays free of file system effects).
+ */
+function prepareOutputPaths(settings, options = {}) {
+    if (settings.junitFile === undefined)
+        return;
+    const problem = prepareOutputFile(settings.junitFile);
+    if (problem === undefined)
+        return;
+    const def = coreInputs([]).find((d) => d.name === 'junit-file');
+    const name = displayName(def, options.nameStyle ?? 'github');
+    throw new InputError(def.name, `Input '${name}' ${problem}. Example: ${def.example}`);
+}
+function statOrProblem(path) {
+    try {
+        return statSync(path);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT')
+            return undefined;
+        if (code === 'ENOTDIR')
+            return `cannot be written: a part of its folder path is a file, not a folder (${quote(path)})`;
+        if (code === 'EACCES' || code === 'EPERM')
+            return `cannot be reached: permission denied on its folder (${quote(path)})`;
+        return `cannot be checked (${code ?? errorText(error)})`;
+    }
+}
+function folderProblem(error, folder) {
+    const code = error.code;
+    if (code === 'ENOTDIR' || code === 'EEXIST') {
+        return `cannot be written: a part of its folder path is a file, not a folder (${quote(folder)})`;
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        return `cannot be written: its folder cannot be created, permission denied (${quote(folder)})`;
+    }
+    return `cannot be written: its folder cannot be created, ${code ?? errorText(error)} (${quote(folder)})`;
+}
+function writable(path) {
+    try {
+        accessSync(path, fsConstants.W_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/core/inputs/index.js
+/**
+ * Inputs: the one table (table.ts), the reader that reports a bad value in one line (reader.ts), the value
+ * parsers (values.ts), validation into Settings (parse.ts) and output paths (output-paths.ts). The whole
+ * table, with every platform's rows, and the parser bound to it come from `src/providers/registry.ts`.
+ */
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./lib/providers/planasonix/targets.js
+/**
+ * Planasonix's inputs and target grammar: connections to sync (or backfill, with a window) and pipelines to
+ * run, each by id. No HTTP here, so a bad input fails before the provider (and its HTTP client) is loaded.
+ */
+
+
+const PRIORITIES = ['low', 'normal', 'high'];
+const SYNC_TYPES = ['incremental', 'full'];
+const PLANASONIX_INPUTS = [
+    {
+        name: 'pipeline',
+        azureName: 'pipeline',
+        group: 'target',
+        multiline: true,
+        description: { lead: 'Pipelines to run, one per line', part: 'a Planasonix pipeline id' },
+        example: 'pl_daily_finance',
+    },
+    {
+        name: 'connection',
+        azureName: 'connection',
+        group: 'target',
+        multiline: true,
+        description: 'Planasonix: connections to sync (or backfill, with backfill-start and backfill-end), one id per line.',
+        example: 'conn_8f2a',
+    },
+    {
+        name: 'sync-type',
+        azureName: 'syncType',
+        group: 'target',
+        default: 'incremental',
+        options: SYNC_TYPES,
+        description: 'Planasonix: the kind of connection sync, incremental or full.',
+        example: 'full',
+    },
+    {
+        name: 'backfill-start',
+        azureName: 'backfillStart',
+        group: 'target',
+        description: 'Planasonix: start of the backfill window (ISO 8601 date or date-time); turns each connection into a backfill.',
+        example: '2024-01-01',
+    },
+    {
+        name: 'backfill-end',
+        azureName: 'backfillEnd',
+        group: 'target',
+        description: 'Planasonix: end of the backfill window (ISO 8601 date or date-time), after backfill-start.',
+        example: '2024-01-31',
+    },
+    {
+        name: 'tables',
+        azureName: 'tables',
+        group: 'target',
+        multiline: true,
+        description: 'Planasonix: tables to sync or backfill, separated by commas or new lines; empty means all.',
+        example: 'orders, customers',
+    },
+    {
+        name: 'parameters',
+        azureName: 'parameters',
+        group: 'target',
+        multiline: true,
+        description: 'Planasonix: parameters of the pipeline run, as a JSON object or as key=value lines.',
+        example: '{"region": "eu"}',
+    },
+    {
+        name: 'priority',
+        azureName: 'priority',
+        group: 'target',
+        default: 'normal',
+        options: PRIORITIES,
+        description: 'Planasonix: priority of connection syncs and backfills: low, normal or high.',
+        example: 'high',
+    },
+    {
+        name: 'idempotency-key',
+        azureName: 'idempotencyKey',
+        group: 'advanced',
+        description: 'Planasonix: the idempotency key of the trigger (1 to 255 printable ASCII characters). Default: built from the CI run id, attempt and target, so a retried request never starts two runs.',
+        example: 'release-2024-06-01',
+    },
+];
+const PLANASONIX_BASE_URL = {
+    shown: 'https://api.planasonix.com',
+    example: 'https://api.planasonix.com/v1',
+    fallback: () => 'https://api.planasonix.com',
+};
+function parsePlanasonixTargets(r) {
+    checkTargetCount(r, ['connection', 'pipeline']);
+    const connections = r.lines('connection');
+    const pipelines = r.lines('pipeline');
+    if (connections.length === 0 && pipelines.length === 0) {
+        r.fail('connection', `or ${r.name('pipeline')} needs at least one line for platform planasonix`);
+    }
+    // Inputs that only mean something for one kind of target are refused when that kind is absent, rather
+    // than silently ignored: the user expected them to change what runs.
+    const needsConnection = (name) => {
+        if (connections.length === 0 && r.isGiven(name)) {
+            r.fail(name, `applies to connection targets only, and ${r.name('connection')} is empty`, {
+                example: r.assignment('connection', 'conn_8f2a'),
+            });
+        }
+    };
+    for (const name of ['backfill-start', 'backfill-end', 'tables', 'sync-type', 'priority'])
+        needsConnection(name);
+    if (pipelines.length === 0 && r.isGiven('parameters')) {
+        r.fail('parameters', `applies to pipeline targets only, and ${r.name('pipeline')} is empty`, {
+            example: r.assignment('pipeline', 'pl_daily'),
+        });
+    }
+    const backfill = readBackfillWindow(r);
+    if (backfill && r.isGiven('sync-type')) {
+        r.fail('sync-type', `does not apply to a backfill (${r.name('backfill-start')} is set); remove it`, {
+            example: r.def('sync-type').default,
+        });
+    }
+    const tables = readTables(r);
+    const priority = r.choice('priority');
+    const syncType = r.choice('sync-type');
+    const parameters = pipelines.length > 0 ? readParameters(r) : {};
+    const targets = [];
+    const seenConnections = new DuplicateGuard(r, 'connection');
+    for (const line of connections) {
+        seenConnections.check(line.text, line);
+        if (backfill) {
+            const spec = {
+                platform: 'planasonix',
+                kind: 'backfill',
+                connection: line.text,
+                start: backfill.start,
+                end: backfill.end,
+                tables,
+                priority,
+                label: `backfill/${line.text}`,
+            };
+            targets.push(spec);
+        }
+        else {
+            const spec = {
+                platform: 'planasonix',
+                kind: 'sync',
+                connection: line.text,
+                syncType,
+                priority,
+                tables,
+                label: `connection/${line.text}`,
+            };
+            targets.push(spec);
+        }
+    }
+    const seenPipelines = new DuplicateGuard(r, 'pipeline');
+    for (const line of pipelines) {
+        seenPipelines.check(line.text, line);
+        const spec = {
+            platform: 'planasonix',
+            kind: 'pipeline',
+            pipeline: line.text,
+            // Each target gets its own copy, so a provider that adds to it cannot leak into another target.
+            parameters: { ...parameters },
+            label: `pipeline/${line.text}`,
+        };
+        targets.push(spec);
+    }
+    return targets;
+}
+function readBackfillWindow(r) {
+    const start = r.value('backfill-start');
+    const end = r.value('backfill-end');
+    if (start === undefined && end === undefined)
+        return undefined;
+    if (end === undefined)
+        r.fail('backfill-end', `is required when ${r.name('backfill-start')} is set: a backfill needs both ends`);
+    if (start === undefined)
+        r.fail('backfill-start', `is required when ${r.name('backfill-end')} is set: a backfill needs both ends`);
+    const startAt = isoInstant(start);
+    if (startAt === undefined)
+        r.fail('backfill-start', `: ${values_quote(start)} is not an ISO 8601 date or date-time`);
+    const endAt = isoInstant(end);
+    if (endAt === undefined)
+        r.fail('backfill-end', `: ${values_quote(end)} is not an ISO 8601 date or date-time`);
+    if (startAt >= endAt)
+        r.fail('backfill-start', `(${start}) must be before ${r.name('backfill-end')} (${end})`);
+    // Passed on as written: the server interprets its own time zone rules for offset-less values.
+    return { start, end };
+}
+function readTables(r) {
+    const text = r.value('tables');
+    if (text === undefined)
+        return [];
+    const tables = text
+        .split(/[,\r\n]+/)
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+    const seen = new Set();
+    for (const table of tables) {
+        if (seen.has(table))
+            r.fail('tables', `lists ${values_quote(table)} twice`);
+        seen.add(table);
+    }
+    return tables;
+}
+function readParameters(r) {
+    const text = r.value('parameters');
+    if (text === undefined)
+        return {};
+    if (text.startsWith('{') || text.startsWith('[')) {
+        let parsed;
+        try {
+            parsed = JSON.parse(text);
+        }
+        catch (error) {
+            return r.fail('parameters', `is not valid JSON: ${jsonProblem(error)}`);
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+            r.fail('parameters', 'must be a JSON object (or key=value lines), not an array');
+        }
+        return parsed;
+    }
+    // key=value lines; values stay strings, as the user typed them (JSON is there for typed values).
+    const parameters = {};
+    for (const line of r.lines('parameters')) {
+        const eq = line.text.indexOf('=');
+        const key = eq < 0 ? '' : line.text.slice(0, eq).trim();
+        if (key === '') {
+            r.fail('parameters', `${values_quote(line.text)} is not key=value (nor a JSON object)`, {
+                line: line.number,
+                example: 'region=eu',
+            });
+        }
+        if (Object.hasOwn(parameters, key)) {
+            r.fail('parameters', `sets ${values_quote(key)} twice`, { line: line.number, example: 'region=eu' });
+        }
+        parameters[key] = line.text.slice(eq + 1).trim();
+    }
+    return parameters;
+}
+/** V8's JSON messages may quote the input; keep the reason and position only. */
+function jsonProblem(error) {
+    const message = (0,core_text/* errorText */.kc)(error);
+    return (0,core_text/* truncate */.xv)(message.replace(/,?\s*".*" is not valid JSON$/s, '').trim() || 'syntax error', 120);
+}
+/** `idempotency-key`, checked before any request. */
+function readPlanasonixSettings(r) {
+    const key = r.value('idempotency-key');
+    if (key === undefined)
+        return {};
+    if (/[^\x20-\x7e]/.test(key))
+        r.fail('idempotency-key', 'must be printable ASCII characters only');
+    if (key.length > 255)
+        r.fail('idempotency-key', `is ${key.length} characters long; the limit is 255`);
+    return { idempotencyKey: key };
+}
+
+;// CONCATENATED MODULE: ./lib/providers/planasonix/platform.js
+
+const planasonix = {
+    name: 'planasonix',
+    label: 'Planasonix',
+    inputs: PLANASONIX_INPUTS,
+    baseUrl: PLANASONIX_BASE_URL,
+    accessHints: {
+        trigger: 'a scope that may trigger (sync:trigger for syncs and backfills, pipelines:run for pipeline runs)',
+        read: "The key's user has no access to this workspace or space (it needs at least Viewer, or a read scope on Planasonix), or the platform's API is disabled for the organization",
+    },
+    guide: 'docs/planasonix.md',
+    usage: ['connection', 'conn_8f2a'],
+    parseTargets: parsePlanasonixTargets,
+    readSettings: readPlanasonixSettings,
+    // "eager": the bundler keeps the provider in the one bundle file, evaluated only when imported.
+    load: async () => (await Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2462))).planasonixModule,
+};
+
+;// CONCATENATED MODULE: ./lib/providers/qarion/targets.js
+/**
+ * Qarion's inputs and target grammar: pipelines (by id or name) in a space. No HTTP here, so a bad input fails
+ * before the provider (and its HTTP client) is loaded.
+ */
+
+const QARION_INPUTS = [
+    {
+        name: 'space',
+        azureName: 'space',
+        group: 'target',
+        description: 'Qarion: the space slug that holds the pipelines.',
+        example: 'analytics',
+    },
+    {
+        name: 'pipeline',
+        azureName: 'pipeline',
+        group: 'target',
+        multiline: true,
+        description: { lead: 'Pipelines to run, one per line', part: 'a Qarion pipeline id or name' },
+        example: 'daily_finance',
+    },
+    {
+        name: 'comment',
+        azureName: 'comment',
+        group: 'advanced',
+        default: 'true',
+        options: ['true', 'false'],
+        description: 'Qarion: add a comment linking the CI run to each run (a failure to comment only warns).',
+        example: 'true',
+    },
+    {
+        name: 'sync-before-poll',
+        azureName: 'syncBeforePoll',
+        group: 'advanced',
+        default: 'false',
+        options: ['true', 'false'],
+        description: 'Qarion: request a connector sync when the triggered run does not show up in time (runs arrive through connector sync; needs edit rights).',
+        example: 'true',
+    },
+];
+const QARION_BASE_URL = {
+    shown: 'https://api.qarion.com',
+    example: 'https://api.qarion.com',
+    fallback: () => 'https://api.qarion.com',
+};
+function parseQarionTargets(r) {
+    const space = r.value('space');
+    if (space === undefined)
+        r.fail('space', 'is required for platform qarion');
+    checkIdentifier(r, 'space', space);
+    checkTargetCount(r, ['pipeline']);
+    const pipelines = r.lines('pipeline');
+    if (pipelines.length === 0)
+        r.fail('pipeline', 'needs at least one line for platform qarion');
+    const seen = new DuplicateGuard(r, 'pipeline');
+    return pipelines.map((line) => {
+        seen.check(line.text, line);
+        return { platform: 'qarion', kind: 'pipeline', space, ref: line.text, label: `${space}/${line.text}` };
+    });
+}
+function readQarionSettings(r) {
+    return { comment: r.boolean('comment'), syncBeforePoll: r.boolean('sync-before-poll') };
+}
+
+;// CONCATENATED MODULE: ./lib/providers/qarion/platform.js
+
+const qarion = {
+    name: 'qarion',
+    label: 'Qarion',
+    inputs: QARION_INPUTS,
+    baseUrl: QARION_BASE_URL,
+    accessHints: {
+        trigger: "the Editor or Admin role in the space (Qarion also passes Airflow's own 403 through)",
+        read: "The key's user has no access to this workspace or space (it needs at least Viewer, or a read scope on Planasonix), or the platform's API is disabled for the organization",
+    },
+    guide: 'docs/qarion.md',
+    usage: ['space', 'finance', 'pipeline', 'daily_finance'],
+    parseTargets: parseQarionTargets,
+    readSettings: readQarionSettings,
+    // "eager": the bundler keeps the provider in the one bundle file, evaluated only when imported.
+    load: async () => (await Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3412))).qarionModule,
+};
+
+;// CONCATENATED MODULE: ./lib/providers/timextender/targets.js
+/**
+ * TimeXtender's inputs and target grammar: a task is `Type/Id` or `Type/Name` in a workspace, a process map an
+ * id or a name; the API root comes from the tenant. No HTTP here, so a bad input fails before the provider
+ * (and its HTTP client) is loaded.
+ */
+
+/** The 11 TDP task types, in the order of the vendor's own 400 message (apis.md §1.4). */
+const TASK_TYPES = [
+    'Query',
+    'CompareQuery',
+    'Package',
+    'ObjectGroup',
+    'Process',
+    'ScheduleGroup',
+    'TestGroup',
+    'OrchestrationMap',
+    'Link',
+    'EmailSummary',
+    'Rule',
+];
+/** The `uat` values TDP documents; other words are passed through, with a warning. */
+const KNOWN_ENVIRONMENTS = ['Production', 'Development', 'Test'];
+const TIMEXTENDER_INPUTS = [
+    {
+        name: 'tenant',
+        azureName: 'tenant',
+        group: 'connection',
+        description: 'TimeXtender only: the tenant name, used to build https://{tenant}.odq.timextender.com when base-url is empty.',
+        example: 'acme',
+    },
+    {
+        name: 'workspace',
+        azureName: 'workspace',
+        group: 'target',
+        description: 'TimeXtender: the workspace key that holds the tasks or process maps.',
+        example: 'finance',
+    },
+    {
+        name: 'task',
+        azureName: 'task',
+        group: 'target',
+        multiline: true,
+        description: 'TimeXtender: tasks to trigger, one per line, as Type/Id or Type/Name (e.g. Package/1005, Package/Load Customer Dim).',
+        example: 'Package/1005',
+    },
+    {
+        name: 'process-map',
+        azureName: 'processMap',
+        group: 'target',
+        multiline: true,
+        description: 'TimeXtender: process maps to trigger, one per line, by id or name.',
+        example: '42',
+    },
+    {
+        name: 'environment',
+        azureName: 'environment',
+        group: 'target',
+        default: 'Production',
+        description: 'TimeXtender: the environment (uat): Production, Development or Test. Other values are passed on unchanged so the server can answer.',
+        example: 'Development',
+    },
+    {
+        name: 'server-time-zone',
+        azureName: 'serverTimeZone',
+        group: 'waiting',
+        after: 'max-age',
+        modes: ['check'],
+        description: "TimeXtender, mode check with max-age: the time zone of the server's local timestamps (IANA name like Europe/Copenhagen, or an offset like +01:00). Without it, the age is measured as if the server were in the zone furthest ahead (UTC+14), so a stale load never passes.",
+        example: 'Europe/Copenhagen',
+    },
+];
+const TENANT = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** `https://{tenant}.odq.timextender.com`: each tenant has its own API root, so there is no fixed default. */
+const TIMEXTENDER_BASE_URL = {
+    shown: 'https://{tenant}.odq.timextender.com',
+    example: 'https://acme.odq.timextender.com',
+    fallback(r, overridden) {
+        const tenant = readTenant(r);
+        if (overridden) {
+            if (tenant !== undefined)
+                r.warn(`${r.subject('tenant')} is ignored because a base URL is set`);
+            return undefined;
+        }
+        if (tenant === undefined) {
+            return r.fail('tenant', `or ${r.name('base-url')} is required for platform timextender`, {
+                example: r.assignment('tenant', 'acme'),
+            });
+        }
+        return `https://${tenant}.odq.timextender.com`;
+    },
+};
+function readTenant(r) {
+    const tenant = r.value('tenant')?.toLowerCase();
+    if (tenant !== undefined && !TENANT.test(tenant)) {
+        r.fail('tenant', `: ${values_quote(tenant)} is not a tenant name (one DNS label: letters, digits, hyphens); for a full URL use ${r.name('base-url')}`);
+    }
+    return tenant;
+}
+function parseTimextenderTargets(r) {
+    const workspace = r.value('workspace');
+    if (workspace === undefined)
+        r.fail('workspace', 'is required for platform timextender');
+    checkIdentifier(r, 'workspace', workspace);
+    const environment = r.valueOrDefault('environment');
+    if (!KNOWN_ENVIRONMENTS.includes(environment)) {
+        r.warn(`${r.subject('environment')} ${values_quote(environment)} is not one TimeXtender documents (${KNOWN_ENVIRONMENTS.join(', ')}); passing it on unchanged`);
+    }
+    const envSuffix = environment === 'Production' ? '' : ` [${environment}]`;
+    checkTargetCount(r, ['task', 'process-map']);
+    const tasks = r.lines('task');
+    const maps = r.lines('process-map');
+    if (tasks.length === 0 && maps.length === 0) {
+        r.fail('task', `or ${r.name('process-map')} needs at least one line for platform timextender`);
+    }
+    const targets = [];
+    const seenTasks = new DuplicateGuard(r, 'task');
+    for (const line of tasks) {
+        const { taskType, ref } = parseTaskLine(r, line);
+        seenTasks.check(`${taskType}/${ref}`, line);
+        const spec = {
+            platform: 'timextender',
+            kind: 'task',
+            workspace,
+            environment,
+            taskType,
+            ref,
+            label: `${workspace}/${taskType}/${ref}${envSuffix}`,
+        };
+        targets.push(spec);
+    }
+    const seenMaps = new DuplicateGuard(r, 'process-map');
+    for (const line of maps) {
+        seenMaps.check(line.text, line);
+        const spec = {
+            platform: 'timextender',
+            kind: 'process-map',
+            workspace,
+            environment,
+            ref: line.text,
+            label: `${workspace}/process-map/${line.text}${envSuffix}`,
+        };
+        targets.push(spec);
+    }
+    return targets;
+}
+/** `Type/Id` or `Type/Name`; a task id is unique only within its type, so the type is never optional. */
+function parseTaskLine(r, line) {
+    const slash = line.text.indexOf('/');
+    const typeText = (slash < 0 ? line.text : line.text.slice(0, slash)).trim();
+    const ref = slash < 0 ? '' : line.text.slice(slash + 1).trim();
+    const taskType = TASK_TYPES.find((t) => t.toLowerCase() === typeText.toLowerCase());
+    if (slash < 0 && taskType === undefined) {
+        r.fail('task', `${values_quote(line.text)} has no task type; write Type/Id or Type/Name`, { line: line.number });
+    }
+    if (taskType === undefined) {
+        const guess = closest(typeText, TASK_TYPES);
+        const hint = guess ? ` Did you mean ${guess}?` : '';
+        return r.fail('task', `unknown task type ${values_quote(typeText)}.${hint} Valid types: ${TASK_TYPES.join(', ')}`, {
+            line: line.number,
+        });
+    }
+    if (ref === '') {
+        r.fail('task', `${values_quote(taskType)} has no task id or name; write Type/Id or Type/Name`, {
+            line: line.number,
+            example: `${taskType}/1005`,
+        });
+    }
+    return { taskType, ref };
+}
+/** `server-time-zone`, checked before any request. */
+function readTimextenderSettings(r) {
+    const serverTimeZone = r.value('server-time-zone');
+    if (serverTimeZone === undefined)
+        return {};
+    if (!isTimeZone(serverTimeZone)) {
+        r.fail('server-time-zone', `: ${values_quote(serverTimeZone)} is neither an IANA time zone nor a UTC offset`);
+    }
+    return { serverTimeZone };
+}
+/**
+ * TimeXtender run ids have a fixed shape (an execution id; a process map's `<id>@<start>`): a wrong one is
+ * refused before any request instead of waiting for a run that cannot exist.
+ */
+function checkTimextenderRunId(r, spec, id) {
+    if (spec.platform !== 'timextender')
+        return;
+    if (spec.kind === 'task' && !/^\d+$/.test(id)) {
+        r.fail('run-id', `: ${values_quote(id)} is not a TimeXtender execution id (digits)`, { example: '97210' });
+    }
+    if (spec.kind === 'process-map' && !/^\d+@\S+$/.test(id)) {
+        r.fail('run-id', `: ${values_quote(id)} is not a TimeXtender process map run (<process map id>@<start time>)`, { example: '42@2026-03-15T08:30:00' });
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/providers/timextender/platform.js
+
+const timextender = {
+    name: 'timextender',
+    label: 'TimeXtender Data Platform',
+    inputs: TIMEXTENDER_INPUTS,
+    baseUrl: TIMEXTENDER_BASE_URL,
+    // The vendor's own example key does not match its documented format, so another shape only warns.
+    keyFormat: { pattern: /^txk_[A-Za-z0-9]{32}$/, looksLike: 'a TimeXtender API key (txk_ followed by 32 letters or digits)' },
+    accessHints: {
+        trigger: 'Contributor access on the workspace (Viewer is read-only)',
+        read: "The key's user has no access to this workspace or space (it needs at least Viewer, or a read scope on Planasonix), or the platform's API is disabled for the organization",
+    },
+    guide: 'docs/timextender.md',
+    usage: ['tenant', 'acme', 'workspace', 'finance', 'task', 'Package/1005'],
+    parseTargets: parseTimextenderTargets,
+    readSettings: readTimextenderSettings,
+    checkRunId: checkTimextenderRunId,
+    // "eager": the bundler keeps the provider in the one bundle file, evaluated only when imported.
+    load: async () => (await Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1530))).timextenderModule,
+};
+
+;// CONCATENATED MODULE: ./lib/providers/registry.js
+
+
+
+
+const registry = new PlatformRegistry([
+    timextender,
+    qarion,
+    planasonix,
+]);
+/** The platform names, in registry order (live: a registered platform joins it). */
+let PLATFORMS = registry.names;
+/** The whole input table (live: a registered platform's rows join it). */
+let INPUTS = registry.inputs;
+/**
+ * Adds a platform after the built-in ones, for this process: its inputs, its target grammar and its provider
+ * then work through every front end (the toy platform of the tests is registered this way).
+ */
+function registerPlatform(module) {
+    registry.register(module);
+    PLATFORMS = registry.names;
+    INPUTS = registry.inputs;
+}
+/** The definition of an input by its kebab-case name; an unknown name is a programming error. */
+function inputByName(name) {
+    return registry.inputByName(name);
+}
+/** Validates the raw inputs into Settings against the registered platforms (see core/inputs/parse.ts). */
+function registry_parseSettings(raw, options = {}) {
+    return registry.parseSettings(raw, options);
+}
+/** The provider of a platform, loaded on first use; adapters hand this to the engine. */
+function loadProvider(platform) {
+    return registry.loadProvider(platform);
+}
+/** A platform's label, e.g. `TimeXtender Data Platform`. */
+function platformLabel(platform) {
+    return registry.module(platform)?.label ?? platform;
 }
 
 
@@ -32288,1322 +33958,10 @@ function runEntry(core, options, step) {
     });
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/core/names.js
-var names = __nccwpck_require__(6599);
-;// CONCATENATED MODULE: ./lib/core/settings.js
-/**
- * The typed settings a step runs with, produced once from the raw inputs by `inputs.ts`.
- * Everything after input parsing sees only these types, never raw strings.
- */
-const PLATFORMS = ['timextender', 'qarion', 'planasonix'];
-const MODES = ['run', 'trigger', 'wait', 'check'];
-
-;// CONCATENATED MODULE: ./lib/core/inputs.js
-/**
- * The one table of inputs and its validation into `Settings`.
- *
- * Every input is defined once here: its canonical kebab-case name (GitHub, CLI), its camelCase name (Azure
- * DevOps allows only letters and digits), default, pick-list, group, the platforms and modes it belongs to,
- * a description and an example. `action.yml`, `task.json`, the README tables and the CLI help are checked
- * against (or generated from) this table, so nothing about an input is written down twice.
- *
- * Validation runs before the first request. A bad value fails with ONE line that names the input the way the
- * user wrote it (GitHub, Azure or CLI), says what is wrong and shows a right value. The API key is never
- * echoed, not even partly: messages about it describe the problem without quoting it, and every message
- * and warning is redacted against the key before it leaves `parseSettings` in case a user pasted the key
- * into some other input.
- */
-
-
-
-
-/** The 11 TDP task types, in the order of the vendor's own 400 message (apis.md §1.4). */
-const TASK_TYPES = [
-    'Query',
-    'CompareQuery',
-    'Package',
-    'ObjectGroup',
-    'Process',
-    'ScheduleGroup',
-    'TestGroup',
-    'OrchestrationMap',
-    'Link',
-    'EmailSummary',
-    'Rule',
-];
-const BOOLEAN_OPTIONS = ['true', 'false'];
-const SYNC_TYPES = ['incremental', 'full'];
-const PRIORITIES = ['low', 'normal', 'high'];
-const IF_RUNNING = ['fail', 'attach', 'queue'];
-const LOGS_POLICIES = ['on-failure', 'always', 'never'];
-/** The `uat` values TDP documents; other words are passed through, with a warning. */
-const KNOWN_ENVIRONMENTS = ['Production', 'Development', 'Test'];
-const INPUTS = [
-    // connection
-    {
-        name: 'platform',
-        azureName: 'platform',
-        group: 'connection',
-        required: true,
-        options: PLATFORMS,
-        description: 'The data platform to orchestrate: timextender, qarion or planasonix.',
-        example: 'timextender',
-    },
-    {
-        name: 'api-key',
-        azureName: 'apiKey',
-        group: 'connection',
-        secret: true,
-        description: "The platform's API key; pass it from a secret. On Azure DevOps a service connection is the preferred source and this input the fallback.",
-        example: '${{ secrets.ORCHESTRATION_API_KEY }}',
-    },
-    {
-        name: 'base-url',
-        azureName: 'baseUrl',
-        group: 'connection',
-        description: 'API root. Defaults to https://{tenant}.odq.timextender.com, https://api.qarion.com or https://api.planasonix.com; https only (http is allowed for loopback addresses).',
-        example: 'https://acme.odq.timextender.com',
-    },
-    {
-        name: 'tenant',
-        azureName: 'tenant',
-        group: 'connection',
-        platforms: ['timextender'],
-        description: 'TimeXtender only: the tenant name, used to build https://{tenant}.odq.timextender.com when base-url is empty.',
-        example: 'acme',
-    },
-    // targets
-    {
-        name: 'workspace',
-        azureName: 'workspace',
-        group: 'target',
-        platforms: ['timextender'],
-        description: 'TimeXtender: the workspace key that holds the tasks or process maps.',
-        example: 'finance',
-    },
-    {
-        name: 'task',
-        azureName: 'task',
-        group: 'target',
-        multiline: true,
-        platforms: ['timextender'],
-        description: 'TimeXtender: tasks to trigger, one per line, as Type/Id or Type/Name (e.g. Package/1005, Package/Load Customer Dim).',
-        example: 'Package/1005',
-    },
-    {
-        name: 'process-map',
-        azureName: 'processMap',
-        group: 'target',
-        multiline: true,
-        platforms: ['timextender'],
-        description: 'TimeXtender: process maps to trigger, one per line, by id or name.',
-        example: '42',
-    },
-    {
-        name: 'environment',
-        azureName: 'environment',
-        group: 'target',
-        default: 'Production',
-        platforms: ['timextender'],
-        description: 'TimeXtender: the environment (uat): Production, Development or Test. Other values are passed on unchanged so the server can answer.',
-        example: 'Development',
-    },
-    {
-        name: 'space',
-        azureName: 'space',
-        group: 'target',
-        platforms: ['qarion'],
-        description: 'Qarion: the space slug that holds the pipelines.',
-        example: 'analytics',
-    },
-    {
-        name: 'pipeline',
-        azureName: 'pipeline',
-        group: 'target',
-        multiline: true,
-        platforms: ['qarion', 'planasonix'],
-        description: 'Pipelines to run, one per line: a Qarion pipeline id or name, or a Planasonix pipeline id.',
-        example: 'daily_finance',
-    },
-    {
-        name: 'connection',
-        azureName: 'connection',
-        group: 'target',
-        multiline: true,
-        platforms: ['planasonix'],
-        description: 'Planasonix: connections to sync (or backfill, with backfill-start and backfill-end), one id per line.',
-        example: 'conn_8f2a',
-    },
-    {
-        name: 'sync-type',
-        azureName: 'syncType',
-        group: 'target',
-        default: 'incremental',
-        options: SYNC_TYPES,
-        platforms: ['planasonix'],
-        description: 'Planasonix: the kind of connection sync, incremental or full.',
-        example: 'full',
-    },
-    {
-        name: 'backfill-start',
-        azureName: 'backfillStart',
-        group: 'target',
-        platforms: ['planasonix'],
-        description: 'Planasonix: start of the backfill window (ISO 8601 date or date-time); turns each connection into a backfill.',
-        example: '2024-01-01',
-    },
-    {
-        name: 'backfill-end',
-        azureName: 'backfillEnd',
-        group: 'target',
-        platforms: ['planasonix'],
-        description: 'Planasonix: end of the backfill window (ISO 8601 date or date-time), after backfill-start.',
-        example: '2024-01-31',
-    },
-    {
-        name: 'tables',
-        azureName: 'tables',
-        group: 'target',
-        multiline: true,
-        platforms: ['planasonix'],
-        description: 'Planasonix: tables to sync or backfill, separated by commas or new lines; empty means all.',
-        example: 'orders, customers',
-    },
-    {
-        name: 'parameters',
-        azureName: 'parameters',
-        group: 'target',
-        multiline: true,
-        platforms: ['planasonix'],
-        description: 'Planasonix: parameters of the pipeline run, as a JSON object or as key=value lines.',
-        example: '{"region": "eu"}',
-    },
-    {
-        name: 'priority',
-        azureName: 'priority',
-        group: 'target',
-        default: 'normal',
-        options: PRIORITIES,
-        platforms: ['planasonix'],
-        description: 'Planasonix: priority of connection syncs and backfills: low, normal or high.',
-        example: 'high',
-    },
-    // waiting
-    {
-        name: 'mode',
-        azureName: 'mode',
-        group: 'waiting',
-        default: 'run',
-        options: MODES,
-        description: 'run: trigger and follow to the end; trigger: trigger only; wait: follow an existing run; check: pass only if the latest run succeeded (and is recent enough).',
-        example: 'run',
-    },
-    {
-        name: 'run-id',
-        azureName: 'runId',
-        group: 'waiting',
-        modes: ['wait'],
-        description: 'For mode wait: the id of the run to follow, as the run-id output of mode trigger gives it (several targets: comma-separated in target order). Empty: the run in flight of the target.',
-        example: '97210',
-    },
-    {
-        name: 'max-age',
-        azureName: 'maxAge',
-        group: 'waiting',
-        modes: ['check'],
-        description: 'For mode check: the latest successful run must have ended within this time, e.g. 24h (a number needs a unit).',
-        example: '24h',
-    },
-    {
-        name: 'server-time-zone',
-        azureName: 'serverTimeZone',
-        group: 'waiting',
-        platforms: ['timextender'],
-        modes: ['check'],
-        description: "TimeXtender, mode check with max-age: the time zone of the server's local timestamps (IANA name like Europe/Copenhagen, or an offset like +01:00). Without it, the age is measured as if the server were in the zone furthest ahead (UTC+14), so a stale load never passes.",
-        example: 'Europe/Copenhagen',
-    },
-    {
-        name: 'timeout',
-        azureName: 'timeout',
-        group: 'waiting',
-        default: '55m',
-        description: 'Overall wall-clock limit for following the runs, e.g. 90s, 45m, 2h, 1h30m (at most 7 days; a number needs a unit). Keep it below the job timeout.',
-        example: '45m',
-    },
-    {
-        name: 'poll-interval',
-        azureName: 'pollInterval',
-        group: 'waiting',
-        default: '30s',
-        description: 'The usual longest gap between two status reads; the first reads come sooner. With run history, a gap early in a run may be up to 4x longer while the history says the run cannot be ending yet.',
-        example: '30s',
-    },
-    {
-        name: 'if-running',
-        azureName: 'ifRunning',
-        group: 'waiting',
-        default: 'fail',
-        options: IF_RUNNING,
-        description: 'When the target is already running: fail, attach (follow that run) or queue (wait for it to end, then trigger).',
-        example: 'attach',
-    },
-    {
-        name: 'cancel-on-timeout',
-        azureName: 'cancelOnTimeout',
-        group: 'waiting',
-        default: 'true',
-        options: BOOLEAN_OPTIONS,
-        description: 'Cancel the remote run when the timeout is reached, where the platform can cancel.',
-        example: 'true',
-    },
-    // logs
-    {
-        name: 'logs',
-        azureName: 'logs',
-        group: 'logs',
-        default: 'on-failure',
-        options: LOGS_POLICIES,
-        description: 'When to fetch and print the logs of the run: on-failure, always or never.',
-        example: 'on-failure',
-    },
-    {
-        name: 'log-lines',
-        azureName: 'logLines',
-        group: 'logs',
-        default: '200',
-        description: 'Trailing log lines printed inline per failed task (0 to 100000); the whole log always goes to a file.',
-        example: '200',
-    },
-    {
-        name: 'junit-file',
-        azureName: 'junitFile',
-        group: 'logs',
-        description: 'Write the results as JUnit XML to this path (one test case per target and failed task). Missing folders are created; a path that cannot be written fails before any request.',
-        example: 'reports/orchestration.xml',
-    },
-    // advanced
-    {
-        name: 'max-concurrency',
-        azureName: 'maxConcurrency',
-        group: 'advanced',
-        default: '4',
-        description: 'How many targets run at the same time (1 to 64).',
-        example: '4',
-    },
-    {
-        name: 'fail-fast',
-        azureName: 'failFast',
-        group: 'advanced',
-        default: 'true',
-        options: BOOLEAN_OPTIONS,
-        description: 'When one target fails, cancel or stop following the others, where the platform allows.',
-        example: 'true',
-    },
-    {
-        name: 'comment',
-        azureName: 'comment',
-        group: 'advanced',
-        default: 'true',
-        options: BOOLEAN_OPTIONS,
-        platforms: ['qarion'],
-        description: 'Qarion: add a comment linking the CI run to each run (a failure to comment only warns).',
-        example: 'true',
-    },
-    {
-        name: 'idempotency-key',
-        azureName: 'idempotencyKey',
-        group: 'advanced',
-        platforms: ['planasonix'],
-        description: 'Planasonix: the idempotency key of the trigger (1 to 255 printable ASCII characters). Default: built from the CI run id, attempt and target, so a retried request never starts two runs.',
-        example: 'release-2024-06-01',
-    },
-    {
-        name: 'sync-before-poll',
-        azureName: 'syncBeforePoll',
-        group: 'advanced',
-        default: 'false',
-        options: BOOLEAN_OPTIONS,
-        platforms: ['qarion'],
-        description: 'Qarion: request a connector sync when the triggered run does not show up in time (runs arrive through connector sync; needs edit rights).',
-        example: 'true',
-    },
-];
-/**
- * Inputs of the GitHub Action only, outside `Settings`: the GitHub front end reads and checks them itself,
- * and only its metadata (action.yml, docs/github.md) lists them, after INPUTS. Azure DevOps and the CLI do
- * not have them (no Azure name).
- */
-const GITHUB_ONLY_INPUTS = [
-    {
-        name: 'pr-comment',
-        group: 'advanced',
-        default: 'false',
-        options: BOOLEAN_OPTIONS,
-        description: 'On a pull request, post the summary table as a comment, one per pull request and step, updated in place on re-runs. A comment that cannot be posted (permissions, fork pull requests) only warns.',
-        example: 'true',
-    },
-    {
-        name: 'github-token',
-        group: 'advanced',
-        default: '${{ github.token }}',
-        secret: true,
-        description: 'Token for the pull-request comment (pr-comment); it needs pull-requests: write. Default: the workflow token.',
-        example: '${{ secrets.GITHUB_TOKEN }}',
-    },
-];
-const INPUTS_BY_NAME = new Map(INPUTS.map((def) => [def.name, def]));
-/** The definition of an input by its kebab-case name; an unknown name is a programming error. */
-function inputByName(name) {
-    const def = INPUTS_BY_NAME.get(name);
-    if (!def)
-        throw new Error(`Unknown input '${name}'. Known inputs: ${INPUTS.map((d) => d.name).join(', ')}`);
-    return def;
-}
-/** An invalid input: the message is one line, names the input and gives an example of a right value. */
-class InputError extends Error {
-    /** Canonical (kebab-case) name of the input at fault. */
-    input;
-    constructor(input, message) {
-        super(inputs_oneLine(message));
-        this.name = 'InputError';
-        this.input = input;
-    }
-}
-/** The name as the user writes it: `api-key` (GitHub), `apiKey` (Azure), `--api-key` (CLI). */
-function displayName(def, style) {
-    switch (style) {
-        case 'github':
-            return def.name;
-        case 'azure':
-            return def.azureName;
-        case 'cli':
-            return `--${def.name}`;
-    }
-}
-// ---------------------------------------------------------------------------------------------------------
-// Value parsers shared with the front ends
-// ---------------------------------------------------------------------------------------------------------
-const DURATION_UNITS_MS = {
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-    d: 86_400_000,
-};
-const DURATION_HINT = 'use a number with a unit: 90s, 45m, 2h, 1h30m, 500ms or 1d';
-/** A number without a unit: `90`, `1.5`. */
-const BARE_NUMBER = /^\d+(\.\d+)?$/;
-/**
- * A duration in milliseconds: `90s`, `45m`, `2h`, `1h30m`, `500ms`, `1d`. A bare number is refused: read as
- * seconds, `timeout: 90` meant to be 90 minutes would give up after a minute and a half, and `max-age: 24`
- * meant to be a day would refuse every load. Zero and negative values are refused: every duration input
- * here is a limit or a gap, and zero would mean "never wait" or a busy loop.
- */
-function parseDuration(text) {
-    const value = text.trim();
-    if (value === '')
-        throw new Error(`the duration is empty; ${DURATION_HINT}`);
-    if (value.startsWith('-'))
-        throw new Error(`${quote(value)} is negative; a duration must be greater than zero`);
-    if (BARE_NUMBER.test(value))
-        throw new Error(bareNumberProblem(value));
-    // Components such as `1h30m` or `1h 30m`; the sticky regex must consume the whole text.
-    const component = /\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/iy;
-    let ms = 0;
-    let consumed = 0;
-    let match;
-    while ((match = component.exec(value)) !== null) {
-        ms += Number(match[1]) * DURATION_UNITS_MS[match[2].toLowerCase()];
-        consumed = component.lastIndex;
-    }
-    if (consumed === 0 || consumed !== value.length)
-        throw new Error(`${quote(value)} is not a duration; ${DURATION_HINT}`);
-    if (!Number.isFinite(ms))
-        throw new Error(`${quote(value)} is too long`);
-    ms = Math.round(ms);
-    if (ms <= 0)
-        throw new Error(`${quote(value)} is zero; a duration must be greater than zero`);
-    return ms;
-}
-function bareNumberProblem(value) {
-    if (Number(value) === 0)
-        return `${quote(value)} is zero; a duration must be greater than zero, with a unit`;
-    return `${quote(value)} has no unit, and a bare number is not a duration; write ${value}s, ${value}m or ${value}h`;
-}
-/** The unit a bare number most likely meant, per duration input, for the example in the message. */
-const LIKELY_UNIT = { timeout: 'm', 'poll-interval': 's', 'max-age': 'h' };
-const TRUE_WORDS = new Set(['true', 'yes', '1', 'on']);
-const FALSE_WORDS = new Set(['false', 'no', '0', 'off']);
-/** true/false, yes/no, 1/0, on/off, case-insensitive. */
-function parseBoolean(text) {
-    const word = text.trim().toLowerCase();
-    if (TRUE_WORDS.has(word))
-        return true;
-    if (FALSE_WORDS.has(word))
-        return false;
-    throw new Error(`${quote(text.trim())} is not a boolean; use true or false`);
-}
-// ---------------------------------------------------------------------------------------------------------
-// parseSettings
-// ---------------------------------------------------------------------------------------------------------
-/**
- * Validates the raw inputs into Settings, or throws an InputError on the first problem.
- * Every message and warning is redacted against the API key before it is returned or thrown.
- */
-function parseSettings(raw, options = {}) {
-    const secrets = secretFragments([raw('api-key'), options.apiKeyFallback]);
-    try {
-        const reader = new InputReader(raw, options);
-        const settings = buildSettings(reader);
-        return { settings, warnings: reader.warnings.map((w) => redact(inputs_oneLine(w), secrets)) };
-    }
-    catch (error) {
-        if (error instanceof InputError)
-            throw new InputError(error.input, redact(error.message, secrets));
-        throw error;
-    }
-}
-function buildSettings(r) {
-    r.checkCharacters();
-    const platform = r.choice('platform');
-    const mode = r.choice('mode');
-    r.checkOwnership(platform, mode);
-    const apiKey = readApiKey(r, platform);
-    const baseUrl = readBaseUrl(r, platform);
-    // Labels are unique because each target input refuses duplicate lines and each kind has its own prefix.
-    const targets = readTargets(r, platform);
-    const runId = r.value('run-id');
-    if (runId !== undefined && runId.split(',').length !== targets.length) {
-        // Each target needs its own id (the run-id output of mode trigger lists them in target order); following
-        // the wrong run silently would be worse than refusing.
-        r.fail('run-id', `lists ${runId.split(',').length} run id(s), but the step has ${targets.length} target(s); give one id per target, comma-separated in target order`);
-    }
-    if (runId !== undefined && platform === 'timextender') {
-        // TimeXtender run ids have a fixed shape (an execution id; a process map's `<id>@<start>`): a wrong one is
-        // refused before any request instead of waiting for a run that cannot exist.
-        // A target's handle may name several runs (`a+b`) and mark adopted ones (`adopted:`), as mode trigger writes it.
-        runId.split(',').forEach((handle, i) => {
-            const spec = targets[i];
-            if (spec?.platform !== 'timextender')
-                return;
-            for (const raw of handle.split('+')) {
-                const id = raw.trim().replace(/^adopted:/, '');
-                if (spec.kind === 'task' && !/^\d+$/.test(id)) {
-                    r.fail('run-id', `: ${quote(id)} is not a TimeXtender execution id (digits)`, { example: '97210' });
-                }
-                if (spec.kind === 'process-map' && !/^\d+@\S+$/.test(id)) {
-                    r.fail('run-id', `: ${quote(id)} is not a TimeXtender process map run (<process map id>@<start time>)`, { example: '42@2026-03-15T08:30:00' });
-                }
-            }
-        });
-    }
-    const serverTimeZone = r.value('server-time-zone');
-    if (serverTimeZone !== undefined && !isTimeZone(serverTimeZone)) {
-        r.fail('server-time-zone', `: ${quote(serverTimeZone)} is neither an IANA time zone nor a UTC offset`);
-    }
-    const maxAgeMs = r.optionalDuration('max-age');
-    const timeoutMs = r.duration('timeout');
-    if (timeoutMs > 7 * DURATION_UNITS_MS.d)
-        r.fail('timeout', `: ${quote(r.valueOrDefault('timeout'))} is longer than 7 days`);
-    let pollIntervalMs = r.duration('poll-interval');
-    if (pollIntervalMs < 100)
-        r.fail('poll-interval', `: ${quote(r.valueOrDefault('poll-interval'))} is shorter than 100ms`);
-    if (pollIntervalMs > timeoutMs && !r.isGiven('poll-interval')) {
-        // Only the default gap outlasts a short timeout the user chose: shorten it rather than refuse.
-        pollIntervalMs = timeoutMs;
-    }
-    if (pollIntervalMs > timeoutMs) {
-        r.fail('poll-interval', `: ${quote(r.valueOrDefault('poll-interval'))} is longer than ${r.name('timeout')} (${r.valueOrDefault('timeout')})`);
-    }
-    const settings = {
-        platform,
-        apiKey,
-        baseUrl,
-        mode,
-        targets,
-        timeoutMs,
-        pollIntervalMs,
-        ifRunning: r.choice('if-running'),
-        cancelOnTimeout: r.boolean('cancel-on-timeout'),
-        logs: r.choice('logs'),
-        logLines: r.integer('log-lines', 0, 100_000),
-        maxConcurrency: r.integer('max-concurrency', 1, 64),
-        failFast: r.boolean('fail-fast'),
-        comment: r.boolean('comment'),
-        syncBeforePoll: r.boolean('sync-before-poll'),
-    };
-    if (runId !== undefined)
-        settings.runId = runId;
-    if (maxAgeMs !== undefined)
-        settings.maxAgeMs = maxAgeMs;
-    if (serverTimeZone !== undefined)
-        settings.serverTimeZone = serverTimeZone;
-    const idempotencyKey = readIdempotencyKey(r);
-    if (idempotencyKey !== undefined)
-        settings.idempotencyKey = idempotencyKey;
-    const junitFile = r.value('junit-file');
-    if (junitFile !== undefined)
-        settings.junitFile = junitFile;
-    return settings;
-}
-// --- output paths ----------------------------------------------------------------------------------------
-/**
- * Makes sure a file can be written at `path` when the step ends: creates its missing folders (like
- * `mkdir -p`) and checks that the folder can be written. The file itself is not created, so a step that
- * stops early leaves no empty report behind. Returns what is wrong, or undefined when the path is usable.
- * Runs before the first request, so a load is never started whose report cannot be written.
- */
-function prepareOutputFile(path) {
-    if (path.trim() === '')
-        return 'is empty; give a file name';
-    if (/[\\/]$/.test(path))
-        return `names a folder (${quote(path)}); give a file name inside it`;
-    const full = resolve(path);
-    const existing = statOrProblem(full);
-    if (typeof existing === 'string')
-        return existing;
-    if (existing !== undefined) {
-        if (existing.isDirectory())
-            return `is a folder (${quote(path)}); give a file name inside it`;
-        return writable(full) ? undefined : `cannot be written: the file exists and is not writable (${quote(path)})`;
-    }
-    const folder = dirname(full);
-    try {
-        mkdirSync(folder, { recursive: true });
-    }
-    catch (error) {
-        return folderProblem(error, folder);
-    }
-    return writable(folder) ? undefined : `cannot be written: its folder is not writable (${quote(folder)})`;
-}
-/**
- * The output paths among the inputs (`junit-file`) prepared by prepareOutputFile, before the first request;
- * throws an InputError naming the input the way the user wrote it, with an example, when one is unusable.
- * Front ends call it right after parseSettings (which stays free of file system effects).
- */
-function prepareOutputPaths(settings, options = {}) {
-    if (settings.junitFile === undefined)
-        return;
-    const problem = prepareOutputFile(settings.junitFile);
-    if (problem === undefined)
-        return;
-    const def = inputByName('junit-file');
-    const name = displayName(def, options.nameStyle ?? 'github');
-    throw new InputError(def.name, `Input '${name}' ${problem}. Example: ${def.example}`);
-}
-function statOrProblem(path) {
-    try {
-        return statSync(path);
-    }
-    catch (error) {
-        const code = error.code;
-        if (code === 'ENOENT')
-            return undefined;
-        if (code === 'ENOTDIR')
-            return `cannot be written: a part of its folder path is a file, not a folder (${quote(path)})`;
-        if (code === 'EACCES' || code === 'EPERM')
-            return `cannot be reached: permission denied on its folder (${quote(path)})`;
-        return `cannot be checked (${code ?? errorMessage(error)})`;
-    }
-}
-function folderProblem(error, folder) {
-    const code = error.code;
-    if (code === 'ENOTDIR' || code === 'EEXIST') {
-        return `cannot be written: a part of its folder path is a file, not a folder (${quote(folder)})`;
-    }
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-        return `cannot be written: its folder cannot be created, permission denied (${quote(folder)})`;
-    }
-    return `cannot be written: its folder cannot be created, ${code ?? errorMessage(error)} (${quote(folder)})`;
-}
-function writable(path) {
-    try {
-        accessSync(path, fsConstants.W_OK);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/** An IANA zone name the runtime knows, `UTC`/`Z`, or an offset like `+01:00` / `-0530`. */
-function isTimeZone(text) {
-    if (/^(Z|UTC|[+-]\d{2}:?\d{2})$/i.test(text))
-        return true;
-    try {
-        new Intl.DateTimeFormat('en-US', { timeZone: text });
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-// --- connection ------------------------------------------------------------------------------------------
-const TDP_KEY = /^txk_[A-Za-z0-9]{32}$/;
-function readApiKey(r, platform) {
-    const fromInput = r.value('api-key');
-    const fromConnection = r.options.apiKeyFallback?.trim() || undefined;
-    const key = fromInput ?? fromConnection;
-    const source = fromInput === undefined && fromConnection !== undefined ? 'fallback' : 'input';
-    const fail = (problem) => r.fail('api-key', problem, { source });
-    if (key === undefined) {
-        const where = r.style === 'azure' ? ', or choose a service connection' : '';
-        return fail(`is required: the platform's API key, passed from a secret${where}`);
-    }
-    // None of these messages may quote the key, so each names the problem only.
-    if (/[\r\n]/.test(key))
-        fail('contains a line break; store the key alone in the secret, on one line');
-    if (/\s/.test(key))
-        fail("contains whitespace; store the key alone, without spaces or a 'Bearer ' prefix");
-    if (/[\u0000-\u001f\u007f]/.test(key))
-        fail('contains a control character; copy the key again from the platform');
-    if (/[^\x21-\x7e]/.test(key)) {
-        // HTTP headers carry ASCII only; a typographic quote pasted with the key would fail later, less clearly.
-        fail('contains a character outside printable ASCII (a typographic quote?); copy the key again');
-    }
-    if (platform === 'timextender' && !TDP_KEY.test(key)) {
-        // The vendor's own example key does not match its documented format, so this is only a hint.
-        r.warn(`${r.subject('api-key', source)} does not look like a TimeXtender API key (txk_ followed by 32 letters or digits); using it anyway`);
-    }
-    return key;
-}
-const DEFAULT_BASE_URLS = {
-    qarion: 'https://api.qarion.com',
-    planasonix: 'https://api.planasonix.com',
-};
-const BASE_URL_EXAMPLES = {
-    timextender: 'https://acme.odq.timextender.com',
-    qarion: 'https://api.qarion.com',
-    planasonix: 'https://api.planasonix.com/v1',
-};
-const TENANT = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-function readBaseUrl(r, platform) {
-    const tenant = readTenant(r);
-    const fromInput = r.value('base-url');
-    const fromConnection = r.options.baseUrlFallback?.trim() || undefined;
-    const text = fromInput ?? fromConnection;
-    if (text !== undefined) {
-        if (tenant !== undefined)
-            r.warn(`${r.subject('tenant')} is ignored because a base URL is set`);
-        return validateBaseUrl(r, text, platform, fromInput === undefined ? 'fallback' : 'input');
-    }
-    if (platform !== 'timextender')
-        return DEFAULT_BASE_URLS[platform];
-    if (tenant === undefined) {
-        return r.fail('tenant', `or ${r.name('base-url')} is required for platform timextender`, {
-            example: r.assignment('tenant', 'acme'),
-        });
-    }
-    return `https://${tenant}.odq.timextender.com`;
-}
-function readTenant(r) {
-    const tenant = r.value('tenant')?.toLowerCase();
-    if (tenant !== undefined && !TENANT.test(tenant)) {
-        r.fail('tenant', `: ${quote(tenant)} is not a tenant name (one DNS label: letters, digits, hyphens); for a full URL use ${r.name('base-url')}`);
-    }
-    return tenant;
-}
-/** The URL is never quoted in these messages: it may carry credentials or a key in its query. */
-function validateBaseUrl(r, text, platform, source) {
-    const fail = (problem) => r.fail('base-url', problem, { source, example: BASE_URL_EXAMPLES[platform] });
-    let url;
-    try {
-        url = new URL(text);
-    }
-    catch {
-        return fail('is not an absolute URL; start it with https://');
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        fail(`must be an https URL, not ${url.protocol.replace(':', '')}`);
-    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-        fail('must use https: the key would travel in clear text (http is allowed only for loopback addresses)');
-    }
-    if (url.username !== '' || url.password !== '')
-        fail(`must not contain a user name or password; the key goes in ${r.name('api-key')}`);
-    if (text.includes('?') || text.includes('#'))
-        fail('must not contain a query (?…) or a fragment (#…); give the API root only');
-    // A path prefix is legitimate (Planasonix `/v1`); a trailing slash would double up when paths are joined.
-    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-}
-function isLoopbackHost(hostname) {
-    const host = hostname.toLowerCase();
-    // WHATWG URL has already normalised IPv4 shorthands (127.1) and IPv6 spellings ([0:0:…:1]).
-    return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-// --- targets ---------------------------------------------------------------------------------------------
-/**
- * The most targets one step follows, over all its target inputs together. Each target costs requests,
- * log lines, a summary row and part of the outputs; thousands would flood the platform and the CI log
- * (5,000 lines printed 774 KB). A bigger load belongs in a process map or pipeline, or in several steps.
- */
-const MAX_TARGETS = 200;
-/**
- * Refuses more than MAX_TARGETS lines over the target inputs `names` (in the order targets are built),
- * before any line is read, naming the input whose lines go past the bound and the count.
- */
-function checkTargetCount(r, names) {
-    const counts = names.map((name) => ({ name, count: r.lines(name).length }));
-    const total = counts.reduce((sum, c) => sum + c.count, 0);
-    if (total <= MAX_TARGETS)
-        return;
-    let before = 0;
-    const culprit = counts.find((c) => (before += c.count) > MAX_TARGETS);
-    const others = counts.filter((c) => c !== culprit && c.count > 0);
-    const with_ = others.length ? ` (with ${others.map((c) => `${c.count} in ${r.name(c.name)}`).join(' and ')})` : '';
-    r.fail(culprit.name, `has ${culprit.count} line(s), ${total} targets in all${with_}; a step follows at most ${MAX_TARGETS} targets: split them over several steps, or run them as one process map or pipeline`);
-}
-function readTargets(r, platform) {
-    switch (platform) {
-        case 'timextender':
-            return timextenderTargets(r);
-        case 'qarion':
-            return qarionTargets(r);
-        case 'planasonix':
-            return planasonixTargets(r);
-    }
-}
-function timextenderTargets(r) {
-    const workspace = r.value('workspace');
-    if (workspace === undefined)
-        r.fail('workspace', 'is required for platform timextender');
-    checkIdentifier(r, 'workspace', workspace);
-    const environment = r.valueOrDefault('environment');
-    if (!KNOWN_ENVIRONMENTS.includes(environment)) {
-        r.warn(`${r.subject('environment')} ${quote(environment)} is not one TimeXtender documents (${KNOWN_ENVIRONMENTS.join(', ')}); passing it on unchanged`);
-    }
-    const envSuffix = environment === 'Production' ? '' : ` [${environment}]`;
-    checkTargetCount(r, ['task', 'process-map']);
-    const tasks = r.lines('task');
-    const maps = r.lines('process-map');
-    if (tasks.length === 0 && maps.length === 0) {
-        r.fail('task', `or ${r.name('process-map')} needs at least one line for platform timextender`);
-    }
-    const targets = [];
-    const seenTasks = new DuplicateGuard(r, 'task');
-    for (const line of tasks) {
-        const { taskType, ref } = parseTaskLine(r, line);
-        seenTasks.check(`${taskType}/${ref}`, line);
-        const spec = {
-            platform: 'timextender',
-            kind: 'task',
-            workspace,
-            environment,
-            taskType,
-            ref,
-            label: `${workspace}/${taskType}/${ref}${envSuffix}`,
-        };
-        targets.push(spec);
-    }
-    const seenMaps = new DuplicateGuard(r, 'process-map');
-    for (const line of maps) {
-        seenMaps.check(line.text, line);
-        const spec = {
-            platform: 'timextender',
-            kind: 'process-map',
-            workspace,
-            environment,
-            ref: line.text,
-            label: `${workspace}/process-map/${line.text}${envSuffix}`,
-        };
-        targets.push(spec);
-    }
-    return targets;
-}
-/** `Type/Id` or `Type/Name`; a task id is unique only within its type, so the type is never optional. */
-function parseTaskLine(r, line) {
-    const slash = line.text.indexOf('/');
-    const typeText = (slash < 0 ? line.text : line.text.slice(0, slash)).trim();
-    const ref = slash < 0 ? '' : line.text.slice(slash + 1).trim();
-    const taskType = TASK_TYPES.find((t) => t.toLowerCase() === typeText.toLowerCase());
-    if (slash < 0 && taskType === undefined) {
-        r.fail('task', `${quote(line.text)} has no task type; write Type/Id or Type/Name`, { line: line.number });
-    }
-    if (taskType === undefined) {
-        const guess = closest(typeText, TASK_TYPES);
-        const hint = guess ? ` Did you mean ${guess}?` : '';
-        return r.fail('task', `unknown task type ${quote(typeText)}.${hint} Valid types: ${TASK_TYPES.join(', ')}`, {
-            line: line.number,
-        });
-    }
-    if (ref === '') {
-        r.fail('task', `${quote(taskType)} has no task id or name; write Type/Id or Type/Name`, {
-            line: line.number,
-            example: `${taskType}/1005`,
-        });
-    }
-    return { taskType, ref };
-}
-function qarionTargets(r) {
-    const space = r.value('space');
-    if (space === undefined)
-        r.fail('space', 'is required for platform qarion');
-    checkIdentifier(r, 'space', space);
-    checkTargetCount(r, ['pipeline']);
-    const pipelines = r.lines('pipeline');
-    if (pipelines.length === 0)
-        r.fail('pipeline', 'needs at least one line for platform qarion');
-    const seen = new DuplicateGuard(r, 'pipeline');
-    return pipelines.map((line) => {
-        seen.check(line.text, line);
-        return { platform: 'qarion', kind: 'pipeline', space, ref: line.text, label: `${space}/${line.text}` };
-    });
-}
-function planasonixTargets(r) {
-    checkTargetCount(r, ['connection', 'pipeline']);
-    const connections = r.lines('connection');
-    const pipelines = r.lines('pipeline');
-    if (connections.length === 0 && pipelines.length === 0) {
-        r.fail('connection', `or ${r.name('pipeline')} needs at least one line for platform planasonix`);
-    }
-    // Inputs that only mean something for one kind of target are refused when that kind is absent, rather
-    // than silently ignored: the user expected them to change what runs.
-    const needsConnection = (name) => {
-        if (connections.length === 0 && r.isGiven(name)) {
-            r.fail(name, `applies to connection targets only, and ${r.name('connection')} is empty`, {
-                example: r.assignment('connection', 'conn_8f2a'),
-            });
-        }
-    };
-    for (const name of ['backfill-start', 'backfill-end', 'tables', 'sync-type', 'priority'])
-        needsConnection(name);
-    if (pipelines.length === 0 && r.isGiven('parameters')) {
-        r.fail('parameters', `applies to pipeline targets only, and ${r.name('pipeline')} is empty`, {
-            example: r.assignment('pipeline', 'pl_daily'),
-        });
-    }
-    const backfill = readBackfillWindow(r);
-    if (backfill && r.isGiven('sync-type')) {
-        r.fail('sync-type', `does not apply to a backfill (${r.name('backfill-start')} is set); remove it`, {
-            example: inputByName('sync-type').default,
-        });
-    }
-    const tables = readTables(r);
-    const priority = r.choice('priority');
-    const syncType = r.choice('sync-type');
-    const parameters = pipelines.length > 0 ? readParameters(r) : {};
-    const targets = [];
-    const seenConnections = new DuplicateGuard(r, 'connection');
-    for (const line of connections) {
-        seenConnections.check(line.text, line);
-        if (backfill) {
-            const spec = {
-                platform: 'planasonix',
-                kind: 'backfill',
-                connection: line.text,
-                start: backfill.start,
-                end: backfill.end,
-                tables,
-                priority,
-                label: `backfill/${line.text}`,
-            };
-            targets.push(spec);
-        }
-        else {
-            const spec = {
-                platform: 'planasonix',
-                kind: 'sync',
-                connection: line.text,
-                syncType,
-                priority,
-                tables,
-                label: `connection/${line.text}`,
-            };
-            targets.push(spec);
-        }
-    }
-    const seenPipelines = new DuplicateGuard(r, 'pipeline');
-    for (const line of pipelines) {
-        seenPipelines.check(line.text, line);
-        const spec = {
-            platform: 'planasonix',
-            kind: 'pipeline',
-            pipeline: line.text,
-            // Each target gets its own copy, so a provider that adds to it cannot leak into another target.
-            parameters: { ...parameters },
-            label: `pipeline/${line.text}`,
-        };
-        targets.push(spec);
-    }
-    return targets;
-}
-function readBackfillWindow(r) {
-    const start = r.value('backfill-start');
-    const end = r.value('backfill-end');
-    if (start === undefined && end === undefined)
-        return undefined;
-    if (end === undefined)
-        r.fail('backfill-end', `is required when ${r.name('backfill-start')} is set: a backfill needs both ends`);
-    if (start === undefined)
-        r.fail('backfill-start', `is required when ${r.name('backfill-end')} is set: a backfill needs both ends`);
-    const startAt = isoInstant(start);
-    if (startAt === undefined)
-        r.fail('backfill-start', `: ${quote(start)} is not an ISO 8601 date or date-time`);
-    const endAt = isoInstant(end);
-    if (endAt === undefined)
-        r.fail('backfill-end', `: ${quote(end)} is not an ISO 8601 date or date-time`);
-    if (startAt >= endAt)
-        r.fail('backfill-start', `(${start}) must be before ${r.name('backfill-end')} (${end})`);
-    // Passed on as written: the server interprets its own time zone rules for offset-less values.
-    return { start, end };
-}
-const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-/**
- * Milliseconds since the epoch of an ISO 8601 date or date-time, or undefined when it is not one or names
- * an impossible day. Values without an offset are read as UTC: good enough to compare start and end.
- */
-function isoInstant(text) {
-    const m = ISO_DATE_TIME.exec(text);
-    if (!m)
-        return undefined;
-    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
-    if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59)
-        return undefined;
-    const utc = Date.UTC(year, month - 1, day, hour, minute, second);
-    if (new Date(utc).getUTCDate() !== day)
-        return undefined; // 2024-02-30 rolls over to March
-    const fraction = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
-    return utc + fraction - offsetMs(m[8]);
-}
-function offsetMs(zone) {
-    if (zone === undefined || zone.toUpperCase() === 'Z')
-        return 0;
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0')) * 60_000;
-}
-function readTables(r) {
-    const text = r.value('tables');
-    if (text === undefined)
-        return [];
-    const tables = text
-        .split(/[,\r\n]+/)
-        .map((t) => t.trim())
-        .filter((t) => t !== '');
-    const seen = new Set();
-    for (const table of tables) {
-        if (seen.has(table))
-            r.fail('tables', `lists ${quote(table)} twice`);
-        seen.add(table);
-    }
-    return tables;
-}
-function readParameters(r) {
-    const text = r.value('parameters');
-    if (text === undefined)
-        return {};
-    if (text.startsWith('{') || text.startsWith('[')) {
-        let parsed;
-        try {
-            parsed = JSON.parse(text);
-        }
-        catch (error) {
-            return r.fail('parameters', `is not valid JSON: ${jsonProblem(error)}`);
-        }
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-            r.fail('parameters', 'must be a JSON object (or key=value lines), not an array');
-        }
-        return parsed;
-    }
-    // key=value lines; values stay strings, as the user typed them (JSON is there for typed values).
-    const parameters = {};
-    for (const line of r.lines('parameters')) {
-        const eq = line.text.indexOf('=');
-        const key = eq < 0 ? '' : line.text.slice(0, eq).trim();
-        if (key === '') {
-            r.fail('parameters', `${quote(line.text)} is not key=value (nor a JSON object)`, {
-                line: line.number,
-                example: 'region=eu',
-            });
-        }
-        if (Object.hasOwn(parameters, key)) {
-            r.fail('parameters', `sets ${quote(key)} twice`, { line: line.number, example: 'region=eu' });
-        }
-        parameters[key] = line.text.slice(eq + 1).trim();
-    }
-    return parameters;
-}
-/** V8's JSON messages may quote the input; keep the reason and position only. */
-function jsonProblem(error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return truncate(message.replace(/,?\s*".*" is not valid JSON$/s, '').trim() || 'syntax error', 120);
-}
-function readIdempotencyKey(r) {
-    const key = r.value('idempotency-key');
-    if (key === undefined)
-        return undefined;
-    if (/[^\x20-\x7e]/.test(key))
-        r.fail('idempotency-key', 'must be printable ASCII characters only');
-    if (key.length > 255)
-        r.fail('idempotency-key', `is ${key.length} characters long; the limit is 255`);
-    return key;
-}
-/** Workspace keys and space slugs go into URL paths as one segment. */
-function checkIdentifier(r, name, value) {
-    if (value.includes('/'))
-        r.fail(name, `: ${quote(value)} must not contain '/'; give the name alone`);
-    if (/\s/.test(value))
-        r.fail(name, `: ${quote(value)} must not contain whitespace`);
-}
-class DuplicateGuard {
-    r;
-    name;
-    firstLine = new Map();
-    constructor(r, name) {
-        this.r = r;
-        this.name = name;
-    }
-    check(key, line) {
-        const first = this.firstLine.get(key);
-        if (first !== undefined) {
-            this.r.fail(this.name, `repeats ${quote(key)} (first on line ${first}); list each target once`, {
-                line: line.number,
-            });
-        }
-        this.firstLine.set(key, line.number);
-    }
-}
-class InputReader {
-    raw;
-    options;
-    style;
-    warnings = [];
-    constructor(raw, options) {
-        this.raw = raw;
-        this.options = options;
-        this.style = options.nameStyle ?? 'github';
-    }
-    /** The trimmed value, or undefined when not set. */
-    value(name) {
-        inputByName(name); // guards against typos in this file
-        const text = this.raw(name)?.trim();
-        return text === undefined || text === '' ? undefined : text;
-    }
-    valueOrDefault(name) {
-        const value = this.value(name) ?? inputByName(name).default;
-        if (value === undefined)
-            throw new Error(`internal: input '${name}' has no default`);
-        return value;
-    }
-    /** Set to something other than its default (GitHub and Azure pass defaults, so those do not count). */
-    isGiven(name) {
-        const value = this.value(name);
-        return value !== undefined && !isDefaultValue(inputByName(name), value);
-    }
-    /** The non-blank lines of a multi-line input, trimmed. */
-    lines(name) {
-        if (this.value(name) === undefined)
-            return [];
-        return (this.raw(name) ?? '')
-            .split(/\r\n|\r|\n/)
-            .map((text, i) => ({ text: text.trim(), number: i + 1 }))
-            .filter((line) => line.text !== '');
-    }
-    name(name) {
-        return `'${displayName(inputByName(name), this.style)}'`;
-    }
-    subject(name, source = 'input') {
-        const from = source === 'fallback' ? ' (from the service connection)' : '';
-        return `Input ${this.name(name)}${from}`;
-    }
-    /** `name: value` for YAML hosts, `--name value` for the CLI: an example that involves another input. */
-    assignment(name, value) {
-        const def = inputByName(name);
-        return this.style === 'cli' ? `${displayName(def, 'cli')} ${value}` : `${displayName(def, this.style)}: ${value}`;
-    }
-    example(def) {
-        if (!def.secret)
-            return def.example;
-        // A secret's example is a reference to a secret store, which each host spells differently.
-        switch (this.style) {
-            case 'github':
-                return def.example;
-            case 'azure':
-                return '$(orchestrationApiKey)';
-            case 'cli':
-                return '"$ORCHESTRATION_API_KEY"';
-        }
-    }
-    /**
-     * Throws `Input 'x' <problem>. Example: <value>`. The problem is either a predicate ("is required") or,
-     * starting with ':', a statement ("': 'abc' is not a duration"); with a line number it is always a statement.
-     */
-    fail(name, problem, options = {}) {
-        const def = inputByName(name);
-        const statement = problem.replace(/^:\s*/, '');
-        const body = options.line !== undefined
-            ? ` line ${options.line}: ${statement}`
-            : problem.startsWith(':')
-                ? `: ${statement}`
-                : ` ${problem}`;
-        const text = `${this.subject(name, options.source)}${body}`.replace(/[.\s]+$/, '');
-        throw new InputError(name, `${text}. Example: ${options.example ?? this.example(def)}`);
-    }
-    warn(message) {
-        this.warnings.push(message);
-    }
-    /** Characters no input may hold; the key has its own checks that never quote it. */
-    checkCharacters() {
-        for (const def of INPUTS) {
-            if (def.secret)
-                continue;
-            const value = this.value(def.name);
-            if (value === undefined)
-                continue;
-            if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value))
-                this.fail(def.name, 'contains a control character');
-            if (!def.multiline && /[\r\n]/.test(value))
-                this.fail(def.name, 'must be a single line');
-        }
-    }
-    /** An input of another platform or mode, set to a non-default value, is a mistake worth stopping for. */
-    checkOwnership(platform, mode) {
-        for (const def of INPUTS) {
-            if (!this.isGiven(def.name))
-                continue;
-            if (def.platforms && !def.platforms.includes(platform)) {
-                const owners = def.platforms.length === 1 ? `platform ${def.platforms[0]}` : `platforms ${listWords(def.platforms)}`;
-                this.fail(def.name, `applies to ${owners} only (platform is ${platform}); remove it or change the platform`, {
-                    example: this.assignment('platform', def.platforms[0]),
-                });
-            }
-            if (def.modes && !def.modes.includes(mode)) {
-                const owners = def.modes.length === 1 ? `mode ${def.modes[0]}` : `modes ${listWords(def.modes)}`;
-                this.fail(def.name, `applies to ${owners} only (mode is ${mode}); remove it or change the mode`, {
-                    example: this.assignment('mode', def.modes[0]),
-                });
-            }
-        }
-    }
-    /** A pick-list value, matched case-insensitively, with a suggestion for a near miss. */
-    choice(name) {
-        const def = inputByName(name);
-        const options = def.options ?? [];
-        const value = this.value(name);
-        if (value === undefined) {
-            if (def.default !== undefined)
-                return def.default;
-            return this.fail(name, `is required: ${listWords(options, 'or')}`);
-        }
-        const match = options.find((o) => o.toLowerCase() === value.toLowerCase());
-        if (match !== undefined)
-            return match;
-        const guess = closest(value, options);
-        const hint = guess ? `; did you mean ${guess}?` : '.';
-        return this.fail(name, `: unknown value ${quote(value)}${hint} Valid values: ${options.join(', ')}`, {
-            example: guess ?? def.example,
-        });
-    }
-    boolean(name) {
-        try {
-            return parseBoolean(this.valueOrDefault(name));
-        }
-        catch (error) {
-            return this.fail(name, `: ${errorMessage(error)}`);
-        }
-    }
-    duration(name) {
-        const text = this.valueOrDefault(name).trim();
-        if (BARE_NUMBER.test(text) && Number(text) !== 0) {
-            return this.fail(name, `: ${bareNumberProblem(text)}`, { example: `${text}${LIKELY_UNIT[name] ?? 'm'}` });
-        }
-        try {
-            return parseDuration(text);
-        }
-        catch (error) {
-            return this.fail(name, `: ${errorMessage(error)}`);
-        }
-    }
-    optionalDuration(name) {
-        return this.value(name) === undefined ? undefined : this.duration(name);
-    }
-    integer(name, min, max) {
-        const text = this.valueOrDefault(name);
-        const n = /^\d+$/.test(text) ? Number(text) : NaN;
-        if (!Number.isSafeInteger(n) || n < min || n > max) {
-            this.fail(name, `: ${quote(text)} is not a whole number from ${min} to ${max}`);
-        }
-        return n;
-    }
-}
-function isBooleanInput(def) {
-    return def.options !== undefined && def.options.length === 2 && BOOLEAN_OPTIONS.every((o) => def.options.includes(o));
-}
-function isDefaultValue(def, value) {
-    if (def.default === undefined)
-        return false;
-    if (isBooleanInput(def)) {
-        try {
-            return parseBoolean(value) === parseBoolean(def.default);
-        }
-        catch {
-            return false;
-        }
-    }
-    return value.toLowerCase() === def.default.toLowerCase();
-}
-// ---------------------------------------------------------------------------------------------------------
-// Text helpers
-// ---------------------------------------------------------------------------------------------------------
-/** A user value inside a message: on one line, printable, and short. */
-function quote(value) {
-    return `'${truncate(value.replace(/[\u0000-\u001f\u007f]+/g, ' '), 60)}'`;
-}
-function truncate(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-function inputs_oneLine(text) {
-    return text.replace(/\s*[\r\n]+\s*/g, ' ');
-}
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-function listWords(words, conjunction = 'and') {
-    if (words.length <= 1)
-        return words.join('');
-    return `${words.slice(0, -1).join(', ')} ${conjunction} ${words[words.length - 1]}`;
-}
-/** The option nearest to a typo ('timeextender' → 'timextender'), or undefined when none is close. */
-function closest(value, options) {
-    const word = value.toLowerCase();
-    let best;
-    for (const option of options) {
-        const distance = (0,names/* editDistance */.Y)(word, option.toLowerCase());
-        if (distance <= Math.max(2, Math.floor(option.length / 3)) && (!best || distance < best.distance)) {
-            best = { option, distance };
-        }
-    }
-    return best?.option;
-}
-/**
- * The pieces of the key worth redacting: the whole raw and trimmed values, and each whitespace-separated
- * part (a key pasted as `Bearer <key>` or with a line break). Short pieces are skipped: replacing
- * `Bearer` or two letters everywhere would garble messages without protecting anything.
- */
-function secretFragments(values) {
-    const fragments = new Set();
-    for (const value of values) {
-        if (!value)
-            continue;
-        for (const piece of [value, value.trim(), ...value.split(/\s+/)]) {
-            if (piece.length >= 8)
-                fragments.add(piece);
-        }
-    }
-    // Longest first, so a whole key is replaced before one of its parts.
-    return [...fragments].sort((a, b) => b.length - a.length);
-}
-function redact(text, secrets) {
-    let result = text;
-    for (const secret of secrets)
-        result = result.split(secret).join('***');
-    return result;
-}
-
 // EXTERNAL MODULE: ./lib/core/saved-runs.js
 var saved_runs = __nccwpck_require__(7719);
+// EXTERNAL MODULE: ./lib/providers/registry.js + 14 modules
+var registry = __nccwpck_require__(9780);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -33926,13 +34284,13 @@ const STOPPED_PREFIX = 'stopped:';
  * 7.5 s after SIGINT, and the process exits by itself (see process.ts) 5 s after the first signal.
  */
 const CANCEL_BUDGET_MS = 3_500;
-/** The engine, loaded on first use (one lazily loaded chunk with the providers). */
+/** The engine, loaded on first use (one lazily loaded chunk). */
 async function loadEngine() {
-    return Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7883));
+    return Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5415));
 }
-/** The provider loader given by a test, else the real one, loaded on first use. */
+/** The provider loader given by a test, else the registry's (each platform's provider loads on first use). */
 async function providerLoader(deps) {
-    return deps.loadProvider ?? (await Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4534))).loadProvider;
+    return deps.loadProvider ?? (await Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9780))).loadProvider;
 }
 /** Raw inputs as the runner passes them (`INPUT_<NAME>`), untrimmed so line numbers in messages stay right. */
 function rawInputs(core) {
@@ -34007,7 +34365,7 @@ async function runPostStep(deps) {
     registerKey(host, raw('api-key') ?? '');
     let parsed;
     try {
-        parsed = parseSettings(raw, { nameStyle: 'github' });
+        parsed = (0,registry.parseSettings)(raw, { nameStyle: 'github' });
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,6 @@
 /**
- * When to read next. Waiting is data, as in the AWS SDK waiters: a schedule of gaps, a deadline and an
- * abort signal; what a status means lives in the providers' status tables.
+ * When to read next: the schedules of gaps the one waiter (wait.ts) sleeps by; what a status means lives in
+ * the providers' status tables.
  *
  * Two shapes of schedule:
  *
@@ -27,7 +27,6 @@
  * instead: the same lag, at the cost of more reads than fixed polling (measured in bench/polling.mjs).
  * Once the run outlives the history (past its 99th percentile), the schedule falls back to step 2's ramp.
  */
-import type { Clock } from './clock.js';
 
 /** What the target's run history says about the next run's duration (a log-normal model). */
 export interface ExpectedDuration {
@@ -342,37 +341,4 @@ function inverseNormal(p: number): number {
     else high = mid;
   }
   return (low + high) / 2;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-
-export class DeadlineError extends Error {
-  constructor(message = 'deadline reached') {
-    super(message);
-    this.name = 'DeadlineError';
-  }
-}
-
-export interface PollOptions {
-  schedule: PollSchedule;
-  clock: Clock;
-  /** Epoch ms on `clock`; the loop never sleeps past it. */
-  deadline: number;
-  signal?: AbortSignal;
-}
-
-/**
- * Calls `read` until it returns a value other than undefined, sleeping by the schedule in between.
- * Throws DeadlineError when the deadline passes first, or the signal's reason when it aborts.
- */
-export async function pollUntil<T>(read: () => Promise<T | undefined>, options: PollOptions): Promise<T> {
-  const { schedule, clock, deadline, signal } = options;
-  for (;;) {
-    signal?.throwIfAborted();
-    const value = await read();
-    if (value !== undefined) return value;
-    const left = deadline - clock.now();
-    if (left <= 0) throw new DeadlineError();
-    await clock.sleep(Math.min(schedule.next(), left), signal);
-  }
 }

@@ -1,10 +1,14 @@
 /**
- * The typed settings a step runs with, produced once from the raw inputs by `inputs.ts`.
+ * The typed settings a step runs with, produced once from the raw inputs by `inputs/parse.ts`.
  * Everything after input parsing sees only these types, never raw strings.
+ *
+ * The core names no platform. A platform adds what is its own by TypeScript module augmentation in its
+ * `targets.ts`: its kinds of target to `TargetSpecs` (so `TargetSpec` is the union of every platform's), and
+ * the settings only it reads to `Settings` (e.g. TimeXtender's `serverTimeZone`).
  */
 
-export type Platform = 'timextender' | 'qarion' | 'planasonix';
-export const PLATFORMS: readonly Platform[] = ['timextender', 'qarion', 'planasonix'];
+/** A platform's registry name, the value of the `platform` input (e.g. `timextender`). */
+export type Platform = string;
 
 export type Mode = 'run' | 'trigger' | 'wait' | 'check';
 export const MODES: readonly Mode[] = ['run', 'trigger', 'wait', 'check'];
@@ -12,77 +16,24 @@ export const MODES: readonly Mode[] = ['run', 'trigger', 'wait', 'check'];
 export type IfRunning = 'fail' | 'attach' | 'queue';
 export type LogsPolicy = 'on-failure' | 'always' | 'never';
 
-/** One target of the step; every line of a target input is one target. */
-export type TargetSpec =
-  | TimextenderTaskSpec
-  | TimextenderProcessMapSpec
-  | QarionPipelineSpec
-  | PlanasonixSyncSpec
-  | PlanasonixBackfillSpec
-  | PlanasonixPipelineSpec;
-
-interface SpecBase {
+/** What every target has, whatever its platform. */
+export interface TargetSpecBase {
+  /** The platform's registry name. */
+  platform: Platform;
+  /** The platform's own kind of target, e.g. `task`, `process-map`, `sync`. */
+  kind: string;
   /** Short human label, unique within the step, e.g. `finance/Package/1005`. */
   label: string;
 }
 
-export interface TimextenderTaskSpec extends SpecBase {
-  platform: 'timextender';
-  kind: 'task';
-  workspace: string;
-  /** The `uat` value. */
-  environment: string;
-  /** Canonical PascalCase task type, e.g. `Package`. */
-  taskType: string;
-  /** All digits: a task id; otherwise a task name resolved through the task list. */
-  ref: string;
-}
+/**
+ * Each platform's kinds of target, by platform name; every platform adds its own entry (module augmentation
+ * in its `targets.ts`), each a TargetSpecBase with a literal `platform`.
+ */
+export interface TargetSpecs {}
 
-export interface TimextenderProcessMapSpec extends SpecBase {
-  platform: 'timextender';
-  kind: 'process-map';
-  workspace: string;
-  environment: string;
-  /** All digits: a process map id; otherwise a name resolved through the process map list. */
-  ref: string;
-}
-
-export interface QarionPipelineSpec extends SpecBase {
-  platform: 'qarion';
-  kind: 'pipeline';
-  space: string;
-  /** A pipeline id, or a name resolved through the list with `q`. */
-  ref: string;
-}
-
-export type Priority = 'low' | 'normal' | 'high';
-
-export interface PlanasonixSyncSpec extends SpecBase {
-  platform: 'planasonix';
-  kind: 'sync';
-  connection: string;
-  syncType: 'incremental' | 'full';
-  priority: Priority;
-  tables: string[];
-}
-
-export interface PlanasonixBackfillSpec extends SpecBase {
-  platform: 'planasonix';
-  kind: 'backfill';
-  connection: string;
-  /** ISO 8601 as given by the user. */
-  start: string;
-  end: string;
-  tables: string[];
-  priority: Priority;
-}
-
-export interface PlanasonixPipelineSpec extends SpecBase {
-  platform: 'planasonix';
-  kind: 'pipeline';
-  pipeline: string;
-  parameters: Record<string, unknown>;
-}
+/** One target of the step; every line of a target input is one target. */
+export type TargetSpec = [keyof TargetSpecs] extends [never] ? TargetSpecBase : TargetSpecs[keyof TargetSpecs];
 
 export interface Settings {
   platform: Platform;
@@ -95,8 +46,6 @@ export interface Settings {
   /** Mode wait: one id per target, comma-separated in target order. */
   runId?: string;
   maxAgeMs?: number;
-  /** TimeXtender, mode check: the zone of the server's local timestamps. */
-  serverTimeZone?: string;
   timeoutMs: number;
   pollIntervalMs: number;
   ifRunning: IfRunning;
@@ -105,10 +54,6 @@ export interface Settings {
   logLines: number;
   maxConcurrency: number;
   failFast: boolean;
-  comment: boolean;
-  idempotencyKey?: string;
-  /** Qarion: request a connector sync when no run appears (see README). */
-  syncBeforePoll: boolean;
   /** Write JUnit XML here, when set. */
   junitFile?: string;
 }
@@ -132,7 +77,7 @@ export interface CiContext {
   repository?: string;
   /**
    * A random id of this invocation of the step, set by the engine and kept in the saved state, so a GitHub
-   * post step sees the same one (e.g. for the default Planasonix idempotency key when the CI names no step).
+   * post step sees the same one (e.g. for a default idempotency key when the CI names no step).
    */
   invocation?: string;
 }

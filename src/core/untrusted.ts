@@ -11,7 +11,11 @@
  * (`:·:error::`, `#·#vso[`). Both runners compare with culture-sensitive StartsWith/IndexOf, under which ICU
  * skips zero-width characters; a character with a collation weight of its own breaks the prefix under either
  * comparison. The tests simulate both parsers.
+ *
+ * This is also the one place that masks secrets (secretMasker, secretPieces): the HTTP client, the input
+ * parser, the log file and the front ends all mask through it.
  */
+import { truncate } from './text.js';
 
 /**
  * Inserted between the two characters of a command prefix (`:·:`, `#·#vso[`). A visible middle dot, not a
@@ -80,7 +84,7 @@ export function neutralizeLine(line: string): string {
   out = out.replace(HASH_COMMAND, `#${BREAKER}`);
   // Text is often neutralized twice (the report, then the host); a line already cut keeps its count.
   if (out.length <= MAX_LINE_LENGTH + 40 && ALREADY_TRUNCATED.test(out)) return out;
-  return truncate(out, MAX_LINE_LENGTH, (rest) => `… (${rest} more characters)`);
+  return truncate(out, MAX_LINE_LENGTH, { suffix: (rest) => `… (${rest} more characters)`, reserve: 0 });
 }
 
 const ALREADY_TRUNCATED = /… \(\d+ more characters\)$/;
@@ -115,10 +119,23 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
 }
 
 /**
- * maskSecrets with the forms worked out once, for masking many lines (a log of 200,000 lines) cheaply:
- * each line costs one `includes` per form.
+ * The pieces of a secret value worth masking: the value as given, trimmed, and each whitespace-separated
+ * part of 8 characters or more (a key pasted as `Bearer <key>` or with a line break). Shorter parts are
+ * skipped: masking `Bearer` or two letters everywhere would garble messages without protecting anything.
  */
-export function secretMasker(secrets: readonly string[]): (text: string) => string {
+export function secretPieces(value: string | undefined): string[] {
+  if (!value || value.trim() === '') return [];
+  const pieces = new Set([value, value.trim()]);
+  for (const part of value.split(/\s+/)) if (part.length >= 8) pieces.add(part);
+  return [...pieces];
+}
+
+/**
+ * maskSecrets with the forms worked out once, for masking many lines (a log of 200,000 lines) cheaply:
+ * each line costs one `includes` per form. `json: false` masks serialized JSON as plain text (for excerpts
+ * that must keep their exact layout, such as an error body's first 500 characters).
+ */
+export function secretMasker(secrets: readonly string[], options: { json?: boolean } = {}): (text: string) => string {
   const patterns = new Set<string>();
   for (const secret of secrets) {
     // A multi-line secret (a PEM key) is printed line by line, so each line is a secret of its own.
@@ -144,7 +161,7 @@ export function secretMasker(secrets: readonly string[]): (text: string) => stri
     // Serialized JSON (a result, saved state) holding control characters, raw or escaped, is cleaned string
     // by string: stripping the text itself could cut a JSON escape in half, and an escaped `\u001b[0m`
     // between two halves of a key would survive the text masker and be decoded by whoever parses the JSON.
-    if (JSON_START.test(text) && (UNCLEAN.test(text) || ESCAPED_CONTROL.test(text))) {
+    if (options.json !== false && JSON_START.test(text) && (UNCLEAN.test(text) || ESCAPED_CONTROL.test(text))) {
       const masked = maskParsedJson(text, maskText);
       if (masked !== undefined) return masked;
     }
@@ -257,7 +274,7 @@ function safeEncodeURIComponent(text: string): string | undefined {
  */
 export function markdownCell(text: string): string {
   const flat = flatten(text);
-  const short = truncate(flat, MAX_CELL_LENGTH, () => '…', 1);
+  const short = truncate(flat, MAX_CELL_LENGTH);
   return short.replace(/[\\|`*_[\]]/g, '\\$&').replace(/[&<>]/g, (c) => HTML_ENTITIES[c]!);
 }
 
@@ -300,13 +317,3 @@ export function flatten(text: string): string {
     .join(' ');
 }
 
-/**
- * Shortens to at most `max` code units plus a suffix, never splitting a surrogate pair.
- * `reserve` keeps room for the suffix inside `max` when the limit is a hard one (table cells).
- */
-function truncate(text: string, max: number, suffix: (rest: number) => string, reserve = 0): string {
-  if (text.length <= max) return text;
-  let cut = max - reserve;
-  if (/[\uD800-\uDBFF]/.test(text[cut - 1] ?? '')) cut--;
-  return text.slice(0, cut) + suffix(text.length - cut);
-}

@@ -31,6 +31,7 @@ export {
   type TriggerRecord,
 } from './tdp-world.js';
 export { durationText, formatServerLocal } from './tdp-format.js';
+export { findRoute, matchPattern, type RouteMatch, type RouteShape } from './router.js';
 export * from './qarion.js';
 export * from './planasonix.js';
 
@@ -62,6 +63,8 @@ export interface Simulator {
   qarion: QarionModule;
   /** The Planasonix world (routes under /api/v1, /api/pipelines, /api/runs; its log URLs on a second origin). */
   planasonix: PlanasonixModule;
+  /** The names of the platform modules mounted (the built-in ones, then any mounted later). */
+  readonly platforms: readonly string[];
   /** Adds a platform module; it is tried before those mounted earlier (the built-in ones last). */
   mount(module: SimModule): void;
   /** Stops listening and destroys open sockets. */
@@ -79,6 +82,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   server.mount(qarion);
   const planasonix = createPlanasonixModule({ clock, seed: options.seed ?? 1, options: options.planasonix });
   server.mount(planasonix);
+  const platforms = [tdp.name, qarion.name, planasonix.name];
   const url = await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
   return {
     url,
@@ -88,7 +92,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     tdp,
     qarion,
     planasonix,
-    mount: (module) => server.mount(module),
+    platforms,
+    mount: (module) => {
+      server.mount(module);
+      if (!platforms.includes(module.name)) platforms.push(module.name);
+    },
     close: async () => {
       await server.close();
       await planasonix.close();

@@ -89,16 +89,6 @@ const FAMILIES = [/^\/api\/v1\/(connections|jobs|backfills)(\/|$)/, /^\/api\/(pi
 const PRIORITIES = ['low', 'normal', 'high'];
 const SYNC_TYPES = ['incremental', 'full'];
 
-function matchPattern(pattern: string[], segments: string[]): Record<string, string> | undefined {
-  if (pattern.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const part = pattern[i]!;
-    if (part.startsWith(':')) params[part.slice(1)] = segments[i]!;
-    else if (part !== segments[i]) return undefined;
-  }
-  return params;
-}
 
 export class PlanasonixModule extends PlanasonixWorld implements SimModule {
   readonly name = PLANASONIX_PLATFORM;
@@ -263,14 +253,11 @@ export class PlanasonixModule extends PlanasonixWorld implements SimModule {
     } catch {
       throw this.error(400, 'bad_request', 'Malformed path');
     }
-    const allowed: string[] = [];
-    for (const route of this.routes) {
-      const params = matchPattern(route.pattern, segments);
-      if (!params) continue;
-      if (route.method === method) return { route, params };
-      allowed.push(route.method);
+    const match = findRoute(this.routes, method, segments);
+    if (match.kind === 'found') return { route: match.route, params: match.params };
+    if (match.kind === 'method-not-allowed') {
+      throw this.error(405, 'method_not_allowed', `Method ${method} not allowed`, {}, { Allow: match.allowed.join(', ') });
     }
-    if (allowed.length > 0) throw this.error(405, 'method_not_allowed', `Method ${method} not allowed`, {}, { Allow: allowed.join(', ') });
     throw this.error(404, 'not_found', `No route for ${method} /api/${segments.join('/')}`);
   }
 
@@ -938,4 +925,5 @@ export {
   type PlanasonixTriggerRecord,
   type PlanasonixTruth,
 } from './planasonix-world.js';
+import { findRoute } from './router.js';
 export { LogObjectStore, type ObjectStoreRequest } from './planasonix-objects.js';

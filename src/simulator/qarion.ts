@@ -26,6 +26,7 @@ import {
   type QarionRunRecord,
   type QarionSpaceRecord,
 } from './qarion-world.js';
+import { findRoute } from './router.js';
 
 // Everything a caller needs (options, world definitions, truth types) is re-exported from this one file.
 export * from './qarion-world.js';
@@ -84,16 +85,6 @@ interface Route {
   handler: Handler;
 }
 
-function matchPattern(pattern: string[], segments: string[]): Record<string, string> | undefined {
-  if (pattern.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const part = pattern[i]!;
-    if (part.startsWith(':')) params[part.slice(1)] = segments[i]!;
-    else if (part !== segments[i]) return undefined;
-  }
-  return params;
-}
 
 const ORCH = ['spaces', ':slug', 'orchestration'];
 
@@ -201,15 +192,10 @@ export class QarionModule extends QarionWorld implements SimModule {
     } catch {
       throw detail(404, 'Not Found');
     }
-    const allowed: string[] = [];
-    for (const route of this.routes) {
-      const params = matchPattern(route.pattern, segments);
-      if (!params) continue;
-      if (route.method === req.method) return { route, params };
-      allowed.push(route.method);
-    }
+    const match = findRoute(this.routes, req.method, segments);
+    if (match.kind === 'found') return { route: match.route, params: match.params };
     // No cancel, log or webhook routes (apis.md §2.5): 404, or 405 on a known path (e.g. DELETE …/runs/{id}).
-    if (allowed.length > 0) throw detail(405, 'Method Not Allowed', { allow: allowed.join(', ') });
+    if (match.kind === 'method-not-allowed') throw detail(405, 'Method Not Allowed', { allow: match.allowed.join(', ') });
     throw detail(404, 'Not Found');
   }
 

@@ -6,7 +6,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INPUTS, parseDuration } from '../../src/core/inputs.js';
+import { parseDuration } from '../../src/core/inputs/index.js';
+import { INPUTS } from '../../src/providers/registry.js';
 import { MINIMUM_AGENT_VERSION, renderAzureInputsTable, taskInputs, withAzureInputNames } from '../../src/adapters/azure/task-metadata.js';
 
 const root = process.cwd();

@@ -22,7 +22,7 @@ import {
 import { nodeVersionProblem } from '../../src/adapters/azure/node-version.js';
 import { cancellationHandler, runTask, TaskCompletion } from '../../src/adapters/azure/run.js';
 import { EXIT } from '../../src/core/outcome.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { FAST, KEY, tdpWorld, WS } from '../helpers/tdp.js';
 import { commandsNamed, outputVariables, parseAgentLog, secretForms, withoutSetSecret } from './agent-log.js';

@@ -1,13 +1,14 @@
 /**
- * One input table: action.yml (GitHub), task.json (Azure DevOps) and INPUTS (core/inputs.ts) agree on names,
+ * One input table: action.yml (GitHub), task.json (Azure DevOps) and INPUTS (the registry's input table) agree on names,
  * defaults, required-ness and pick-list values; task.json is exactly what the generator renders; the task's
  * version moves with the extension's; the service connection inputs match the contributed endpoint types.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUTPUT_NAMES } from '../../src/core/host.js';
-import { INPUTS, type InputDef } from '../../src/core/inputs.js';
-import { PLATFORMS } from '../../src/core/settings.js';
+import { type InputDef } from '../../src/core/inputs/index.js';
+import { INPUTS } from '../../src/providers/registry.js';
+import { PLATFORMS } from '../../src/providers/registry.js';
 import {
   connectionInputName,
   inputType,

@@ -4,9 +4,9 @@
  * journal, the world): one job per step, the same idempotency key on every resend, never a false green.
  */
 import { readFileSync } from 'node:fs';
-import { cancelSavedRuns, STATE_RUNS } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { cancelSavedRuns, STATE_RUNS } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import { PLANASONIX_STATUS } from '../../src/providers/planasonix/provider.js';
 import { normalizeStatus } from '../../src/core/outcome.js';
 import type { PlanasonixOptions } from '../../src/simulator/planasonix.js';

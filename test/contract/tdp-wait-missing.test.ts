@@ -2,7 +2,8 @@
  * `mode: wait` with a run id that does not exist fails clearly after a short window instead of waiting until
  * the timeout, and a run id of the wrong shape is refused before any request.
  */
-import { parseSettings, InputError } from '../../src/core/inputs.js';
+import { InputError } from '../../src/core/inputs/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { KEY, runTdp, tdpWorld, WS } from '../helpers/tdp.js';
 

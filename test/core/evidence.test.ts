@@ -5,9 +5,9 @@
  * marked in the run-id handle; a run the step did not start is never cancelled.
  */
 import type { Clock } from '../../src/core/clock.js';
-import { ADOPTED_PREFIX, cancelSavedRuns, runStep, STATE_RUNS, type StepOutcome } from '../../src/core/engine.js';
-import { ApiError } from '../../src/core/http.js';
-import { parseSettings } from '../../src/core/inputs.js';
+import { ADOPTED_PREFIX, cancelSavedRuns, runStep, STATE_RUNS, type StepOutcome } from '../../src/core/engine/index.js';
+import { ApiError } from '../../src/core/http/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
 import type { CancelReport, Proof, StatusTable } from '../../src/core/outcome.js';
 import type {
   FindResult,
@@ -19,7 +19,7 @@ import type {
   ResolvedTarget,
   RunHandle,
   TriggerResult,
-} from '../../src/providers/provider.js';
+} from '../../src/core/provider.js';
 import { RecordingHost } from '../helpers/recording-host.js';
 
 const KEY = 'txk_abcdefghijklmnopqrstuvwxyz123456';

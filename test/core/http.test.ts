@@ -8,7 +8,7 @@ import {
   isLoopbackHost,
   parseRetryAfter,
   type HttpClientOptions,
-} from '../../src/core/http.js';
+} from '../../src/core/http/index.js';
 
 // ------------------------------------------------------------------------------------------------
 // Helpers: real loopback servers, a fake clock, and a client that always gets cleaned up.

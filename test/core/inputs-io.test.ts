@@ -6,15 +6,8 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  InputError,
-  MAX_TARGETS,
-  parseDuration,
-  parseSettings,
-  prepareOutputFile,
-  prepareOutputPaths,
-  type NameStyle,
-} from '../../src/core/inputs.js';
+import { InputError, MAX_TARGETS, parseDuration, prepareOutputFile, prepareOutputPaths, type NameStyle } from '../../src/core/inputs/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
 
 const KEY = 'txk_SECRETSECRETSECRETSECRETSECRET12';
 type Values = Record<string, string | undefined>;

@@ -1,14 +1,6 @@
-import {
-  INPUTS,
-  InputError,
-  TASK_TYPES,
-  displayName,
-  inputByName,
-  parseBoolean,
-  parseDuration,
-  parseSettings,
-  type RawInputs,
-} from '../../src/core/inputs.js';
+import { InputError, displayName, parseBoolean, parseDuration, type RawInputs } from '../../src/core/inputs/index.js';
+import { INPUTS, inputByName, parseSettings } from '../../src/providers/registry.js';
+import { TASK_TYPES } from '../../src/providers/timextender/targets.js';
 import type { TargetSpec } from '../../src/core/settings.js';
 
 type Style = 'github' | 'azure' | 'cli';
@@ -319,8 +311,6 @@ describe('parseSettings: timextender', () => {
       logLines: 200,
       maxConcurrency: 4,
       failFast: true,
-      comment: true,
-      syncBeforePoll: false,
     });
   });
 
@@ -590,7 +580,7 @@ describe('the input table', () => {
       'platform', 'api-key', 'base-url', 'tenant', 'workspace', 'task', 'process-map', 'environment', 'space', 'pipeline',
       'connection', 'sync-type', 'backfill-start', 'backfill-end', 'tables', 'parameters', 'priority', 'mode', 'run-id',
       'max-age', 'server-time-zone', 'timeout', 'poll-interval', 'if-running', 'cancel-on-timeout', 'logs', 'log-lines', 'junit-file',
-      'max-concurrency', 'fail-fast', 'comment', 'idempotency-key', 'sync-before-poll',
+      'max-concurrency', 'fail-fast', 'comment', 'sync-before-poll', 'idempotency-key',
     ]);
     expect(new Set(names).size).toBe(names.length);
   });

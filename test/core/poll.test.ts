@@ -1,5 +1,6 @@
 import type { Clock } from '../../src/core/clock.js';
-import { DeadlineError, expectedFromHistory, MAX_EARLY_GAP_FACTOR, PollSchedule, pollUntil } from '../../src/core/poll.js';
+import { expectedFromHistory, MAX_EARLY_GAP_FACTOR, PollSchedule } from '../../src/core/poll.js';
+import { waitFor, type Acceptor } from '../../src/core/wait.js';
 
 /** Fake time: sleeping moves the clock instantly and records the gap. */
 function fakeClock(): Clock & { gaps: number[] } {
@@ -49,44 +50,6 @@ describe('PollSchedule', () => {
     for (let i = 0; i < 10; i++) schedule.next();
     schedule.reset(500);
     expect(schedule.next()).toBe(500);
-  });
-});
-
-describe('pollUntil', () => {
-  test('reads until a value comes back, sleeping by the schedule', async () => {
-    const clock = fakeClock();
-    let reads = 0;
-    const value = await pollUntil(async () => (++reads === 4 ? 'done' : undefined), {
-      schedule: new PollSchedule({ maxDelayMs: 5000 }),
-      clock,
-      deadline: 60_000,
-    });
-    expect(value).toBe('done');
-    expect(clock.gaps).toEqual([1000, 1500, 2250]);
-  });
-
-  test('never sleeps past the deadline and then throws DeadlineError', async () => {
-    const clock = fakeClock();
-    await expect(
-      pollUntil(async () => undefined, { schedule: new PollSchedule({ maxDelayMs: 4000 }), clock, deadline: 5000 }),
-    ).rejects.toBeInstanceOf(DeadlineError);
-    expect(clock.now()).toBe(5000);
-    expect(clock.gaps.reduce((a, b) => a + b, 0)).toBe(5000);
-  });
-
-  test('an aborted signal stops the loop with its reason', async () => {
-    const clock = fakeClock();
-    const controller = new AbortController();
-    let reads = 0;
-    const promise = pollUntil(
-      async () => {
-        if (++reads === 2) controller.abort(new Error('cancelled by CI'));
-        return undefined;
-      },
-      { schedule: new PollSchedule({ maxDelayMs: 1000 }), clock, deadline: 60_000, signal: controller.signal },
-    );
-    await expect(promise).rejects.toThrow('cancelled by CI');
-    expect(reads).toBe(2);
   });
 });
 
@@ -226,15 +189,13 @@ describe('follow schedule with history', () => {
     for (const end of [10_000, 100_000, 300_000]) expect(notice(reads, end).lagMs).toBeLessThanOrEqual(MAX_EARLY_GAP_FACTOR * interval);
   });
 
-  test('with fake time: pollUntil follows a history-aware schedule to the end of the run', async () => {
+  test('with fake time: waitFor follows a history-aware schedule to the end of the run', async () => {
     const clock = fakeClock();
     const end = 700_000;
-    const value = await pollUntil(async () => (clock.now() >= end ? 'ended' : undefined), {
-      schedule: new PollSchedule({ maxDelayMs: interval, follow: { expected } }),
-      clock,
-      deadline: 3_600_000,
-    });
-    expect(value).toBe('ended');
+    const schedule = new PollSchedule({ maxDelayMs: interval, follow: { expected } });
+    const ended: Acceptor<boolean> = { name: 'run ended', state: 'success', matches: (done) => done };
+    const result = await waitFor({ read: async () => clock.now() >= end, accept: [ended], schedule: () => schedule.next(), clock, deadline: 3_600_000 });
+    expect(result.state).toBe('success');
     expect(clock.now() - end).toBeLessThan(interval / 3);
     expect(clock.gaps.length).toBeLessThan(end / interval);
   });

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { OUTPUT_NAMES } from '../../src/core/host.js';
-import { INPUTS } from '../../src/core/inputs.js';
+import { INPUTS } from '../../src/providers/registry.js';
 
 const readme = readFileSync('README.md', 'utf8');
 

@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { helpText, main, parseArgs, UsageError, VERSION } from '../../src/adapters/cli/main.js';
-import { INPUTS } from '../../src/core/inputs.js';
-import { PLATFORMS } from '../../src/core/settings.js';
+import { INPUTS, PLATFORMS } from '../../src/providers/registry.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { KEY, tdpWorld, WS } from '../helpers/tdp.js';
 

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HELP_WIDTH, VERSION } from '../../src/adapters/cli/main.js';
-import { PLATFORMS } from '../../src/core/settings.js';
+import { PLATFORMS } from '../../src/providers/registry.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { KEY, tdpWorld, triggerPosts, WS } from '../helpers/tdp.js';
 

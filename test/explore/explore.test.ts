@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { loadProvider } from '../../src/providers/index.js';
+import { loadProvider, PLATFORMS } from '../../src/providers/registry.js';
 import { pool, proofTempDir, writeFigures } from '../proof/support.js';
 import { runCase, type Verdict } from './runner.js';
 import { caseArbitrary, hasOption, MODES, OUTCOMES, TARGETS, TDP_HISTORY_ORDERS, type Case } from './scenario.js';
@@ -67,7 +67,7 @@ const property = (arb: fc.Arbitrary<Case>, until = Number.POSITIVE_INFINITY) =>
 
 beforeAll(async () => {
   // Load (and let ts-jest compile) every provider before many cases ask for them at once.
-  for (const platform of ['timextender', 'qarion', 'planasonix'] as const) await loadProvider(platform);
+  for (const platform of PLATFORMS) await loadProvider(platform);
 });
 
 afterAll(() => {

@@ -4,9 +4,9 @@
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADOPTED_PREFIX, runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { ADOPTED_PREFIX, runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { proofTempDir, ProofHost } from '../proof/support.js';
 import { checkCancels, checkGreen, checkOneLoad, checkTime, type StepRecord } from './oracle.js';

@@ -13,7 +13,8 @@ import {
   renderInputsDoc,
 } from '../../src/adapters/github/action-metadata.js';
 import { OUTPUT_NAMES } from '../../src/core/host.js';
-import { GITHUB_ONLY_INPUTS, INPUTS } from '../../src/core/inputs.js';
+import { INPUTS } from '../../src/providers/registry.js';
+import { GITHUB_ONLY_INPUTS } from '../../src/adapters/github/inputs.js';
 
 const root = process.cwd();
 const committed = readFileSync(join(root, 'action.yml'), 'utf8');

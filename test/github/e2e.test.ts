@@ -13,7 +13,7 @@ import { type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STATE_RUNS } from '../../src/core/engine.js';
+import { STATE_RUNS } from '../../src/core/engine/index.js';
 import { DEMO_USER, seedDemoWorld } from '../../src/simulator/demo-world.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { CONN, PLX_KEY, plxWorld, type PlxWorld } from '../helpers/planasonix.js';

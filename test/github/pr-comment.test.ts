@@ -8,7 +8,7 @@ import type { RunContext } from '../../src/adapters/github/context.js';
 import { runMainStep } from '../../src/adapters/github/main-step.js';
 import { commentBody, commentMarker, MAX_COMMENT_CHARS } from '../../src/adapters/github/pr-comment.js';
 import type { StepDeps } from '../../src/adapters/github/steps.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { FAILURE_LOG, FAST, KEY, tdpWorld, WS } from '../helpers/tdp.js';
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js';

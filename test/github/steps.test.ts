@@ -3,12 +3,12 @@
  * HTTP: validation before any request, pass/fail through setFailed, the state the post step reads, and a
  * post step that cancels only what a killed main step left running and never fails the job.
  */
-import { STATE_RUNS } from '../../src/core/engine.js';
+import { STATE_RUNS } from '../../src/core/engine/index.js';
 import type { RunContext } from '../../src/adapters/github/context.js';
 import { runMainStep } from '../../src/adapters/github/main-step.js';
 import { runPostStep, runsToSettle, STATE_MAIN_FINISHED, type StepDeps } from '../../src/adapters/github/steps.js';
-import { loadProvider } from '../../src/providers/index.js';
-import type { ProviderLoader, RunHandle } from '../../src/providers/provider.js';
+import { loadProvider } from '../../src/providers/registry.js';
+import type { ProviderLoader, RunHandle } from '../../src/core/provider.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { FAILURE_LOG, FAST, KEY, tdpWorld, WS } from '../helpers/tdp.js';
 import { RecordingCore } from './recording-core.js';

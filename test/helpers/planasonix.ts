@@ -1,8 +1,8 @@
 /** A small Planasonix world and a way to run the engine against it, for contract and e2e tests. */
-import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
+import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
 import type { CiContext } from '../../src/core/settings.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { createPlanasonixModule, type PlanasonixModule, type PlanasonixOptions } from '../../src/simulator/planasonix.js';
 import { RecordingHost } from './recording-host.js';

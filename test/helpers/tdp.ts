@@ -1,7 +1,7 @@
 /** A small TimeXtender world and a way to run the engine against it, for contract tests. */
-import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { RecordingHost } from './recording-host.js';
 

@@ -7,7 +7,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError, parseSettings, prepareOutputFile } from '../../src/core/inputs.js';
+import { InputError, prepareOutputFile } from '../../src/core/inputs/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
 import { parseArgs, UsageError } from '../../src/adapters/cli/main.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks } from '../helpers/leaks.js';

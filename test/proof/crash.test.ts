@@ -11,10 +11,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStep, type StepOutcome } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
-import { loadProvider } from '../../src/providers/index.js';
-import type { Provider, ProviderLoader, ProviderModule } from '../../src/providers/provider.js';
+import { runStep, type StepOutcome } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
+import { loadProvider } from '../../src/providers/registry.js';
+import type { Provider, ProviderLoader, ProviderModule } from '../../src/core/provider.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { availableFrontEnds, everythingPrinted, runFrontEnd, withoutMaskRegistration, type FrontEnd, type FrontEndRun } from './frontends.js';
@@ -78,6 +78,7 @@ function wrapped(sabotage: Sabotage): ProviderLoader {
     const module: ProviderModule = {
       platform: real.platform,
       authHeaders: (key) => real.authHeaders(key),
+      ...(real.accessHints && { accessHints: real.accessHints }),
       create: (deps) => {
         const provider = real.create(deps);
         const calls = new Map<string, number>();

@@ -19,8 +19,8 @@
  *   resumed where it stopped), a persistent one leaves a note naming the cause;
  * - cancel: TimeXtender has no cancel route; on timeout the step says so and sends nothing.
  */
-import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
+import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
 import { startSimulator, type FaultRule, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { PHASE_WORDS, PLATFORMS, phaseLoader, phaseRules, type MatrixPhase, type Outcome, type ProofPlatform, type SeededTarget } from './platforms.js';

@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INPUTS } from '../../src/core/inputs.js';
+import { INPUTS } from '../../src/providers/registry.js';
 import { AZURE_BUNDLE, CLI, GITHUB_BUNDLE, runNode, type ProcessRun } from './support.js';
 
 export type FrontEnd = 'cli' | 'github' | 'azure';

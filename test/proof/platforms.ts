@@ -1,8 +1,8 @@
 /**
  * What the fault matrix and the soak need to know about each platform: how to seed one target in the
  * simulator, which requests (route + method) make up each phase of a step, and the simulator's truth about
- * the runs started. Only platforms whose provider (src/providers/index.ts) AND simulator module exist are
- * listed in PLATFORMS; the others are mounted the way their own contract tests mount them.
+ * the runs started. PLATFORMS follows the registry (src/providers/registry.ts): every registered platform
+ * must have an entry here.
  *
  * A phase begins when the engine first calls the provider method(s) of that phase (resolve → resolve;
  * baseline → inFlight, baseline; trigger → trigger; follow → find, observe; logs → failures; cancel →
@@ -12,8 +12,8 @@
  * the same route while following it and while fetching its failure details).
  */
 import type { Platform } from '../../src/core/settings.js';
-import { loadProvider } from '../../src/providers/index.js';
-import type { Provider, ProviderLoader, ProviderModule } from '../../src/providers/provider.js';
+import { loadProvider, PLATFORMS as REGISTERED } from '../../src/providers/registry.js';
+import type { Provider, ProviderLoader, ProviderModule } from '../../src/core/provider.js';
 import type { FaultRule, ScenarioOutcome, Simulator } from '../../src/simulator/index.js';
 import { createPlanasonixModule, type PlanasonixModule } from '../../src/simulator/planasonix.js';
 import { createQarionModule, qarionRunWordAt, type QarionModule, type QarionRunRecord } from '../../src/simulator/qarion.js';
@@ -338,6 +338,7 @@ export function phaseLoader(onPhase: (phase: MatrixPhase) => void): ProviderLoad
     const module: ProviderModule = {
       platform: real.platform,
       authHeaders: (key) => real.authHeaders(key),
+      ...(real.accessHints && { accessHints: real.accessHints }),
       create: (deps) => {
         const provider = real.create(deps);
         return new Proxy(provider, {
@@ -361,8 +362,15 @@ export function phaseLoader(onPhase: (phase: MatrixPhase) => void): ProviderLoad
   };
 }
 
+/** How the proof drives each platform, by registry name. */
+const PROOF_PLATFORMS: Readonly<Record<string, ProofPlatform>> = { timextender, qarion, planasonix };
+
 /**
- * The platforms covered: every platform whose provider is registered in src/providers/index.ts and whose
- * simulator module exists (TimeXtender is built into startSimulator; Qarion and Planasonix are mounted).
+ * The platforms covered: every platform of the registry (src/providers/registry.ts), in its order. A platform
+ * registered without an entry above is refused here, so a new platform cannot silently escape the proof.
  */
-export const PLATFORMS: readonly ProofPlatform[] = [timextender, qarion, planasonix];
+export const PLATFORMS: readonly ProofPlatform[] = REGISTERED.map((name) => {
+  const platform = PROOF_PLATFORMS[name];
+  if (!platform) throw new Error(`platform '${name}' is registered, but the proof has no entry for it (test/proof/platforms.ts)`);
+  return platform;
+});

@@ -6,10 +6,10 @@
  * problem details. The key is registered with the CI system before the first line is printed, and the CLI
  * never prints it at all. A redirect never carries the key to another origin.
  */
-import { runStep } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
+import { runStep } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
 import { maskSecrets } from '../../src/core/untrusted.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks, randomKey, secretForms } from '../helpers/leaks.js';
 import { availableFrontEnds, everythingPrinted, runFrontEnd, type FrontEnd, type FrontEndRun } from './frontends.js';

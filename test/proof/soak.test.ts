@@ -16,9 +16,9 @@
  * so a failing scenario is replayed alone with SOAK_SEED=<its seed> SOAK_SCENARIOS=1.
  */
 import { rmSync } from 'node:fs';
-import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine.js';
-import { parseSettings } from '../../src/core/inputs.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine/index.js';
+import { parseSettings } from '../../src/providers/registry.js';
+import { loadProvider } from '../../src/providers/registry.js';
 import { startSimulator, type FaultRule, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { PLATFORMS, TDP_WS, type ProofPlatform } from './platforms.js';

@@ -4,10 +4,9 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { systemClock } from '../../src/core/clock.js';
-import { HttpClient } from '../../src/core/http.js';
-import { parseSettings } from '../../src/core/inputs.js';
-import type { LiveLine, LiveLogCursor, Observation, Provider, ProviderModule, ResolvedTarget, RunHandle } from '../../src/providers/provider.js';
-import { loadProvider } from '../../src/providers/index.js';
+import { HttpClient } from '../../src/core/http/index.js';
+import type { LiveLine, LiveLogCursor, Observation, Provider, ProviderModule, ResolvedTarget, RunHandle } from '../../src/core/provider.js';
+import { loadProvider, parseSettings } from '../../src/providers/registry.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { KEY, WS, tdpWorld } from '../helpers/tdp.js';
 import { PIPELINE, PLX_KEY, plxWorld, type PlxWorld } from '../helpers/planasonix.js';

@@ -1,4 +1,5 @@
-import type { CiContext, PlanasonixSyncSpec } from '../../src/core/settings.js';
+import type { CiContext } from '../../src/core/settings.js';
+import type { PlanasonixSyncSpec } from '../../src/providers/planasonix/targets.js';
 import { idempotencyKeyFor } from '../../src/providers/planasonix/provider.js';
 
 const spec: PlanasonixSyncSpec = { platform: 'planasonix', kind: 'sync', label: 'connection/conn_orders', connection: 'conn_orders', syncType: 'incremental', priority: 'normal', tables: [] };

@@ -1,5 +1,5 @@
 /** The Qarion API layer on its own: trigger-answer parsing, field aliases and the paging stop rules. */
-import type { HttpClient, HttpResponse, RequestOptions } from '../../src/core/http.js';
+import type { HttpClient, HttpResponse, RequestOptions } from '../../src/core/http/index.js';
 import { parseRunDetail, parseTriggerAnswer, QarionApi } from '../../src/providers/qarion/api.js';
 
 function fakeHttp(answer: (page: number, options: RequestOptions) => { data: unknown; headers?: Record<string, string> }) {

@@ -3,11 +3,11 @@
  * the key before anything is printed, validate, run the engine, publish outputs and summary, set the result.
  * Platform-specific only through the TaskLib handed in by main.ts (or a test).
  */
-import { runStep, type EngineOptions } from '../../core/engine.js';
+import { runStep, type EngineOptions } from '../../core/engine/index.js';
 import { EXIT } from '../../core/outcome.js';
-import { INPUTS, InputError, parseSettings, prepareOutputPaths } from '../../core/inputs.js';
-import { PLATFORMS } from '../../core/settings.js';
-import type { ProviderLoader } from '../../providers/provider.js';
+import { InputError, prepareOutputPaths } from '../../core/inputs/index.js';
+import { INPUTS, PLATFORMS, parseSettings } from '../../providers/registry.js';
+import type { ProviderLoader } from '../../core/provider.js';
 import { AgentConsole, AzureHost, agentProxy, type Env, type TaskLib } from './host.js';
 import { connectionInputName } from './task-metadata.js';
 

@@ -1,14 +1,15 @@
 /**
- * `azure-task/OrchestrationRunV1/task.json`, rendered from the one input table (core/inputs.ts), so the task's
+ * `azure-task/OrchestrationRunV1/task.json`, rendered from the one input table (the registry's), so the task's
  * inputs cannot drift from what the code accepts. `scripts/gen-task.mjs` writes the file from the compiled
  * copy of this module; `test/azure/one-input-table.test.ts` renders it again and compares.
  *
  * No azure-pipelines-task-lib here: this module only describes the task, it does not run it.
  */
 import { OUTPUT_NAMES, type OutputName } from '../../core/host.js';
-import { INPUTS, type InputDef, type InputGroup } from '../../core/inputs.js';
-import { PLATFORMS, type Platform } from '../../core/settings.js';
+import type { InputDef, InputGroup } from '../../core/inputs/index.js';
 import { fillMarkedBlocks } from '../../core/marked-blocks.js';
+import type { Platform } from '../../core/settings.js';
+import { INPUTS, PLATFORMS, platformLabel } from '../../providers/registry.js';
 
 /** Fixed forever: the agent and the service know the task by this id (a new id is a new task). */
 export const TASK_ID = 'd5871942-ccd9-4a6c-99a7-6a373638ac8d';
@@ -21,12 +22,6 @@ export const TASK_TARGET = 'dist/index.js';
  * older agent that honours the demand upgrades itself.
  */
 export const MINIMUM_AGENT_VERSION = '4.265.0';
-
-export const PLATFORM_LABELS: Readonly<Record<Platform, string>> = {
-  timextender: 'TimeXtender Data Platform',
-  qarion: 'Qarion',
-  planasonix: 'Planasonix',
-};
 
 /** The service connection input of each platform (type `connectedService:<platform>`). */
 export function connectionInputName(platform: Platform): string {
@@ -156,7 +151,7 @@ function taskInput(def: InputDef): TaskInput {
   if (rule) input.visibleRule = rule;
   if (type === 'pickList') {
     input.options = Object.fromEntries(
-      def.options!.map((o) => [o, def.name === 'platform' ? PLATFORM_LABELS[o as Platform] : o]),
+      def.options!.map((o) => [o, def.name === 'platform' ? platformLabel(o) : o]),
     );
     input.properties = { EditableOptions: 'False' };
   }
@@ -168,11 +163,11 @@ function connectionInput(platform: Platform): TaskInput {
   return {
     name: connectionInputName(platform),
     type: `connectedService:${platform}`,
-    label: `${PLATFORM_LABELS[platform]} service connection`,
+    label: `${platformLabel(platform)} service connection`,
     defaultValue: '',
     required: false,
     helpMarkDown:
-      `The ${PLATFORM_LABELS[platform]} service connection that holds the API key (and the API root). ` +
+      `The ${platformLabel(platform)} service connection that holds the API key (and the API root). ` +
       'The preferred source of the key; apiKey and baseUrl, when set, take precedence over it.',
     groupName: 'connection',
     visibleRule: `platform = ${platform}`,
@@ -220,6 +215,44 @@ export function renderTask(extensionVersion: string, inputs: readonly InputDef[]
 /** The text of task.json: two-space JSON with a final newline. */
 export function renderTaskJson(extensionVersion: string, inputs: readonly InputDef[] = INPUTS): string {
   return `${JSON.stringify(renderTask(extensionVersion, inputs), null, 2)}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// vss-extension.json: each platform's service endpoint type, from its endpoint.json
+// ---------------------------------------------------------------------------------------------------------
+
+export const ENDPOINT_TYPE = 'ms.vss-endpoint.service-endpoint-type';
+
+/** A contribution of the extension manifest (only what is checked here). */
+export interface Contribution {
+  type: string;
+  properties?: { name?: unknown } & Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Where a platform's service endpoint contribution lives, from the repository root. */
+export function endpointFile(platform: Platform): string {
+  return `src/providers/${platform}/endpoint.json`;
+}
+
+/**
+ * The extension manifest with one service endpoint type per registered platform, in registry order, after
+ * its other contributions: `endpoints[i]` is the content of `endpointFile(PLATFORMS[i])`. The task's
+ * `connectedService:<platform>` inputs need exactly these types.
+ */
+export function withPlatformEndpoints<M extends { contributions: Contribution[] }>(
+  manifest: M,
+  endpoints: readonly Contribution[],
+  platforms: readonly Platform[] = PLATFORMS,
+): M {
+  if (endpoints.length !== platforms.length) throw new Error(`${platforms.length} platforms, but ${endpoints.length} endpoint contributions`);
+  endpoints.forEach((endpoint, i) => {
+    const platform = platforms[i]!;
+    if (endpoint.type !== ENDPOINT_TYPE) throw new Error(`${endpointFile(platform)}: type must be ${ENDPOINT_TYPE}`);
+    if (endpoint.properties?.name !== platform) throw new Error(`${endpointFile(platform)}: properties.name must be '${platform}'`);
+  });
+  const others = manifest.contributions.filter((c) => c.type !== ENDPOINT_TYPE);
+  return { ...manifest, contributions: [...others, ...endpoints] };
 }
 
 // ---------------------------------------------------------------------------------------------------------

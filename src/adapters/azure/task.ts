@@ -5,7 +5,7 @@
 // First: task-lib prints while it loads (see early-output.ts).
 import { releaseEarlyOutput } from './early-output.js';
 import * as tl from 'azure-pipelines-task-lib/task.js';
-import { loadProvider } from '../../providers/index.js';
+import { loadProvider } from '../../providers/registry.js';
 import { AgentConsole, type AzureHost } from './host.js';
 import { cancellationHandler, runTask, TaskCompletion } from './run.js';
 

@@ -6,12 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs as parseArgv } from 'node:util';
-import { runStep } from '../../core/engine.js';
+import { runStep } from '../../core/engine/index.js';
 import { EXIT } from '../../core/outcome.js';
-import { INPUTS, InputError, MAX_TARGETS, closest, inputByName, parseSettings, prepareOutputFile } from '../../core/inputs.js';
-import { PLATFORMS, type Platform } from '../../core/settings.js';
+import { InputError, MAX_TARGETS, closest, prepareOutputFile } from '../../core/inputs/index.js';
+import type { Platform } from '../../core/settings.js';
+import { INPUTS, PLATFORMS, inputByName, parseSettings, registry } from '../../providers/registry.js';
 import { maskJsonStrings, maskSecrets, neutralize, neutralizeJson, neutralizeLine, secretMasker } from '../../core/untrusted.js';
-import { loadProvider } from '../../providers/index.js';
+import { loadProvider } from '../../providers/registry.js';
 import { CliHost } from './host.js';
 
 /** The package's version (package.json `version`; a test keeps the two equal). */
@@ -121,15 +122,9 @@ function exampleFor(name: string): string {
   return INPUTS.find((d) => d.name === name)?.example.split('\n')[0] ?? 'VALUE';
 }
 
-/** One usage line per platform: the flags of its most common target (the key comes from the environment). */
-const USAGE: Record<Platform, string[]> = {
-  timextender: ['tenant', 'acme', 'workspace', 'finance', 'task', 'Package/1005'],
-  qarion: ['space', 'finance', 'pipeline', 'daily_finance'],
-  planasonix: ['connection', 'conn_8f2a'],
-};
-
 function usageLine(platform: Platform): string {
-  const pairs = USAGE[platform] ?? [];
+  // One usage line per platform: the flags of its most common target (the key comes from the environment).
+  const pairs = registry.module(platform)?.usage ?? [];
   const flags: string[] = [];
   for (let i = 0; i + 1 < pairs.length; i += 2) flags.push(`--${pairs[i]} ${pairs[i + 1]}`);
   return ['orchestration-run', `--platform ${platform}`, ...flags].join(' ');

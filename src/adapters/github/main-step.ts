@@ -6,7 +6,9 @@
  * input error, the most common failure, is reported without loading them (steps.ts). Octokit, for the
  * pull-request comment, is in a chunk of its own (pr-comment.ts), read only when a comment is asked for.
  */
-import { GITHUB_ONLY_INPUTS, InputError, parseBoolean, parseSettings, prepareOutputPaths, type RawInputs } from '../../core/inputs.js';
+import { InputError, parseBoolean, prepareOutputPaths, type RawInputs } from '../../core/inputs/index.js';
+import { parseSettings } from '../../providers/registry.js';
+import { GITHUB_ONLY_INPUTS } from './inputs.js';
 import type { Settings } from '../../core/settings.js';
 import { readRunContext, type RunContext } from './context.js';
 import { GitHubHost } from './host.js';

@@ -8,10 +8,11 @@
  * input error, the most common failure, is reported without loading them. The bundler puts them in a chunk of
  * their own, read from disk only then.
  */
-import type { EngineOptions } from '../../core/engine.js';
-import { parseSettings, type RawInputs } from '../../core/inputs.js';
+import type { EngineOptions } from '../../core/engine/index.js';
+import type { RawInputs } from '../../core/inputs/index.js';
+import type { ProviderLoader } from '../../core/provider.js';
 import { pendingSavedRuns, STATE_RUNS, type SavedRun } from '../../core/saved-runs.js';
-import type { ProviderLoader } from '../../providers/provider.js';
+import { parseSettings } from '../../providers/registry.js';
 import { readRunContext, type RunContext } from './context.js';
 import { GitHubHost, type CoreApi } from './host.js';
 
@@ -44,14 +45,14 @@ export interface StepDeps {
   commentTimeoutMs?: number;
 }
 
-/** The engine, loaded on first use (one lazily loaded chunk with the providers). */
+/** The engine, loaded on first use (one lazily loaded chunk). */
 export async function loadEngine() {
-  return import(/* webpackChunkName: "engine" */ '../../core/engine.js');
+  return import(/* webpackChunkName: "engine" */ '../../core/engine/index.js');
 }
 
-/** The provider loader given by a test, else the real one, loaded on first use. */
+/** The provider loader given by a test, else the registry's (each platform's provider loads on first use). */
 export async function providerLoader(deps: StepDeps): Promise<ProviderLoader> {
-  return deps.loadProvider ?? (await import(/* webpackChunkName: "engine" */ '../../providers/index.js')).loadProvider;
+  return deps.loadProvider ?? (await import(/* webpackChunkName: "engine" */ '../../providers/registry.js')).loadProvider;
 }
 
 /** Raw inputs as the runner passes them (`INPUT_<NAME>`), untrimmed so line numbers in messages stay right. */

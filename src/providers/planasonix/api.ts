@@ -10,8 +10,8 @@
  * `{"code","message"}`, `{"error":"…"}` all become ApiError.problem).
  */
 import { StringDecoder } from 'node:string_decoder';
-import type { HttpClient, HttpResponse, Phase, RequestOptions, StreamResponse } from '../../core/http.js';
-import { ApiError } from '../../core/http.js';
+import type { HttpClient, HttpResponse, Phase, RequestOptions, StreamResponse } from '../../core/http/index.js';
+import { ApiError } from '../../core/http/index.js';
 import { isObject, num, pick, ShapeError, str, type JsonObject } from '../../core/json.js';
 import { jsonArrayItems } from '../../core/json-stream.js';
 

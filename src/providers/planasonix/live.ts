@@ -9,7 +9,7 @@
  * read from its start and that many are skipped).
  */
 import { splitLines } from '../../core/untrusted.js';
-import type { LiveLine } from '../provider.js';
+import type { LiveLine } from '../../core/provider.js';
 
 export interface PlxLiveCursor {
   [key: string]: unknown;

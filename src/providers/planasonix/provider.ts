@@ -16,15 +16,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import type { LogSink } from '../../core/logs.js';
 import { isTerminal, normalizeStatus, type CancelReport, type FailedTask, type RunState, type StatusTable } from '../../core/outcome.js';
-import type {
-  CiContext,
-  PlanasonixBackfillSpec,
-  PlanasonixPipelineSpec,
-  PlanasonixSyncSpec,
-  Settings,
-  TargetSpec,
-} from '../../core/settings.js';
-import { ApiError } from '../../core/http.js';
+import type { CiContext, Settings, TargetSpec } from '../../core/settings.js';
+import type { PlanasonixBackfillSpec, PlanasonixPipelineSpec, PlanasonixSyncSpec } from './targets.js';
+import { ApiError } from '../../core/http/index.js';
 import type { Proof } from '../../core/outcome.js';
 import { secretMasker } from '../../core/untrusted.js';
 import type {
@@ -42,7 +36,7 @@ import type {
   ResolvedTarget,
   RunHandle,
   TriggerResult,
-} from '../provider.js';
+} from '../../core/provider.js';
 import {
   MAX_PAGES,
   PlanasonixApi,

@@ -6,7 +6,7 @@
  * accepting the field aliases of apis.md §2.3 and ignoring extra fields. Status words and timestamps stay
  * the strings the server sent; the provider's status table gives them meaning.
  */
-import type { HttpClient, HttpResponse, Phase } from '../../core/http.js';
+import type { HttpClient, HttpResponse, Phase } from '../../core/http/index.js';
 import { isObject, listOf, num, pick, ShapeError, str, type JsonObject } from '../../core/json.js';
 
 export const API_PREFIX = '/api/v1.0';

@@ -22,11 +22,13 @@
  *   failed (see `membersProof`);
  * - failures list the task runs that are not ok, and say where the logs are (the Airflow UI).
  */
-import { ApiError, requestScope } from '../../core/http.js';
+import { ApiError, requestScope } from '../../core/http/index.js';
 import { editDistance } from '../../core/names.js';
+import { errorText } from '../../core/text.js';
 import type { LogSink } from '../../core/logs.js';
 import { normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';
-import type { QarionPipelineSpec, TargetSpec } from '../../core/settings.js';
+import type { TargetSpec } from '../../core/settings.js';
+import type { QarionPipelineSpec } from './targets.js';
 import type {
   FindResult,
   InFlight,
@@ -38,7 +40,7 @@ import type {
   ResolvedTarget,
   RunHandle,
   TriggerResult,
-} from '../provider.js';
+} from '../../core/provider.js';
 import { QarionApi, type Listing, type Pipeline, type RunDetail, type RunSummary, type TaskRun, type TriggerAnswer } from './api.js';
 
 /**
@@ -203,10 +205,6 @@ function iso(ms: number): string {
 /** The message of an ApiError without its "phase: " prefix (the engine adds the phase again). */
 function withoutPhase(error: ApiError): string {
   return error.message.startsWith(`${error.phase}: `) ? error.message.slice(error.phase.length + 2) : error.message;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function isAbort(error: unknown): boolean {

@@ -3,8 +3,8 @@
  * Paths are relative to `/api/v0/orchestration`. Server JSON is parsed here, once, tolerating extra fields
  * and unknown status words; timestamps are the server's local time without an offset and stay strings.
  */
-import type { HttpClient, Phase } from '../../core/http.js';
-import { ApiError } from '../../core/http.js';
+import type { HttpClient, Phase } from '../../core/http/index.js';
+import { ApiError } from '../../core/http/index.js';
 import { isObject, num, ShapeError, str, type JsonObject } from '../../core/json.js';
 import { jsonArrayItems } from '../../core/json-stream.js';
 

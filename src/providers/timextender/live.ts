@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { splitLines } from '../../core/untrusted.js';
-import type { LiveLine } from '../provider.js';
+import type { LiveLine } from '../../core/provider.js';
 import type { LogEntry } from './api.js';
 
 /** Where the live read of one execution's log stands (plain JSON, inside the provider's cursor). */

@@ -6,11 +6,11 @@
  * example: 98231 started before 97210). So the run we follow is an execution whose id was not in the
  * baseline taken just before the trigger: never "the highest id", never "the newest start".
  */
-import { ApiError } from '../../core/http.js';
+import { ApiError } from '../../core/http/index.js';
 import { editDistance } from '../../core/names.js';
 import type { LogSink } from '../../core/logs.js';
 import { isTerminal, normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';
-import type { TargetSpec, TimextenderProcessMapSpec, TimextenderTaskSpec } from '../../core/settings.js';
+import type { TargetSpec } from '../../core/settings.js';
 import { secretMasker } from '../../core/untrusted.js';
 import type {
   FindResult,
@@ -26,8 +26,9 @@ import type {
   ResolvedTarget,
   RunHandle,
   TriggerResult,
-} from '../provider.js';
+} from '../../core/provider.js';
 import { entryText, readExecutionLog, tdpCursor } from './live.js';
+import type { TimextenderProcessMapSpec, TimextenderTaskSpec } from './targets.js';
 import { LIST_PAGE_SIZE, TimextenderApi, type Execution, type ExecutionSummary, type HistoryRead, type ProcessMap, type Task } from './api.js';
 
 /**

@@ -6,11 +6,12 @@
  * Providers parse server JSON into typed objects once (in their api.ts) and keep their status words in one
  * StatusTable; nothing outside a provider knows a platform's wire format.
  */
-import type { Clock } from '../core/clock.js';
-import type { HttpClient } from '../core/http.js';
-import type { LogSink } from '../core/logs.js';
-import type { CancelReport, FailedTask, Proof, RunState, StatusTable } from '../core/outcome.js';
-import type { CiContext, Platform, Settings, TargetSpec } from '../core/settings.js';
+import type { Clock } from './clock.js';
+import type { HttpClient } from './http/index.js';
+import type { LogSink } from './logs.js';
+import type { AccessHints } from './platform.js';
+import type { CancelReport, FailedTask, Proof, RunState, StatusTable } from './outcome.js';
+import type { CiContext, Platform, Settings, TargetSpec } from './settings.js';
 
 export interface ProviderLog {
   info(message: string): void;
@@ -222,13 +223,18 @@ export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends R
   close?(): Promise<void>;
 }
 
-/** What a platform's module exports: how to authenticate, and how to build its provider. */
+/**
+ * What a platform's provider.ts exports: how to authenticate, and how to build its provider. Loaded only
+ * once the inputs are valid (see PlatformModule.load in platform.ts).
+ */
 export interface ProviderModule {
   readonly platform: Platform;
   /** Headers that carry the key (the HTTP client sends them to the API's origin only). */
   authHeaders(apiKey: string): Record<string, string>;
   create(deps: ProviderDeps): Provider;
+  /** What to tell a user whose key was refused (the registry adds the platform module's). */
+  readonly accessHints?: AccessHints;
 }
 
-/** How the engine obtains a provider; adapters pass the registry, so the core never imports a platform. */
+/** How the engine obtains a provider; adapters pass the registry's, so the core never imports a platform. */
 export type ProviderLoader = (platform: Platform) => Promise<ProviderModule>;

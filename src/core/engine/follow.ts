@@ -1,0 +1,292 @@
+/**
+ * Following: the status reads of a target's runs until every one has ended, spaced by the follow schedule
+ * (poll.ts) and shared across the step's targets (FollowReads batches them where the provider reads many runs
+ * at once); then the failure details of what did not succeed.
+ */
+import type { Clock } from '../clock.js';
+import { requestScope } from '../http/index.js';
+import { isTerminal, type FailedTask } from '../outcome.js';
+import { expectedFromHistory, PollSchedule, type ExpectedDuration } from '../poll.js';
+import type { Observation, ResolvedTarget, RunHandle } from '../provider.js';
+import { errorText } from '../text.js';
+import type { Acceptor } from '../wait.js';
+import { describe, formatMs, TargetFailure, type AnyProvider } from './common.js';
+import type { TargetRun } from './target-run.js';
+
+/** One round of reads of a target's open runs. */
+interface FollowRound {
+  /** Every run followed has ended. */
+  ended: boolean;
+  /** A run the platform has not shown for the whole confirm window: why it counts as missing. */
+  missing?: string;
+}
+
+/** Every run followed has ended (a terminal state). */
+const runEnded: Acceptor<FollowRound> = { name: 'run ended', state: 'success', matches: (round) => round.ended };
+/** A run stayed unseen on the platform (a wrong run-id, a run that vanished): fail instead of waiting it out. */
+const runMissing: Acceptor<FollowRound> = { name: 'run missing', state: 'failure', matches: (round) => round.missing !== undefined };
+
+/**
+ * Reads every open run of this target until all have ended. The reads are spaced by a follow schedule
+ * (poll.ts): quick reads, then by the target's run history when this step started the run and the
+ * provider has one, else a ramp to poll-interval on a grid shared by the step's targets. The reads
+ * themselves go through the step's FollowReads, which batches them across targets where it can.
+ */
+export async function followRuns(run: TargetRun, target: ResolvedTarget): Promise<void> {
+  const { clock, options } = run.step;
+  const heartbeatMs = options.heartbeatMs ?? 5 * 60_000;
+  const polling = options.polling ?? {};
+  const interval = run.step.settings.pollIntervalMs;
+  const expected = await expectedDuration(run, target);
+  // The schedule's time scale: since the trigger when this step started the run, else since following began.
+  let origin = run.triggeredAt ?? clock.now();
+  const makeSchedule = (withHistory: boolean): PollSchedule =>
+    polling.strategy === 'fixed'
+      ? new PollSchedule({ maxDelayMs: interval, firstDelayMs: interval, factor: 1 })
+      : new PollSchedule({
+          maxDelayMs: interval,
+          follow: {
+            elapsedMs: clock.now() - origin,
+            expected: withHistory ? expected : undefined,
+            gridPhaseMs: run.step.startedAt - origin,
+            earlyGaps: polling.earlyGaps,
+            earlyGapFactor: polling.earlyGapFactor,
+          },
+        });
+  let schedule: PollSchedule | undefined;
+  let waitingForStart = false;
+  let lastGap = 0;
+  let lastLine = clock.now();
+  /** When each run was first seen missing on the platform (reset when it shows up). */
+  const missingSince = new Map<string, number>();
+  const missingWindowMs = options.confirmWindowMs ?? 30_000;
+  const reads = run.step.followReads;
+  const primary = () => run.last.get(run.handles[0]!.runId)!;
+
+  const readRound = async (): Promise<FollowRound> => {
+    const open = run.handles.filter((h) => !isTerminal(run.last.get(h.runId)?.state ?? 'unknown'));
+    if (open.length === 0) return { ended: true };
+    const observations = await Promise.all(open.map((handle) => reads.observe(target, handle, run.signal)));
+    for (const [i, handle] of open.entries()) {
+      const observation = observations[i]!;
+      if (observation.notFound) {
+        const since = missingSince.get(handle.runId) ?? clock.now();
+        missingSince.set(handle.runId, since);
+        if (clock.now() - since >= missingWindowMs) {
+          const missing = `run ${handle.runId} does not exist on ${run.spec.platform}, or is not visible to this key: ${observation.progress ?? 'the platform does not show it'} (checked for ${formatMs(clock.now() - since)})`;
+          return { ended: false, missing };
+        }
+      } else {
+        missingSince.delete(handle.runId);
+      }
+      const previous = run.last.get(handle.runId);
+      run.last.set(handle.runId, observation);
+      if (!previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state) {
+        run.info(`run ${handle.runId} is ${describe(observation)}`);
+        lastLine = clock.now();
+      } else if (observation.progress && observation.progress !== previous.progress) {
+        run.info(`run ${handle.runId}: ${observation.progress}`);
+        lastLine = clock.now();
+      }
+    }
+    return { ended: run.handles.every((h) => isTerminal(run.last.get(h.runId)!.state)) };
+  };
+
+  /** Before each gap: the schedule follows the run's start, and a heartbeat line when nothing was said for long. */
+  const beforeGap = (): void => {
+    const state = primary().state;
+    if (!schedule) {
+      // The history counts from the run's start: a run still queued gets it once it runs.
+      waitingForStart = expected !== undefined && state === 'queued';
+      schedule = makeSchedule(!waitingForStart);
+    } else if (waitingForStart && state !== 'queued') {
+      waitingForStart = false;
+      origin = clock.now() - lastGap / 2;
+      schedule = makeSchedule(true);
+    }
+    if (clock.now() - lastLine >= heartbeatMs) {
+      const elapsed = formatMs(clock.now() - run.step.startedAt);
+      run.info(`still ${describe(primary())} after ${elapsed}`);
+      lastLine = clock.now();
+    }
+  };
+
+  const leave = reads.join();
+  try {
+    const result = await run.waitFor({
+      read: readRound,
+      accept: [runMissing, runEnded],
+      onRetry: beforeGap,
+      schedule: () => (lastGap = schedule!.next(clock.now() - origin)),
+    });
+    if (result.state === 'failure') throw new TargetFailure(result.observation.missing!);
+  } finally {
+    leave();
+  }
+}
+
+/**
+ * The target's expected duration from its run history, when this step started the run (so its start is
+ * known). Not when the step's reads are batched: one list read serves every target, so all read together on
+ * the step's poll-interval grid; a schedule per run would each need reads of its own.
+ */
+async function expectedDuration(run: TargetRun, target: ResolvedTarget): Promise<ExpectedDuration | undefined> {
+  const polling = run.step.options.polling ?? {};
+  if (run.triggeredAt === undefined || polling.history === false || polling.strategy === 'fixed' || !run.provider.history) return undefined;
+  if (run.step.followReads.batching) return undefined;
+  try {
+    const expected = expectedFromHistory(await run.provider.history(target));
+    if (expected) {
+      // Said once, so that a quiet log (reads are sparse early in a long run) is explained.
+      const end = new Date(run.triggeredAt + expected.medianMs).toISOString();
+      run.info(
+        `expected to end around ${end.slice(11, 16)} UTC (in about ${formatMs(expected.medianMs)}), from ${expected.samples ?? 'the'} past runs; status reads follow that history`,
+      );
+    }
+    return expected;
+  } catch (error) {
+    run.step.host.debug(`${run.label}: no run history for polling (${errorText(error)}); reading on the plain schedule`);
+    return undefined;
+  }
+}
+
+/** Failure details (and logs) of the runs that did not succeed, printed and annotated; a read error only warns. */
+export async function collectFailures(run: TargetRun, target: ResolvedTarget, runs: RunHandle[]): Promise<FailedTask[]> {
+  const { logs } = run.step.settings;
+  const wanted = logs === 'always' ? run.handles : runs;
+  if (wanted.length === 0) return [];
+  const failed: FailedTask[] = [];
+  run.phase = 'logs';
+  for (const handle of wanted) {
+    const observation = run.last.get(handle.runId)!;
+    let tasks: FailedTask[];
+    try {
+      tasks = await run.provider.failures(target, handle, observation, run.step.logFile, { fetchLogs: logs !== 'never' });
+    } catch (error) {
+      const reason = errorText(error);
+      run.step.logFile.note(`${run.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
+      run.step.host.warning(`${run.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
+      continue;
+    }
+    for (const task of tasks) {
+      // With logs: always, a succeeded run's task logs are printed but are not failures.
+      if (observation.state !== 'succeeded') failed.push(task);
+      await printTask(run, task, observation.state !== 'succeeded');
+    }
+  }
+  return failed;
+}
+
+async function printTask(run: TargetRun, task: FailedTask, failed: boolean): Promise<void> {
+  const host = run.step.host;
+  const title = `${run.label} › ${task.name}${task.type ? ` (${task.type}${task.id ? ` ${task.id}` : ''})` : ''}: ${task.status}`;
+  if (task.logExcerpt.length > 0) {
+    await host.group(`${title} — last ${task.logExcerpt.length} log lines`, async () => {
+      for (const line of task.logExcerpt) host.info(line);
+    });
+  } else {
+    host.info(`${title}${task.logNote ? ` — ${task.logNote}` : ''}`);
+  }
+  if (!failed) return;
+  const lines = task.errorLines.length > 0 ? task.errorLines : [`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`];
+  for (const line of lines) run.step.annotate(line, `${run.label} › ${task.name}`, run.index);
+}
+
+/** Longest wait for other targets' reads to join a batch. */
+const GATHER_MS = 250;
+
+interface WaitingRead {
+  target: ResolvedTarget;
+  handle: RunHandle;
+  resolve(observation: Observation): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The status reads of the runs a step follows. With a provider that can read many runs at once
+ * (`observeMany`, e.g. one list request per page for all tasks of a workspace) and more than one target
+ * following, reads that come within a short window go out as one batch; the follow schedules put their
+ * `poll-interval` grid at the same instants for every target of the step, so their reads meet. Otherwise
+ * each run is read on its own.
+ */
+export class FollowReads {
+  private followers = 0;
+  private batch: WaitingRead[] | undefined;
+  private readonly gatherMs: number;
+
+  constructor(
+    private readonly provider: AnyProvider,
+    private readonly clock: Clock,
+    pollIntervalMs: number,
+    private readonly stepSignal: AbortSignal,
+    /** The step has several targets and the provider reads many runs at once. */
+    readonly batching: boolean,
+  ) {
+    this.gatherMs = Math.max(1, Math.min(GATHER_MS, Math.floor(pollIntervalMs / 4)));
+  }
+
+  /** A target starts following; call the returned function when it stops. */
+  join(): () => void {
+    this.followers++;
+    let left = false;
+    return () => {
+      if (!left) this.followers--;
+      left = true;
+    };
+  }
+
+  observe(target: ResolvedTarget, handle: RunHandle, signal: AbortSignal): Promise<Observation> {
+    if (!this.batching || !this.provider.observeMany || this.followers < 2) return this.provider.observe(target, handle);
+    signal.throwIfAborted();
+    return new Promise<Observation>((resolve, reject) => {
+      // The batch belongs to the step: a target stopped (fail-fast) stops waiting, not the others' reads.
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const waiting: WaitingRead = {
+        target,
+        handle,
+        resolve: (observation) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(observation);
+        },
+        reject: (error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      if (this.batch) {
+        this.batch.push(waiting);
+      } else {
+        this.batch = [waiting];
+        void this.flushSoon();
+      }
+    });
+  }
+
+  private async flushSoon(): Promise<void> {
+    try {
+      await this.clock.sleep(this.gatherMs, this.stepSignal);
+    } catch {
+      // The step stopped: the reads below fail at once with its reason.
+    }
+    const batch = this.batch ?? [];
+    this.batch = undefined;
+    await requestScope.run({ signal: this.stepSignal }, async () => {
+      try {
+        if (batch.length === 1) {
+          batch[0]!.resolve(await this.provider.observe(batch[0]!.target, batch[0]!.handle));
+          return;
+        }
+        const results = await this.provider.observeMany!(batch.map(({ target, handle }) => ({ target, handle })));
+        batch.forEach((waiting, i) => {
+          const result = results[i];
+          if (result === undefined) waiting.reject(new Error(`no status was read for run ${waiting.handle.runId}`));
+          else if (result instanceof Error) waiting.reject(result);
+          else waiting.resolve(result);
+        });
+      } catch (error) {
+        for (const waiting of batch) waiting.reject(error);
+      }
+    });
+  }
+}
