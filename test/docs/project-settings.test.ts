@@ -92,7 +92,7 @@ describe('projectSettings refuses a malformed setting with one line', () => {
 test('changing the three settings in package.json changes every derived file, and --check then passes', () => {
   // A copy of what the generators read and write (lib/ and node_modules linked: nothing writes there).
   const dir = mkdtempSync(join(tmpdir(), 'settings-copy-'));
-  for (const part of ['scripts', 'docs', 'azure-task', 'README.md', 'package.json']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  for (const part of ['scripts', 'docs', 'azure-task', 'src', 'README.md', 'package.json']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   symlinkSync(join(ROOT, 'lib'), join(dir, 'lib'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const pkg = json(join(dir, 'package.json'));
