@@ -1,7 +1,7 @@
 // Writes the generated parts of README.md and docs/: the README's list of platforms (between the
 // platform-guides markers: one link per registered platform, its label and its guide, in registry order, from
-// lib/providers/registry.js, built by `npm run build:lib`), and, in README.md and docs/*.md, every reference to
-// the Action (`uses: owner/name@vN`) from package.json (scripts/project-settings.mjs). The README is a front
+// lib/providers/registry.js, built by `npm run build:lib`), and, in README.md, docs/*.md and the Marketplace page
+// (azure-task/overview.md), every reference to the Action (`uses: owner/name@vN`) from package.json (scripts/project-settings.mjs). The README is a front
 // page: the guides and the input and output tables live in docs/ (docs/inputs.md is written by gen-action).
 // `--check` exits 1 when README.md or a guide is out of date.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,9 +22,11 @@ function put(file, current, text) {
   if (!check) writeFileSync(join(root, file), text);
 }
 
-for (const name of readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md'))) {
-  const text = readFileSync(join(root, 'docs', name), 'utf8');
-  put(`docs/${name}`, text, withActionRef(text, actionRef));
+// The guides, and the Marketplace page (it leads with the README's examples, the GitHub one among them).
+const pages = [...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`), 'azure-task/overview.md'];
+for (const file of pages) {
+  const text = readFileSync(join(root, file), 'utf8');
+  put(file, text, withActionRef(text, actionRef));
 }
 
 /** The README's platform list: one line per registered platform with a guide, in registry order. */

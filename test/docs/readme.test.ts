@@ -157,3 +157,18 @@ describe('the tables, each once in docs/', () => {
     }
   });
 });
+
+describe('the Marketplace page (azure-task/overview.md)', () => {
+  /** The fenced code blocks of a markdown text, in order. */
+  const codeBlocks = (text: string) => [...text.matchAll(/```(?:yaml|sh)\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+  test("leads with the README's minimal examples, the Azure DevOps one first", () => {
+    const ours = codeBlocks(readme);
+    const azure = ours.find((b) => b.includes('- task: OrchestrationRun@1'))!;
+    const github = ours.find((b) => /uses: \S+\/orchestration-run@v\d/.test(b))!;
+    const cli = ours.find((b) => b.includes('export ORCHESTRATION_RUN_API_KEY='))!;
+    const page = read('azure-task/overview.md');
+    expect(codeBlocks(page).slice(0, 3)).toEqual([azure, github, cli]);
+    expect(page.indexOf('```')).toBeLessThan(page.indexOf('## What you get'));
+  });
+});
