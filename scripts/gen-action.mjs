@@ -2,8 +2,9 @@
 // src/core/inputs/table.ts and each platform's targets.ts), as compiled to lib/ by the tsc step
 // (`npm run build:lib`), so the metadata can never drift from the code.
 //
-//   node scripts/gen-action.mjs           write action.yml, docs/inputs.md, and the marked table blocks of
-//                                          docs/github.md and README.md (<!-- inputs-table:start --> … :end -->)
+//   node scripts/gen-action.mjs           write action.yml, docs/inputs.md (the one place of the inputs and
+//                                          outputs tables), and any marked table block (<!-- inputs-table:start
+//                                          --> … :end -->) of docs/github.md and README.md
 //   node scripts/gen-action.mjs --check   write nothing; exit 1 listing the files that are out of date
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

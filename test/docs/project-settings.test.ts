@@ -50,9 +50,9 @@ test('one version everywhere: package.json, the CLI, the extension and its task'
   expect(manifest.publisher).toBe(marketplacePublisher);
 });
 
-test('every action named in README.md and docs/ is GitHub\'s own or this one, by its setting', () => {
+test('every action named in README.md, docs/ and the Marketplace page is GitHub\'s own or this one, by its setting', () => {
   const { actionRef } = mod.projectSettings(ROOT);
-  const files = ['README.md', ...['azure', 'gating', 'github', 'planasonix', 'qarion', 'timextender'].map((d) => `docs/${d}.md`)];
+  const files = ['README.md', 'azure-task/overview.md', ...['azure', 'behaviour', 'cli', 'gating', 'github', 'planasonix', 'qarion', 'releases', 'timextender'].map((d) => `docs/${d}.md`)];
   const named = new Set<string>();
   for (const file of files) {
     for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(/uses:\s*([\w.-]+\/[^\s@'"`]+@[^\s'"`]+)/g)) named.add(m[1]!);
@@ -113,6 +113,7 @@ test('changing the three settings in package.json changes every derived file, an
   expect(readme).toContain('uses: contoso/data-gate@v2');
   expect(readme).not.toContain('acme/orchestration-run');
   expect(readFileSync(join(dir, 'docs', 'github.md'), 'utf8')).toContain('`contoso/data-gate@v2`');
+  expect(readFileSync(join(dir, 'azure-task', 'overview.md'), 'utf8')).toContain('uses: contoso/data-gate@v2');
   const manifest = json(join(dir, 'azure-task', 'vss-extension.json'));
   expect({ publisher: manifest.publisher, version: manifest.version }).toEqual({ publisher: 'contoso', version: '2.3.4' });
   const task = json(join(dir, 'azure-task', 'OrchestrationRunV1', 'task.json'));

@@ -110,8 +110,8 @@ describe('generated docs', () => {
     expect(text).toBe(fillTableBlocks(text));
   });
 
-  test('docs/github.md holds both tables', () => {
-    const text = readFileSync(join(root, 'docs', 'github.md'), 'utf8');
+  test('docs/inputs.md holds both tables, every input of the Action (GitHub-only ones too) and every output', () => {
+    const text = readFileSync(join(root, 'docs', 'inputs.md'), 'utf8');
     for (const def of ACTION_INPUTS) expect(text).toContain(`| \`${def.name}\``);
     for (const name of OUTPUT_NAMES) expect(text).toContain(`| \`${name}\``);
   });

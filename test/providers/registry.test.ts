@@ -1,6 +1,6 @@
 /**
  * The registry is the one list of platforms: everything else that names platforms is derived from it or
- * checked against it here (guides in the README, Azure endpoint types, the simulator, the proof).
+ * checked against it here (the README's links to the guides, Azure endpoint types, the simulator, the proof).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,11 +16,11 @@ import { PLATFORMS as PROOF_PLATFORMS } from '../proof/platforms.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 describe('every registered platform', () => {
-  test.each(PLATFORMS.map((p) => [p]))('%s has a guide the README includes, an endpoint.json and a simulator module', async (name) => {
+  test.each(PLATFORMS.map((p) => [p]))('%s has a guide the README links, an endpoint.json and a simulator module', async (name) => {
     const module = registry.module(name)!;
     expect(module.guide).toBe(`docs/${name}.md`);
     expect(existsSync(join(root, module.guide!))).toBe(true);
-    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(`<!-- include: ${module.guide} -->`);
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(`- [${module.label}](${module.guide})`);
     const endpoint = JSON.parse(readFileSync(join(root, endpointFile(name)), 'utf8')) as Contribution;
     expect(endpoint.properties?.name).toBe(name);
     const sim = await startSimulator();
