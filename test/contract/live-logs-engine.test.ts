@@ -37,7 +37,6 @@ function liveLines(host: RecordingHost, target: string): Array<{ at: number; sou
 /** A line's words without its leading time, as the simulator wrote it. */
 const words = (text: string) => text.slice(text.indexOf(' ') + 1);
 
-const logReads = (sim: Simulator) => sim.journal.count({ method: 'GET', path: /\/log$/ });
 
 describe('TimeXtender task', () => {
   it('prints every line once, in order, while the run runs; the excerpt points to them and the ERROR lines are still annotated', async () => {
