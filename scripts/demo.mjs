@@ -1,5 +1,5 @@
 // `npm run demo`: starts the bundled simulator with its demo world and runs the real CLI against it over
-// HTTP: a TimeXtender task that succeeds, then a process map in which one task fails, with its log lines.
+// HTTP: a TimeXtender task that succeeds (its log printed live), then a process map in which one task fails, with its log lines.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +35,8 @@ function runCli(args, key = world.tdpKey) {
 
 const common = ['--platform', 'timextender', '--base-url', sim.url, '--workspace', world.workspace, '--poll-interval', '2s'];
 say(`Simulator running at ${sim.url} (the API key is passed in ORCHESTRATION_RUN_API_KEY).`);
-say('1. A task that succeeds:');
-await runCli([...common, '--task', 'Package/1005']);
+say('1. A task that succeeds, with its log lines printed while it runs (--logs live):');
+await runCli([...common, '--task', 'Package/1005', '--logs', 'live']);
 say('2. A whole process map in which one task fails (its log lines are shown, then the summary):');
 await runCli([...common, '--process-map', 'Daily Finance Load', '--log-lines', '20']);
 say('3. A Qarion (Airflow-backed) pipeline whose run fails in one task:');

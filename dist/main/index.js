@@ -29379,7 +29379,7 @@ var core_text = __nccwpck_require__(9716);
 const INPUT_GROUPS = ['connection', 'target', 'waiting', 'logs', 'advanced'];
 const BOOLEAN_OPTIONS = ['true', 'false'];
 const IF_RUNNING = ['fail', 'attach', 'queue'];
-const LOGS_POLICIES = ['on-failure', 'always', 'never'];
+const LOGS_POLICIES = ['on-failure', 'always', 'never', 'live'];
 /** The name as the user writes it: `api-key` (GitHub), `apiKey` (Azure), `--api-key` (CLI). */
 function displayName(def, style) {
     switch (style) {
@@ -29490,7 +29490,7 @@ function coreInputs(platforms) {
             group: 'logs',
             default: 'on-failure',
             options: LOGS_POLICIES,
-            description: 'When to fetch and print the logs of the run: on-failure, always or never.',
+            description: 'When to fetch and print the logs of the run: on-failure, always, never, or live (also print new log lines while the run runs, read on the status schedule, where the platform has a log endpoint; the failure excerpt then points to them instead of repeating them).',
             example: 'on-failure',
         },
         {
@@ -34396,7 +34396,7 @@ const STOPPED_PREFIX = 'stopped:';
 const CANCEL_BUDGET_MS = 3_500;
 /** The engine, loaded on first use (one lazily loaded chunk). */
 async function loadEngine() {
-    return Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8577));
+    return Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2384));
 }
 /** The provider loader given by a test, else the registry's (each platform's provider loads on first use). */
 async function providerLoader(deps) {

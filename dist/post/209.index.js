@@ -40,7 +40,7 @@ const systemClock = {
 
 /***/ }),
 
-/***/ 5415:
+/***/ 3725:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -173,6 +173,10 @@ class LogFile {
     note(line) {
         this.append(this.mask(line));
         this.flush();
+    }
+    /** One line written as it comes (live logs): buffered like a task's log, so a long log streams through. */
+    line(line) {
+        this.append(this.mask(line));
     }
     close() {
         this.flush();
@@ -676,6 +680,7 @@ class PollSchedule {
     max;
     factor;
     follow;
+    lastGiven = 0;
     constructor(options) {
         this.max = Math.max(1, options.maxDelayMs);
         this.gap = Math.min(options.firstDelayMs ?? 1000, this.max);
@@ -687,13 +692,21 @@ class PollSchedule {
         return this.follow?.historyAware ?? false;
     }
     /**
+     * The sparse early phase of a follow schedule: the last gap handed out was longer than `poll-interval`,
+     * which only the history's early gaps are (the run very unlikely to have ended). Live log reads skip the
+     * status reads of this phase that saw no change (engine/live.ts).
+     */
+    get sparse() {
+        return this.follow !== undefined && this.lastGiven > this.max;
+    }
+    /**
      * The gap before the next read; each call moves the schedule on. A follow schedule may be told the time
      * since the run started (same scale as `follow.elapsedMs`), so time spent in requests does not shift its
      * reads; without it, the schedule assumes the previous gap was slept exactly.
      */
     next(elapsedMs) {
         if (this.follow)
-            return this.follow.next(elapsedMs);
+            return (this.lastGiven = this.follow.next(elapsedMs));
         const current = this.gap;
         this.gap = Math.min(this.max, Math.ceil(this.gap * this.factor));
         return current;
@@ -912,7 +925,91 @@ function inverseNormal(p) {
     return (low + high) / 2;
 }
 
+;// CONCATENATED MODULE: ./lib/core/engine/live.js
+/**
+ * Live logs (`logs: live`): the log lines a run writes while it runs, read through the provider's `liveLog`
+ * on the status schedule and printed as `<target> › <source>: <line>`, so the lines of several targets and
+ * members stay readable. Every line also goes to the step's log file.
+ *
+ * The cost rule: live reads ride on the status reads (follow.ts). After a status read of a running run, at
+ * most one `liveLog` call (the provider makes at most one log request per running execution, member or node
+ * per call); none when that status read saw no change while the follow schedule is in its sparse early
+ * phase (gaps longer than `poll-interval`, placed by the run's history: `PollSchedule.sparse`), so the
+ * lines then wait for the next read that counts, the cursor keeping their place. One last call after the
+ * run ended drains the last lines. A failing log read is a note from the provider, printed as a warning:
+ * never a red step.
+ *
+ * Printing: the lines are already stripped of control characters and masked by the provider (the log
+ * file's masker); the host neutralizes CI commands in every line it prints, as for the failure excerpt.
+ */
+
+
+class LiveLogs {
+    run;
+    cursors = new Map();
+    /** Lines printed per run id. */
+    printed = new Map();
+    /** Runs whose last lines were drained after their end. */
+    drained = new Set();
+    constructor(run) {
+        this.run = run;
+    }
+    /** How many lines of this run were printed live. */
+    printedFor(runId) {
+        return this.printed.get(runId) ?? 0;
+    }
+    /**
+     * After a status read of `handle` (its observation, whether it changed the status, whether the schedule is
+     * in its sparse early phase): reads the new lines when the cost rule allows.
+     */
+    async afterStatusRead(target, handle, observation, changed, sparse) {
+        const provider = this.run.provider;
+        if (!provider.liveLog || observation.notFound)
+            return;
+        const ended = (0,outcome/* isTerminal */.Hd)(observation.state);
+        if (ended) {
+            if (this.drained.has(handle.runId))
+                return;
+            this.drained.add(handle.runId);
+        }
+        else if (observation.state !== 'running' || (sparse && !changed)) {
+            return;
+        }
+        const { host, logFile } = this.run.step;
+        const prefix = this.run.label;
+        let count = this.printedFor(handle.runId);
+        try {
+            const read = await provider.liveLog(target, handle, observation, this.cursors.get(handle.runId), (line) => {
+                const text = `${prefix} › ${line.label}: ${line.text}`;
+                logFile.line(text);
+                host.info(text);
+                count++;
+            });
+            this.cursors.set(handle.runId, read.cursor);
+            for (const note of read.notes) {
+                logFile.note(`${prefix}: live log: ${note}`);
+                host.warning(`${prefix}: live log: ${note}`);
+            }
+        }
+        catch (error) {
+            // liveLog reports failing reads as notes; anything else (a stop) ends the following as usual.
+            if (this.run.signal.aborted)
+                throw error;
+            host.warning(`${prefix}: live log of run ${handle.runId} could not be read: ${(0,core_text/* errorText */.kc)(error)}${ended ? '' : ' (the next status read tries again)'}`);
+        }
+        finally {
+            this.printed.set(handle.runId, count);
+        }
+    }
+}
+/** What `logs: live` says once per step for a platform without a log endpoint. */
+function noLiveLogLine(platform) {
+    return (`logs: live: the API of platform ${platform} has no log endpoint, so no log lines can be printed while the run runs; ` +
+        'the status changes are printed as usual, and a run that fails points to its task logs on the platform that ran it (as with logs: on-failure)');
+}
+
 ;// CONCATENATED MODULE: ./lib/core/engine/follow.js
+
 
 
 
@@ -957,6 +1054,7 @@ async function followRuns(run, target) {
     const missingWindowMs = options.confirmWindowMs ?? 30_000;
     const reads = run.step.followReads;
     const primary = () => run.last.get(run.handles[0].runId);
+    const live = liveLogsFor(run);
     const readRound = async () => {
         const open = run.handles.filter((h) => !(0,outcome/* isTerminal */.Hd)(run.last.get(h.runId)?.state ?? 'unknown'));
         if (open.length === 0)
@@ -977,13 +1075,20 @@ async function followRuns(run, target) {
             }
             const previous = run.last.get(handle.runId);
             run.last.set(handle.runId, observation);
-            if (!previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state) {
+            const changed = !previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state;
+            if (changed) {
                 run.info(`run ${handle.runId} is ${describe(observation)}`);
                 lastLine = clock.now();
             }
             else if (observation.progress && observation.progress !== previous.progress) {
                 run.info(`run ${handle.runId}: ${observation.progress}`);
                 lastLine = clock.now();
+            }
+            if (live) {
+                const before = live.printedFor(handle.runId);
+                await live.afterStatusRead(target, handle, observation, changed, schedule?.sparse ?? false);
+                if (live.printedFor(handle.runId) > before)
+                    lastLine = clock.now();
             }
         }
         return { ended: run.handles.every((h) => (0,outcome/* isTerminal */.Hd)(run.last.get(h.runId).state)) };
@@ -1021,6 +1126,16 @@ async function followRuns(run, target) {
     finally {
         leave();
     }
+}
+/** The target's live logs with `logs: live`, where the provider reads them; else says once why there are none. */
+function liveLogsFor(run) {
+    if (run.step.settings.logs !== 'live')
+        return undefined;
+    if (run.provider.liveLog)
+        return (run.live ??= new LiveLogs(run));
+    if (run.step.once('no-live-log'))
+        run.step.host.info(noLiveLogLine(run.spec.platform));
+    return undefined;
 }
 /**
  * The target's expected duration from its run history, when this step started the run (so its start is
@@ -1071,15 +1186,23 @@ async function collectFailures(run, target, runs) {
             // With logs: always, a succeeded run's task logs are printed but are not failures.
             if (observation.state !== 'succeeded')
                 failed.push(task);
-            await printTask(run, task, observation.state !== 'succeeded');
+            await printTask(run, task, observation.state !== 'succeeded', run.live?.printedFor(handle.runId) ?? 0);
         }
     }
     return failed;
 }
-async function printTask(run, task, failed) {
+/**
+ * One task's failure details: its log excerpt in a group, or, when this run's lines were printed live, a
+ * pointer to them and to the log file instead of the same lines again; error lines become annotations
+ * either way (within the step's budget).
+ */
+async function printTask(run, task, failed, printedLive) {
     const host = run.step.host;
     const title = `${run.label} › ${task.name}${task.type ? ` (${task.type}${task.id ? ` ${task.id}` : ''})` : ''}: ${task.status}`;
-    if (task.logExcerpt.length > 0) {
+    if (printedLive > 0 && task.logExcerpt.length > 0) {
+        host.info(`${title} — its log lines were printed above as they came (logs: live); the whole log is in ${run.step.logFile.path}`);
+    }
+    else if (task.logExcerpt.length > 0) {
         await host.group(`${title} — last ${task.logExcerpt.length} log lines`, async () => {
             for (const line of task.logExcerpt)
                 host.info(line);
@@ -1600,6 +1723,8 @@ class TargetRun {
     baseline;
     /** Clock time just before this target's trigger was sent: the start of the run, for history-aware polling. */
     triggeredAt;
+    /** With `logs: live`: the lines printed while following (follow.ts, live.ts). */
+    live;
     constructor(step, spec, index, signal) {
         this.step = step;
         this.spec = spec;
@@ -2011,6 +2136,8 @@ class Step {
     deadlineTimer;
     /** The host's CI context plus this invocation's id (saved for the post step). */
     ciContext;
+    /** Things said once per step, whatever the number of targets. */
+    said = new Set();
     constructor(settings, host, options) {
         this.settings = settings;
         this.host = host;
@@ -2141,6 +2268,13 @@ class Step {
         if (!this.reads)
             throw new Error('provider not loaded');
         return this.reads;
+    }
+    /** True the first time it is called with this key in the step. */
+    once(key) {
+        if (this.said.has(key))
+            return false;
+        this.said.add(key);
+        return true;
     }
     saveRun(index, runId, done, cancel) {
         this.savedRuns.set(index, { index, runId, done, ...(cancel ? { cancel } : {}) });

@@ -29103,7 +29103,7 @@ const MODES = ['run', 'trigger', 'wait', 'check'];
 const INPUT_GROUPS = ['connection', 'target', 'waiting', 'logs', 'advanced'];
 const BOOLEAN_OPTIONS = ['true', 'false'];
 const IF_RUNNING = ['fail', 'attach', 'queue'];
-const LOGS_POLICIES = ['on-failure', 'always', 'never'];
+const LOGS_POLICIES = ['on-failure', 'always', 'never', 'live'];
 /** The name as the user writes it: `api-key` (GitHub), `apiKey` (Azure), `--api-key` (CLI). */
 function table_displayName(def, style) {
     switch (style) {
@@ -29214,7 +29214,7 @@ function table_coreInputs(platforms) {
             group: 'logs',
             default: 'on-failure',
             options: LOGS_POLICIES,
-            description: 'When to fetch and print the logs of the run: on-failure, always or never.',
+            description: 'When to fetch and print the logs of the run: on-failure, always, never, or live (also print new log lines while the run runs, read on the status schedule, where the platform has a log endpoint; the failure excerpt then points to them instead of repeating them).',
             example: 'on-failure',
         },
         {
@@ -34286,7 +34286,7 @@ const STOPPED_PREFIX = 'stopped:';
 const CANCEL_BUDGET_MS = 3_500;
 /** The engine, loaded on first use (one lazily loaded chunk). */
 async function loadEngine() {
-    return Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5415));
+    return Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3725));
 }
 /** The provider loader given by a test, else the registry's (each platform's provider loads on first use). */
 async function providerLoader(deps) {

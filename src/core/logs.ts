@@ -78,6 +78,11 @@ export class LogFile implements LogSink {
     this.flush();
   }
 
+  /** One line written as it comes (live logs): buffered like a task's log, so a long log streams through. */
+  line(line: string): void {
+    this.append(this.mask(line));
+  }
+
   close(): void {
     this.flush();
     if (this.fd !== undefined) closeSync(this.fd);

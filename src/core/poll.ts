@@ -90,6 +90,7 @@ export class PollSchedule {
   private readonly max: number;
   private readonly factor: number;
   private readonly follow: FollowPlan | undefined;
+  private lastGiven = 0;
 
   constructor(options: PollScheduleOptions) {
     this.max = Math.max(1, options.maxDelayMs);
@@ -104,12 +105,21 @@ export class PollSchedule {
   }
 
   /**
+   * The sparse early phase of a follow schedule: the last gap handed out was longer than `poll-interval`,
+   * which only the history's early gaps are (the run very unlikely to have ended). Live log reads skip the
+   * status reads of this phase that saw no change (engine/live.ts).
+   */
+  get sparse(): boolean {
+    return this.follow !== undefined && this.lastGiven > this.max;
+  }
+
+  /**
    * The gap before the next read; each call moves the schedule on. A follow schedule may be told the time
    * since the run started (same scale as `follow.elapsedMs`), so time spent in requests does not shift its
    * reads; without it, the schedule assumes the previous gap was slept exactly.
    */
   next(elapsedMs?: number): number {
-    if (this.follow) return this.follow.next(elapsedMs);
+    if (this.follow) return (this.lastGiven = this.follow.next(elapsedMs));
     const current = this.gap;
     this.gap = Math.min(this.max, Math.ceil(this.gap * this.factor));
     return current;

@@ -14,7 +14,7 @@ export type Mode = 'run' | 'trigger' | 'wait' | 'check';
 export const MODES: readonly Mode[] = ['run', 'trigger', 'wait', 'check'];
 
 export type IfRunning = 'fail' | 'attach' | 'queue';
-export type LogsPolicy = 'on-failure' | 'always' | 'never';
+export type LogsPolicy = 'on-failure' | 'always' | 'never' | 'live';
 
 /** What every target has, whatever its platform. */
 export interface TargetSpecBase {

@@ -140,7 +140,8 @@ export function seedDemoWorld(sim: Simulator): DemoWorld {
     ],
     history: nightlyHistory(87 * SECOND, ['Finished', 'Failed', 'Finished', 'Finished', 'Finished'], [98231, 97105, 99412, 96020, 98877], CONNECTION_FAILURE_LINES.map((l) => l.replace('Load Sales Fact', 'Load Customer Dim'))),
   });
-  tdp.setScenario(ws, 'Package', 1005, { outcome: 'success', queuedMs: 1500, durationMs: 20 * SECOND });
+  // Writes its log in bursts while it runs: the demo follows it with logs: live.
+  tdp.setScenario(ws, 'Package', 1005, { outcome: 'success', queuedMs: 1500, durationMs: 80 * SECOND, logLineCount: 12, logShape: { bursts: 4 } });
 
   tdp.addTask(ws, {
     taskType: 'Package',

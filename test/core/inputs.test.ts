@@ -223,7 +223,7 @@ const CASES: ErrorCase[] = [
   { rule: 'max-concurrency zero', values: { ...TDP, 'max-concurrency': '0' }, input: 'max-concurrency', says: ['from 1 to 64'] },
   { rule: 'max-concurrency too large', values: { ...TDP, 'max-concurrency': '65' }, input: 'max-concurrency', says: ['from 1 to 64'] },
   { rule: 'if-running near miss', values: { ...TDP, 'if-running': 'atach' }, input: 'if-running', says: ['did you mean attach?', 'Example: attach'] },
-  { rule: 'logs pick-list', values: { ...TDP, logs: 'sometimes' }, input: 'logs', says: ['on-failure, always, never'] },
+  { rule: 'logs pick-list', values: { ...TDP, logs: 'sometimes' }, input: 'logs', says: ['on-failure, always, never, live'] },
   // the key pasted into another input is still never echoed
   { rule: 'key pasted into workspace', values: { ...TDP, workspace: `finance/${KEY}` }, input: 'workspace', says: ["must not contain '/'"] },
   { rule: 'key pasted into a task line', values: { ...TDP, task: KEY }, input: 'task', says: ['has no task type'] },

@@ -11,6 +11,7 @@ import type { Observation, ResolvedTarget, RunHandle } from '../provider.js';
 import { errorText } from '../text.js';
 import type { Acceptor } from '../wait.js';
 import { describe, formatMs, TargetFailure, type AnyProvider } from './common.js';
+import { LiveLogs, noLiveLogLine } from './live.js';
 import type { TargetRun } from './target-run.js';
 
 /** One round of reads of a target's open runs. */
@@ -62,6 +63,7 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
   const missingWindowMs = options.confirmWindowMs ?? 30_000;
   const reads = run.step.followReads;
   const primary = () => run.last.get(run.handles[0]!.runId)!;
+  const live = liveLogsFor(run);
 
   const readRound = async (): Promise<FollowRound> => {
     const open = run.handles.filter((h) => !isTerminal(run.last.get(h.runId)?.state ?? 'unknown'));
@@ -81,12 +83,18 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
       }
       const previous = run.last.get(handle.runId);
       run.last.set(handle.runId, observation);
-      if (!previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state) {
+      const changed = !previous || previous.rawStatus !== observation.rawStatus || previous.state !== observation.state;
+      if (changed) {
         run.info(`run ${handle.runId} is ${describe(observation)}`);
         lastLine = clock.now();
       } else if (observation.progress && observation.progress !== previous.progress) {
         run.info(`run ${handle.runId}: ${observation.progress}`);
         lastLine = clock.now();
+      }
+      if (live) {
+        const before = live.printedFor(handle.runId);
+        await live.afterStatusRead(target, handle, observation, changed, schedule?.sparse ?? false);
+        if (live.printedFor(handle.runId) > before) lastLine = clock.now();
       }
     }
     return { ended: run.handles.every((h) => isTerminal(run.last.get(h.runId)!.state)) };
@@ -123,6 +131,14 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
   } finally {
     leave();
   }
+}
+
+/** The target's live logs with `logs: live`, where the provider reads them; else says once why there are none. */
+function liveLogsFor(run: TargetRun): LiveLogs | undefined {
+  if (run.step.settings.logs !== 'live') return undefined;
+  if (run.provider.liveLog) return (run.live ??= new LiveLogs(run));
+  if (run.step.once('no-live-log')) run.step.host.info(noLiveLogLine(run.spec.platform));
+  return undefined;
 }
 
 /**
@@ -171,16 +187,23 @@ export async function collectFailures(run: TargetRun, target: ResolvedTarget, ru
     for (const task of tasks) {
       // With logs: always, a succeeded run's task logs are printed but are not failures.
       if (observation.state !== 'succeeded') failed.push(task);
-      await printTask(run, task, observation.state !== 'succeeded');
+      await printTask(run, task, observation.state !== 'succeeded', run.live?.printedFor(handle.runId) ?? 0);
     }
   }
   return failed;
 }
 
-async function printTask(run: TargetRun, task: FailedTask, failed: boolean): Promise<void> {
+/**
+ * One task's failure details: its log excerpt in a group, or, when this run's lines were printed live, a
+ * pointer to them and to the log file instead of the same lines again; error lines become annotations
+ * either way (within the step's budget).
+ */
+async function printTask(run: TargetRun, task: FailedTask, failed: boolean, printedLive: number): Promise<void> {
   const host = run.step.host;
   const title = `${run.label} › ${task.name}${task.type ? ` (${task.type}${task.id ? ` ${task.id}` : ''})` : ''}: ${task.status}`;
-  if (task.logExcerpt.length > 0) {
+  if (printedLive > 0 && task.logExcerpt.length > 0) {
+    host.info(`${title} — its log lines were printed above as they came (logs: live); the whole log is in ${run.step.logFile.path}`);
+  } else if (task.logExcerpt.length > 0) {
     await host.group(`${title} — last ${task.logExcerpt.length} log lines`, async () => {
       for (const line of task.logExcerpt) host.info(line);
     });

@@ -59,6 +59,8 @@ export class Step {
   private deadlineTimer: NodeJS.Timeout | undefined;
   /** The host's CI context plus this invocation's id (saved for the post step). */
   private readonly ciContext: CiContext;
+  /** Things said once per step, whatever the number of targets. */
+  private readonly said = new Set<string>();
 
   constructor(
     readonly settings: Settings,
@@ -204,6 +206,13 @@ export class Step {
     return this.reads;
   }
 
+
+  /** True the first time it is called with this key in the step. */
+  once(key: string): boolean {
+    if (this.said.has(key)) return false;
+    this.said.add(key);
+    return true;
+  }
 
   saveRun(index: number, runId: string, done: boolean, cancel?: 'unconfirmed'): void {
     this.savedRuns.set(index, { index, runId, done, ...(cancel ? { cancel } : {}) });

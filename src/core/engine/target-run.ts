@@ -24,6 +24,7 @@ import {
 import { evidenceFor, identityProof, missingLine } from './evidence.js';
 import { collectFailures, followRuns } from './follow.js';
 import { hintFor } from './hints.js';
+import type { LiveLogs } from './live.js';
 import { checkMode, waitMode } from './modes.js';
 import type { Step } from './step.js';
 
@@ -61,6 +62,8 @@ export class TargetRun {
   baseline: unknown;
   /** Clock time just before this target's trigger was sent: the start of the run, for history-aware polling. */
   triggeredAt: number | undefined;
+  /** With `logs: live`: the lines printed while following (follow.ts, live.ts). */
+  live: LiveLogs | undefined;
 
   constructor(
     readonly step: Step,

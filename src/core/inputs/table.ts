@@ -42,7 +42,7 @@ export interface InputDef {
 
 export const BOOLEAN_OPTIONS: readonly string[] = ['true', 'false'];
 const IF_RUNNING: readonly IfRunning[] = ['fail', 'attach', 'queue'];
-const LOGS_POLICIES: readonly LogsPolicy[] = ['on-failure', 'always', 'never'];
+const LOGS_POLICIES: readonly LogsPolicy[] = ['on-failure', 'always', 'never', 'live'];
 
 /** The name as the user writes it: `api-key` (GitHub), `apiKey` (Azure), `--api-key` (CLI). */
 export function displayName(def: InputDef, style: NameStyle): string {
@@ -164,7 +164,8 @@ export function coreInputs(platforms: readonly PlatformModule[]): InputDef[] {
       group: 'logs',
       default: 'on-failure',
       options: LOGS_POLICIES,
-      description: 'When to fetch and print the logs of the run: on-failure, always or never.',
+      description:
+        'When to fetch and print the logs of the run: on-failure, always, never, or live (also print new log lines while the run runs, read on the status schedule, where the platform has a log endpoint; the failure excerpt then points to them instead of repeating them).',
       example: 'on-failure',
     },
     {
