@@ -27,8 +27,13 @@ export interface PlanasonixRateLimit {
   perKey: number;
   /** Requests per window per workspace (all keys of the workspace together). */
   perWorkspace: number;
-  /** Window length in REAL milliseconds (clients wait in real time, whatever the simulated clock does). */
+  /** Window length in milliseconds: REAL ones by default (clients wait in real time, whatever the simulated clock does). */
   windowMs: number;
+  /**
+   * 'real' (default): windows and Retry-After follow this machine's clock. 'simulated': they follow the
+   * simulator's clock, for tests whose client also waits on a clock sped up with it.
+   */
+  clock?: 'real' | 'simulated';
 }
 
 export interface PlanasonixOptions {

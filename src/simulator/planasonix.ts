@@ -206,11 +206,11 @@ export class PlanasonixModule extends PlanasonixWorld implements SimModule {
     return key;
   }
 
-  /** Per key and per workspace windows, in REAL time (apis.md §3.5). */
+  /** Per key and per workspace windows (apis.md §3.5), in REAL time unless the options say 'simulated'. */
   private rateLimit(ctx: RequestContext, key: KeyRecord): void {
     const limits = this.options.rateLimit;
     if (!limits) return;
-    const now = Date.now();
+    const now = limits.clock === 'simulated' ? ctx.now : Date.now();
     const buckets: Array<{ bucket: Bucket; limit: number }> = [
       { bucket: this.bucket(`key:${key.key}`, now, limits.windowMs), limit: limits.perKey },
       { bucket: this.bucket(`ws:${key.workspace}`, now, limits.windowMs), limit: limits.perWorkspace },

@@ -4,7 +4,8 @@
  * it (agent-log.ts), signals sent as the agent sends them on a cancel.
  *
  * The bundle is azure-task/OrchestrationRunV1/dist/index.js, made from lib/ (built by `npm test`) with
- * scripts/bundle-azure.mjs when it is older than lib/. AZURE_TASK_BUNDLE names another built bundle instead
+ * scripts/bundle-azure.mjs when it is older than lib/. `npm test` brings it up to date before jest starts, so
+ * the test files that run it in parallel find it current and never build it at the same time. AZURE_TASK_BUNDLE names another built bundle instead
  * (a private build), and then nothing is rebuilt.
  */
 import { execFileSync, spawn } from 'node:child_process';

@@ -3,10 +3,17 @@
  * again blindly. The header name of Planasonix idempotency is undocumented (apis.md §3.5, §5 #24), so a
  * server may ignore our key: a resend would start a second load. The step looks first, for a run carrying
  * this step's idempotency key or metadata, and adopts only such a run (the lost-answer rule of issue 12).
+ *
+ * Time is simulated (helpers/machine-clock.ts): both clocks run CONTRACT_TIME_SCALE times faster than real time
+ * while the engine sleeps, and stand still while it works; every duration below is simulated time.
  */
-import { CONN, PIPELINE, plxWorld, runPlx, triggerPosts, type PlxWorld } from '../helpers/planasonix.js';
+import type { PlanasonixOptions } from '../../src/simulator/planasonix.js';
+import { CONTRACT_TIME_SCALE } from '../helpers/machine-clock.js';
+import { CONN, PIPELINE, plxWorld as plxWorldAt, runPlx, triggerPosts, type PlxWorld } from '../helpers/planasonix.js';
 
 let w: PlxWorld;
+
+const plxWorld = (options: Partial<PlanasonixOptions> = {}) => plxWorldAt(options, { timeScale: CONTRACT_TIME_SCALE });
 afterEach(async () => {
   await w?.close();
 });

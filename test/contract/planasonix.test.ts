@@ -2,6 +2,10 @@
  * The Planasonix provider and the engine against the simulator over real loopback HTTP.
  * Every case checks what a user would notice (status, outputs, messages) and what the server saw (the
  * journal, the world): one job per step, the same idempotency key on every resend, never a false green.
+ *
+ * Time is simulated (helpers/machine-clock.ts): the simulator's and the engine's clocks run CONTRACT_TIME_SCALE
+ * times faster than real time while the engine sleeps, and stand still while it works, so every duration below
+ * (runs, windows, timeouts, Retry-After) is simulated time and no test waits it out in real time.
  */
 import { readFileSync } from 'node:fs';
 import { cancelSavedRuns, STATE_RUNS } from '../../src/core/engine/index.js';
@@ -11,6 +15,7 @@ import { PLANASONIX_STATUS } from '../../src/providers/planasonix/provider.js';
 import { normalizeStatus } from '../../src/core/outcome.js';
 import type { PlanasonixOptions } from '../../src/simulator/planasonix.js';
 import { RecordingHost } from '../helpers/recording-host.js';
+import { afterSimulated, CONTRACT_TIME_SCALE } from '../helpers/machine-clock.js';
 import {
   CI,
   CONN,
@@ -20,13 +25,15 @@ import {
   PIPELINE,
   PLX_KEY,
   READ_ONLY_KEY,
-  plxWorld,
+  plxWorld as plxWorldAt,
   runPlx,
   triggerPosts,
   type PlxWorld,
 } from '../helpers/planasonix.js';
 
 let w: PlxWorld;
+
+const plxWorld = (options: Partial<PlanasonixOptions> = {}) => plxWorldAt(options, { timeScale: CONTRACT_TIME_SCALE });
 
 async function world(options: Partial<PlanasonixOptions> = {}): Promise<PlxWorld> {
   await w?.close();
@@ -255,7 +262,7 @@ describe('a pipeline run', () => {
         clearInterval(watcher);
         w.plx.startForeignRun(PIPELINE, { outcome: 'success', durationMs: 100, trigger: 'manual' });
       }
-    }, 2);
+    }, 1);
     const { outcome } = await runPlx(w, { pipeline: PIPELINE }).finally(() => clearInterval(watcher));
     expect(outcome.status).toBe('failed');
     expect(outcome.results[0]!.runId).toBe(apiRuns()[0]!.id);
@@ -499,9 +506,12 @@ describe('if-running (409 with existing_job_id)', () => {
 describe('cancellation', () => {
   test('on timeout the job is cancelled; the final state is read and reported', async () => {
     w.plx.setSyncScenario(CONN, { outcome: 'hang' });
-    const started = Date.now();
+    const started = w.machine.now();
+    const startedReal = Date.now();
     const { outcome } = await runPlx(w, { connection: CONN, timeout: '1500ms' });
-    expect(Date.now() - started).toBeLessThan(8000);
+    // Within the timeout plus the cancel budget and a margin, on the step's clock and in real time alike.
+    expect(w.machine.now() - started).toBeLessThan(8000);
+    expect(Date.now() - startedReal).toBeLessThan(8000);
     expect(outcome.status).toBe('timed-out');
     expect(outcome.exitCode).toBe(3);
     const job = apiJobs()[0]!;
@@ -572,7 +582,7 @@ describe('cancellation', () => {
 
 describe('rate limits', () => {
   test('429 with Retry-After in seconds (no X-RateLimit headers): waited for, then the run is followed to its end', async () => {
-    await world({ rateLimit: { perKey: 4, perWorkspace: 100, windowMs: 1000 }, rateLimitHeaders: false, retryAfter: 'seconds' });
+    await world({ rateLimit: { perKey: 4, perWorkspace: 100, windowMs: 1000, clock: 'simulated' }, rateLimitHeaders: false, retryAfter: 'seconds' });
     const { outcome } = await runPlx(w, { connection: CONN });
     expect(outcome.status).toBe('succeeded');
     const limited = w.sim.journal.entries({ platform: 'planasonix' }).filter((e) => e.status === 429);
@@ -581,21 +591,21 @@ describe('rate limits', () => {
   });
 
   test('429 with Retry-After as an HTTP-date', async () => {
-    await world({ rateLimit: { perKey: 4, perWorkspace: 100, windowMs: 1000 }, rateLimitHeaders: false, retryAfter: 'http-date' });
+    await world({ rateLimit: { perKey: 4, perWorkspace: 100, windowMs: 1000, clock: 'simulated' }, rateLimitHeaders: false, retryAfter: 'http-date' });
     const { outcome } = await runPlx(w, { pipeline: PIPELINE });
     expect(outcome.status).toBe('succeeded');
     expect(w.sim.journal.entries({ platform: 'planasonix' }).some((e) => e.status === 429)).toBe(true);
   });
 
   test('429 without Retry-After: X-RateLimit-Reset tells how long to wait', async () => {
-    await world({ rateLimit: { perKey: 4, perWorkspace: 100, windowMs: 1000 }, rateLimitHeaders: true, retryAfter: 'none' });
+    await world({ rateLimit: { perKey: 4, perWorkspace: 100, windowMs: 1000, clock: 'simulated' }, rateLimitHeaders: true, retryAfter: 'none' });
     w.plx.setSyncScenario(CONN, { outcome: 'success', durationMs: 1500 });
     const { outcome } = await runPlx(w, { connection: CONN }, { http: { ...FAST.http, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } } });
     expect(outcome.status).toBe('succeeded');
   });
 
   test('with X-RateLimit-Remaining running low the client slows down by itself', async () => {
-    await world({ rateLimit: { perKey: 6, perWorkspace: 100, windowMs: 1000 }, rateLimitHeaders: true, retryAfter: 'seconds' });
+    await world({ rateLimit: { perKey: 6, perWorkspace: 100, windowMs: 1000, clock: 'simulated' }, rateLimitHeaders: true, retryAfter: 'seconds' });
     w.plx.setSyncScenario(CONN, { outcome: 'success', durationMs: 1500 });
     const { outcome } = await runPlx(w, { connection: CONN });
     expect(outcome.status).toBe('succeeded');
@@ -644,7 +654,7 @@ describe('no false green', () => {
         clearInterval(watcher);
         w.plx.startForeignRun(PIPELINE, { outcome: 'success', durationMs: 50, trigger: 'schedule' });
       }
-    }, 2);
+    }, 1);
     const { outcome } = await runPlx(w, { pipeline: PIPELINE }).finally(() => clearInterval(watcher));
     expect(w.plx.runs(PIPELINE)).toHaveLength(2);
     expect(outcome.status).toBe('failed');
@@ -684,8 +694,8 @@ describe('errors a user must understand', () => {
 
   test('a key revoked between two polls is an auth failure, not a run failure', async () => {
     w.plx.setSyncScenario(CONN, { outcome: 'success', durationMs: 3000 });
-    setTimeout(() => w.plx.revokeKey(PLX_KEY), 600);
-    const { outcome } = await runPlx(w, { connection: CONN });
+    const cancel = afterSimulated(w.sim, 600, () => w.plx.revokeKey(PLX_KEY));
+    const { outcome } = await runPlx(w, { connection: CONN }).finally(cancel);
     expect(outcome.status).toBe('failed');
     expect(outcome.results[0]!.message).toMatch(/401.*key was rejected/);
   });

@@ -2,11 +2,17 @@
  * Issue 12, defect 5: a run id in the trigger's answer is the run this step started. It is waited for (with
  * connector syncs where configured) until the start window ends, and only that run is followed: a colleague's
  * run that Qarion lists earlier is never substituted for it, whatever its outcome.
+ *
+ * Time is simulated (helpers/machine-clock.ts): both clocks run CONTRACT_TIME_SCALE times faster than real time
+ * while the engine sleeps, and stand still while it works; every duration below is simulated time.
  */
-import type { QarionTriggerAnswer } from '../../src/simulator/qarion.js';
-import { apiRuns, qarionWorld, runQarion, SPACE, triggerPosts, type QarionSim } from '../helpers/qarion.js';
+import type { QarionOptions, QarionTriggerAnswer } from '../../src/simulator/qarion.js';
+import { CONTRACT_TIME_SCALE } from '../helpers/machine-clock.js';
+import { apiRuns, qarionWorld as qarionWorldAt, runQarion, SPACE, triggerPosts, type QarionSim } from '../helpers/qarion.js';
 
 let w: QarionSim;
+
+const qarionWorld = (options: Partial<QarionOptions> = {}) => qarionWorldAt(options, { timeScale: CONTRACT_TIME_SCALE });
 
 afterEach(async () => {
   await w?.sim.close();

@@ -1,10 +1,17 @@
 /**
  * Qarion's side of issue 12: the evidence behind a verdict (end, members, complete history) and the lost-answer
  * rule (a run started after the baseline is adopted; one that started before it is not), against the simulator.
+ *
+ * Time is simulated (helpers/machine-clock.ts): both clocks run CONTRACT_TIME_SCALE times faster than real time
+ * while the engine sleeps, and stand still while it works; every duration below is simulated time.
  */
-import { apiRuns, qarionWorld, runQarion, SPACE, triggerPosts, type QarionSim } from '../helpers/qarion.js';
+import type { QarionOptions } from '../../src/simulator/qarion.js';
+import { CONTRACT_TIME_SCALE } from '../helpers/machine-clock.js';
+import { apiRuns, qarionWorld as qarionWorldAt, runQarion, SPACE, triggerPosts, type QarionSim } from '../helpers/qarion.js';
 
 let w: QarionSim;
+
+const qarionWorld = (options: Partial<QarionOptions> = {}) => qarionWorldAt(options, { timeScale: CONTRACT_TIME_SCALE });
 
 afterEach(async () => {
   await w?.sim.close();

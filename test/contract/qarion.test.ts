@@ -3,6 +3,10 @@
  * Every case checks what a user would notice (status, outputs, messages) and what the server saw (the
  * journal, the world's truth): exactly one trigger, the run followed is the one this step started (or every
  * candidate when that cannot be told), never a false green.
+ *
+ * Time is simulated (helpers/machine-clock.ts): the simulator's and the engine's clocks run CONTRACT_TIME_SCALE
+ * times faster than real time while the engine sleeps, and stand still while it works, so every duration below
+ * (runs, windows, timeouts, Retry-After) is simulated time and no test waits it out in real time.
  */
 import { readFileSync } from 'node:fs';
 import type { QarionTriggerAnswer } from '../../src/simulator/qarion.js';
@@ -13,14 +17,20 @@ import {
   Q_KEY,
   Q_OUTSIDER_KEY,
   Q_VIEWER_KEY,
-  qarionWorld,
+  qarionWorld as qarionWorldAt,
   runQarion,
   SPACE,
   triggerPosts,
   type QarionSim,
 } from '../helpers/qarion.js';
+import { afterSimulated, CONTRACT_TIME_SCALE } from '../helpers/machine-clock.js';
+import type { SimulatorOptions } from '../../src/simulator/index.js';
+import type { QarionOptions } from '../../src/simulator/qarion.js';
 
 let w: QarionSim;
+
+const qarionWorld = (options: Partial<QarionOptions> = {}, simOptions: SimulatorOptions = {}) =>
+  qarionWorldAt(options, { timeScale: CONTRACT_TIME_SCALE, ...simOptions });
 
 afterEach(async () => {
   await w?.sim.close();
@@ -37,7 +47,7 @@ function foreignRunAfterTrigger(world: QarionSim, start: () => void): () => void
       clearInterval(watcher);
       start();
     }
-  }, 2);
+  }, 1);
   return () => clearInterval(watcher);
 }
 
@@ -280,8 +290,8 @@ describe('errors a user must understand', () => {
   test('a key revoked between two polls is an auth failure, not a run failure', async () => {
     w = await qarionWorld();
     w.q.setScenario(SPACE, w.ids.daily, { outcome: 'success', durationMs: 3000 });
-    const timer = setTimeout(() => w.q.revokeKey(Q_KEY), 700);
-    const { outcome } = await runQarion(w, { pipeline: 'daily_finance' }).finally(() => clearTimeout(timer));
+    const cancel = afterSimulated(w.sim, 700, () => w.q.revokeKey(Q_KEY));
+    const { outcome } = await runQarion(w, { pipeline: 'daily_finance' }).finally(cancel);
     expect(outcome.status).toBe('failed');
     expect(outcome.results[0]!.message).toMatch(/401.*key was rejected/);
     expect(triggerPosts(w)).toBe(1);
@@ -393,16 +403,17 @@ describe('errors a user must understand', () => {
 
   test('429 with Retry-After (the key budget spent by another job) is waited out; one run, followed to its end', async () => {
     w = await qarionWorld({ rateLimit: 5, rateLimitWindowMs: 1500 });
-    // Another job with the same key spends the whole budget of the current window.
+    // Another job with the same key spends the whole budget of the current window, just before the step starts.
     for (let i = 0; i < 5; i++) await fetch(`${w.sim.url}/api/v1.0/spaces/${SPACE}/orchestration/pipelines`, { headers: { authorization: `Bearer ${Q_KEY}` } });
-    const started = Date.now();
+    const started = w.machine.now();
     const { outcome } = await runQarion(w, { pipeline: 'daily_finance', 'poll-interval': '300ms' });
     expect(outcome.status).toBe('succeeded');
     const limited = w.sim.journal.entries({ platform: 'qarion' }).filter((e) => e.status === 429);
     expect(limited.length).toBeGreaterThanOrEqual(1);
     // After the 429 the client honours Retry-After and then paces itself from X-RateLimit-*: few 429s.
     expect(limited.length).toBeLessThan(4);
-    expect(Date.now() - started).toBeGreaterThan(900);
+    // Retry-After is at least 1 s: the step waited it out (on its own clock).
+    expect(w.machine.now() - started).toBeGreaterThan(900);
     const accepted = w.sim.journal.entries({ method: 'POST', path: /\/trigger$/ }).filter((e) => e.status >= 200 && e.status < 300);
     expect(accepted).toHaveLength(1);
     expect(apiRuns(w, w.ids.daily)).toHaveLength(1);

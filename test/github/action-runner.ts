@@ -4,12 +4,13 @@
  * GITHUB_STATE, GITHUB_STEP_SUMMARY), RUNNER_TEMP and the GITHUB_* context, and signals sent as the runner
  * sends them on a cancel. Shared by the bundle tests (e2e*.test.ts).
  *
- * Which bundles: dist/ when it is there and (outside CI) not older than the sources; otherwise a private build
- * in a temporary directory (scripts/check-dist.mjs --out), so dist/ and lib/ are never rewritten under other
- * test files. ACTION_BUNDLE_DIR names another build to test instead (a folder holding main/index.js and
+ * Which bundles: dist/ when it is there and, outside CI, either git shows neither the sources nor dist/ changed
+ * since the commit (CI checks that a commit's dist/ is what its sources build to; file times after a checkout
+ * say nothing) or dist/ is not older than the sources; otherwise a private build in a temporary directory
+ * (scripts/check-dist.mjs --out), so dist/ and lib/ are never rewritten under other test files. ACTION_BUNDLE_DIR names another build to test instead (a folder holding main/index.js and
  * post/index.js), e.g. one made from an older revision to see a new test fail there.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,15 +33,28 @@ export function ensureBundles(): Bundles {
     return bundles;
   }
   const committed = { main: join(ROOT, 'dist', 'main', 'index.js'), post: join(ROOT, 'dist', 'post', 'index.js') };
-  const sources = ['src/core', 'src/providers', 'src/adapters/github'].map((d) => join(ROOT, d));
-  const newest = Math.max(...sources.flatMap((dir) => listFiles(dir)).map((f) => statSync(f).mtimeMs));
+  const sourceDirs = ['src/core', 'src/providers', 'src/adapters/github'];
   const missing = !existsSync(committed.main) || !existsSync(committed.post);
-  const stale = !missing && !process.env.CI && newest > Math.min(statSync(committed.main).mtimeMs, statSync(committed.post).mtimeMs);
+  const olderThanSources = () => {
+    const newest = Math.max(...sourceDirs.map((d) => join(ROOT, d)).flatMap((dir) => listFiles(dir)).map((f) => statSync(f).mtimeMs));
+    return newest > Math.min(statSync(committed.main).mtimeMs, statSync(committed.post).mtimeMs);
+  };
+  const stale = !missing && !process.env.CI && !unchangedSinceCommit([...sourceDirs, 'dist']) && olderThanSources();
   if (!missing && !stale) return committed;
   const out = mkdtempSync(join(tmpdir(), 'gh-e2e-dist-'));
   const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-dist.mjs'), '--out', out], { cwd: ROOT, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`building the bundles failed:\n${built.stdout}\n${built.stderr}`);
   return { main: join(out, 'main', 'index.js'), post: join(out, 'post', 'index.js') };
+}
+
+/** True when git shows no change (staged, unstaged or untracked) under `paths` since HEAD; false when it cannot tell. */
+function unchangedSinceCommit(paths: string[]): boolean {
+  try {
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=all', '--', ...paths], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return status.trim() === '';
+  } catch {
+    return false;
+  }
 }
 
 function listFiles(dir: string): string[] {

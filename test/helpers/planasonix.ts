@@ -2,9 +2,11 @@
 import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine/index.js';
 import { parseSettings } from '../../src/providers/registry.js';
 import type { CiContext } from '../../src/core/settings.js';
+import type { Clock } from '../../src/core/clock.js';
 import { loadProvider } from '../../src/providers/registry.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { createPlanasonixModule, type PlanasonixModule, type PlanasonixOptions } from '../../src/simulator/planasonix.js';
+import { machineClock } from './machine-clock.js';
 import { RecordingHost } from './recording-host.js';
 
 export const PLX_KEY = 'plx_live_ContractTestKey00000000000001';
@@ -25,14 +27,20 @@ export interface PlxWorld {
   plx: PlanasonixModule;
   /** base-url for the client: the simulator URL plus the configured base path. */
   baseUrl: string;
+  /** The engine's clock in runPlx: real time, or sped up with the simulator (`timeScale`, see machine-clock.ts). */
+  machine: Clock;
   close(): Promise<void>;
 }
 
-/** A simulator with the Planasonix module mounted: two connections and one pipeline, all succeeding fast. */
+/**
+ * A simulator with the Planasonix module mounted: two connections and one pipeline, all succeeding fast.
+ * `simulator.timeScale` above 1 speeds up the simulator and the engine's clock alike (machine-clock.ts).
+ */
 export async function plxWorld(options: Partial<PlanasonixOptions> = {}, simulator: SimulatorOptions = {}): Promise<PlxWorld> {
   const sim = await startSimulator({ seed: 7, ...simulator });
   const plx = createPlanasonixModule({ clock: sim.clock, seed: 7, options });
   sim.mount(plx);
+  const machine = machineClock(sim, simulator.startEpochMs !== undefined);
   plx.addKey(PLX_KEY);
   plx.addKey(READ_ONLY_KEY, { scopes: ['sync:read', 'pipelines:read'] });
   plx.addConnection(CONN, { name: 'Orders DB', tables: ['orders', 'order_lines'] });
@@ -54,6 +62,7 @@ export async function plxWorld(options: Partial<PlanasonixOptions> = {}, simulat
     sim,
     plx,
     baseUrl: `${sim.url}${plx.options.basePath}`,
+    machine,
     close: async () => {
       await sim.close();
       await plx.close();
@@ -103,7 +112,7 @@ export async function runPlx(
   };
   const { settings } = parseSettings((name) => values[name]);
   const host = new RecordingHost(ciContext);
-  const outcome = await runStep(settings, host, { loadProvider, ...FAST, ...engine });
+  const outcome = await runStep(settings, host, { loadProvider, clock: world.machine, ...FAST, ...engine });
   return { outcome, host };
 }
 

@@ -2,9 +2,11 @@
 import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/engine/index.js';
 import { parseSettings } from '../../src/providers/registry.js';
 import type { CiContext } from '../../src/core/settings.js';
+import type { Clock } from '../../src/core/clock.js';
 import { loadProvider } from '../../src/providers/registry.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { createQarionModule, type QarionModule, type QarionOptions } from '../../src/simulator/qarion.js';
+import { machineClock } from './machine-clock.js';
 import { RecordingHost } from './recording-host.js';
 
 export const Q_KEY = 'qrn_EditorKeyForContractTests000000000001';
@@ -32,14 +34,20 @@ export interface QarionSim {
   sim: Simulator;
   q: QarionModule;
   ids: QarionWorldIds;
+  /** The engine's clock in runQarion: real time, or sped up with the simulator (`timeScale`, see machine-clock.ts). */
+  machine: Clock;
 }
 
-/** A simulator with the Qarion module mounted: users editor/admin/viewer/outsider on space `finance`. */
+/**
+ * A simulator with the Qarion module mounted: users editor/admin/viewer/outsider on space `finance`.
+ * `simOptions.timeScale` above 1 speeds up the simulator and the engine's clock alike (machine-clock.ts).
+ */
 export async function qarionWorld(options: Partial<QarionOptions> = {}, simOptions: SimulatorOptions = {}): Promise<QarionSim> {
   const sim = await startSimulator({ seed: 11, ...simOptions });
   // A generous budget by default: tests poll every 100 ms. The rate-limit test sets its own.
   const q = createQarionModule({ clock: sim.clock, seed: 11, options: { rateLimit: 100_000, ...options } });
   sim.mount(q);
+  const machine = machineClock(sim, simOptions.startEpochMs !== undefined);
   q.addKey('engineer', Q_KEY);
   q.addKey('boss', Q_ADMIN_KEY);
   q.addKey('analyst', Q_VIEWER_KEY);
@@ -57,7 +65,7 @@ export async function qarionWorld(options: Partial<QarionOptions> = {}, simOptio
   const backfill = q.addPipeline(SPACE, { name: 'daily_finance_backfill', connectorId: connector });
   q.addPipeline(OTHER_SPACE, { name: 'daily_finance', connectorId: otherSpaceConnector });
   for (const id of [daily, hourly, dbt, backfill]) q.setScenario(SPACE, id, { outcome: 'success', durationMs: 300 });
-  return { sim, q, ids: { daily, hourly, dbt, backfill, connector, lockedConnector, otherSpaceConnector } };
+  return { sim, q, ids: { daily, hourly, dbt, backfill, connector, lockedConnector, otherSpaceConnector }, machine };
 }
 
 export interface RunResult {
@@ -101,7 +109,7 @@ export async function runQarion(
   };
   const { settings } = parseSettings((name) => values[name]);
   const host = new RecordingHost(ci);
-  const outcome = await runStep(settings, host, { loadProvider, ...FAST, ...engine });
+  const outcome = await runStep(settings, host, { loadProvider, clock: world.machine, ...FAST, ...engine });
   return { outcome, host };
 }
 

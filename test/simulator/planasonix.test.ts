@@ -293,6 +293,23 @@ describe('switches', () => {
     expect(dated.headers.get('x-ratelimit-limit')).toBeNull();
   });
 
+  test("rate-limit windows on the simulated clock ('simulated'): the frozen clock keeps the window, advance() ends it", async () => {
+    await setup({ rateLimit: { perKey: 1, perWorkspace: 100, windowMs: 3000, clock: 'simulated' }, rateLimitHeaders: true, retryAfter: 'http-date' });
+    expect((await call('GET', '/api/v1/jobs')).status).toBe(200);
+    const limited = await call('GET', '/api/v1/jobs');
+    expect(limited.status).toBe(429);
+    // Reset and Retry-After are on the server's (simulated) clock: 3 s from the window's start at START.
+    expect(limited.headers.get('x-ratelimit-reset')).toBe('3');
+    expect(Date.parse(limited.headers.get('retry-after')!)).toBe(START + 4000);
+    // Real time passing does not end a simulated window; the simulated clock does.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await call('GET', '/api/v1/jobs')).status).toBe(429);
+    sim.clock.advance(2999);
+    expect((await call('GET', '/api/v1/jobs')).status).toBe(429);
+    sim.clock.advance(1);
+    expect((await call('GET', '/api/v1/jobs')).status).toBe(200);
+  });
+
   test.each([
     ['nested', { error: { code: 'connection_not_found', message: 'Connection nope not found' } }],
     ['flat', { code: 'connection_not_found', message: 'Connection nope not found' }],
