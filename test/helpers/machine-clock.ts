@@ -32,7 +32,8 @@ export const CONTRACT_TIME_SCALE = 10;
  */
 export function machineClock(sim: Simulator, serverStartGiven = false): Clock {
   const scale = sim.clock.timeScale;
-  if (scale === 1) return systemClock;
+  // At 1 nothing changes; at 0 the test moves the simulator's clock itself (and drives no engine by this clock).
+  if (scale === 1 || scale === 0) return systemClock;
   if (!(scale > 1)) throw new RangeError(`machineClock needs a simulator running at real time or faster, got timeScale ${scale}`);
   const machine = new SimClock({ timeScale: 0, startEpochMs: serverStartGiven ? Date.now() : sim.clock.now() });
   sim.clock.timeScale = 0;
