@@ -7,7 +7,8 @@
 //   SOAK_SEED=S        first soak seed (scenario i uses S+i; replay one with SOAK_SEED=<seed> SOAK_SCENARIOS=1)
 //   EXPLORE_RUNS=N     exploration cases (default here 5000; 250 in `npm test`)
 //   EXPLORE_SEED=S     the exploration's fast-check seed (a failing case prints its path and a replay command)
-//   extra arguments are passed to jest (e.g. -t 'soak')
+//   extra arguments are passed to jest (e.g. -t 'soak'). The files run one at a time: the soak and the
+//   exploration hold real-time bounds that CPU contention between them would eat into.
 //
 // Exit code: jest's (non-zero when any proof test failed).
 import { spawnSync } from 'node:child_process';
@@ -24,7 +25,7 @@ const jestJson = join(work, 'jest.json');
 const started = Date.now();
 const jest = spawnSync(
   process.execPath,
-  ['--experimental-vm-modules', join(root, 'node_modules', 'jest', 'bin', 'jest.js'), 'test/proof', 'test/explore', '--json', '--outputFile', jestJson, ...process.argv.slice(2)],
+  ['--experimental-vm-modules', join(root, 'node_modules', 'jest', 'bin', 'jest.js'), 'test/proof', 'test/explore', '--runInBand', '--json', '--outputFile', jestJson, ...process.argv.slice(2)],
   {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
