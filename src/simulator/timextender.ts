@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SimClock } from './clock.js';
+import { matchPattern } from './router.js';
 import type { SimModule, SimRequest, SimResponse, BodyChunk } from './server.js';
 import { durationText, formatServerLocal, wholeSecondsBetween } from './tdp-format.js';
 import {
@@ -99,17 +100,6 @@ interface Route {
   method: 'GET' | 'POST';
   pattern: string[];
   handler: Handler;
-}
-
-function matchPattern(pattern: string[], segments: string[]): Record<string, string> | undefined {
-  if (pattern.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const part = pattern[i]!;
-    if (part.startsWith(':')) params[part.slice(1)] = segments[i]!;
-    else if (part !== segments[i]) return undefined;
-  }
-  return params;
 }
 
 const SWAGGER_HTML = `<!DOCTYPE html>

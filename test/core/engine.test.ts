@@ -4,33 +4,16 @@
  * cancel settled), bounded by the step's deadline, on the injected clock: these tests take milliseconds of
  * real time while the step lives minutes of fake time, and they check when each read happens.
  */
-import type { Clock } from '../../src/core/clock.js';
 import { runStep, type StepOutcome } from '../../src/core/engine/index.js';
 import { ApiError } from '../../src/core/http/index.js';
 import type { StatusTable } from '../../src/core/outcome.js';
 import type { FindResult, InFlight, Observation, Provider, ProviderModule, RunHandle, TriggerResult } from '../../src/core/provider.js';
 import type { Settings, TargetSpec } from '../../src/core/settings.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { RecordingHost } from '../helpers/recording-host.js';
 
 const T0 = 1_700_000_000_000;
 
-/** Virtual time: every sleep returns at once and moves the clock. */
-class FakeClock implements Clock {
-  t = T0;
-  now(): number {
-    return this.t;
-  }
-  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
-    this.t += Math.max(0, ms);
-    await new Promise((resolve) => setImmediate(resolve));
-    signal?.throwIfAborted();
-  }
-  /** Seconds since the step began. */
-  get seconds(): number {
-    return (this.t - T0) / 1000;
-  }
-}
 
 const TABLE: StatusTable = { succeeded: ['done'], failed: ['broken'], cancelled: ['stopped'], queued: ['waiting'], running: ['busy'] };
 const running: Observation = { state: 'running', rawStatus: 'busy' };
@@ -129,7 +112,7 @@ const times = (calls: Array<[string, number]>, name: string) => calls.filter(([n
 
 describe('run found', () => {
   test('the run shows up on the third look: looks at 0, 0.5 and 1.25 s, then follows it to its end', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(T0);
     const { outcome, calls } = await run({
       clock,
       find: () => (clock.seconds >= 1 ? { kind: 'found', handle: { runId: 'r1' } } : { kind: 'pending', reason: 'nothing yet' }),
@@ -147,7 +130,7 @@ describe('run found', () => {
 
 describe('start window closed', () => {
   test('no run within the start window: the target fails at the window, one line, on fake time', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(T0);
     const { outcome, calls } = await run({ clock, find: () => ({ kind: 'pending', reason: 'the task is not listed' }) }, {}, 60_000);
     expect(outcome.results[0]!.status).toBe('failed');
     expect(outcome.results[0]!.message).toBe('the trigger was accepted, but no new run appeared within 1m (the task is not listed)');
@@ -157,7 +140,7 @@ describe('start window closed', () => {
   });
 
   test('a trigger the platform shows as taken (queued) waits past the window, until the step times out', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(T0);
     const { outcome, calls } = await run({ clock, find: () => ({ kind: 'pending', accepted: true }) }, { timeoutMs: 5 * 60_000 }, 60_000);
     expect(outcome.results[0]!.status).toBe('timed-out');
     expect(outcome.results[0]!.message).toMatch(/^timed out after 5m/);
@@ -171,7 +154,7 @@ describe('start window closed', () => {
 
 describe('a lost trigger answer', () => {
   test('looks for the run it may have started (confirm window) and adopts it: never a second trigger', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(T0);
     let triggers = 0;
     const { outcome, calls } = await run({
       clock,
@@ -190,7 +173,7 @@ describe('a lost trigger answer', () => {
 
 describe('target idle', () => {
   test('if-running: queue waits on the schedule until the target is idle, then triggers', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(T0);
     const { outcome, calls } = await run(
       { clock, inFlight: () => (clock.seconds < 10 ? { handle: { runId: 'r0' }, description: 'run r0 is busy' } : undefined), observe: () => done('t') },
       { ifRunning: 'queue' },
@@ -205,7 +188,7 @@ describe('target idle', () => {
 
 describe('run ended, cancel settled', () => {
   test('a run still going at the timeout: timed out at the deadline, cancelled, and followed until the cancel settled', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(T0);
     let cancelledAt: number | undefined;
     const { outcome, calls } = await run(
       {

@@ -4,7 +4,6 @@
  * of a composite run, complete history in check mode); adoption after a lost trigger answer is reported and
  * marked in the run-id handle; a run the step did not start is never cancelled.
  */
-import type { Clock } from '../../src/core/clock.js';
 import { ADOPTED_PREFIX, cancelSavedRuns, runStep, STATE_RUNS, type StepOutcome } from '../../src/core/engine/index.js';
 import { ApiError } from '../../src/core/http/index.js';
 import { parseSettings } from '../../src/providers/registry.js';
@@ -20,23 +19,11 @@ import type {
   RunHandle,
   TriggerResult,
 } from '../../src/core/provider.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { RecordingHost } from '../helpers/recording-host.js';
 
 const KEY = 'txk_abcdefghijklmnopqrstuvwxyz123456';
 
-/** Virtual time: every sleep returns at once and moves the clock. */
-class FakeClock implements Clock {
-  t = 1_700_000_000_000;
-  now(): number {
-    return this.t;
-  }
-  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
-    this.t += Math.max(0, ms);
-    await new Promise((resolve) => setImmediate(resolve));
-    signal?.throwIfAborted();
-  }
-}
 
 const TABLE: StatusTable = { succeeded: ['Done'], failed: ['Broken'], cancelled: ['Stopped'], queued: ['Waiting'], running: ['Busy'] };
 

@@ -1,21 +1,8 @@
-import type { Clock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { expectedFromHistory, MAX_EARLY_GAP_FACTOR, PollSchedule } from '../../src/core/poll.js';
 import { waitFor, type Acceptor } from '../../src/core/wait.js';
 
-/** Fake time: sleeping moves the clock instantly and records the gap. */
-function fakeClock(): Clock & { gaps: number[] } {
-  let now = 0;
-  const gaps: number[] = [];
-  return {
-    gaps,
-    now: () => now,
-    sleep: async (ms: number, signal?: AbortSignal) => {
-      signal?.throwIfAborted();
-      gaps.push(ms);
-      now += ms;
-    },
-  };
-}
+const fakeClock = () => new FakeClock(0);
 
 describe('PollSchedule', () => {
   test('starts short and grows geometrically up to poll-interval, never beyond', () => {
