@@ -243,7 +243,8 @@ describe('traceability comments', () => {
     expect(comments[0]!.content).toContain('Commit: 0123abcd');
     expect(comments[0]!.content).toContain('Actor: octocat');
     expect(commentPosts(w)).toBe(1);
-    // A later step of the same CI run following the same run does not comment again.
+    // A later wait step on the same run adds no comment (mode wait never comments; a second comment from one CI
+    // run on an attached or adopted run is prevented by the comment list: test/contract/qarion-requests.test.ts).
     const again = await runQarion(w, { pipeline: 'daily_finance', mode: 'wait', 'run-id': run.id });
     expect(again.outcome.status).toBe('succeeded');
     expect(w.q.commentsOn(run.id)).toHaveLength(1);
