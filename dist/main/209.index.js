@@ -331,6 +331,16 @@ function timeNoteLines(results) {
         return [`_${(0,untrusted/* markdownCell */.UZ)(distinct[0])}_`, ''];
     return [...withNote.map((r) => `_${(0,untrusted/* markdownCell */.UZ)(r.target)}: ${(0,untrusted/* markdownCell */.UZ)(r.timeNote)}_  `), ''];
 }
+/** The same note for a terminal: one line, per target only when the targets' clocks differ. */
+function textTimeNote(results) {
+    const withNote = results.filter((r) => r.timeNote !== undefined && (0,untrusted/* flatten */.Bq)(r.timeNote) !== '');
+    const distinct = [...new Set(withNote.map((r) => (0,untrusted/* flatten */.Bq)(r.timeNote)))];
+    if (distinct.length === 0)
+        return undefined;
+    if (distinct.length === 1)
+        return distinct[0];
+    return `${withNote.map((r) => `${(0,untrusted/* flatten */.Bq)(r.target)}: ${(0,untrusted/* flatten */.Bq)(r.timeNote)}`).join('; ')}`;
+}
 function cancelPhrase(r) {
     const cancel = r.cancel;
     const what = !cancel.requested ? 'not cancelled' : cancel.accepted ? 'cancel accepted' : 'cancel not accepted';
@@ -412,6 +422,9 @@ function renderTextSummary(results) {
     const widths = TEXT_HEADER.map((_, col) => Math.max(...table.map((row) => visibleLength(row[col]))));
     const format = (row) => row.map((cell, col) => padVisible(cell, widths[col])).join('  ').trimEnd();
     const lines = [format(table[0]), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format)];
+    const times = textTimeNote(results);
+    if (times !== undefined)
+        lines.push(times);
     for (const r of results) {
         if (r.evidence !== undefined)
             lines.push(`evidence ${(0,untrusted/* flatten */.Bq)(r.target)}: ${(0,untrusted/* flatten */.Bq)((0,outcome/* evidenceLine */.OF)(r.evidence))}`);
@@ -1252,9 +1265,15 @@ async function printTask(run, task, failed, printedLive) {
     }
     if (!failed)
         return;
-    const lines = task.errorLines.length > 0 ? task.errorLines : [`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`];
-    for (const line of lines)
-        run.step.annotate(line, `${run.label} › ${task.name}`, run.index);
+    if (task.errorLines.length === 0) {
+        // The task's line above already says this: name, status and note.
+        run.step.annotate(`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`, `${run.label} › ${task.name}`, run.index, true);
+        return;
+    }
+    for (const line of task.errorLines) {
+        const shown = task.logExcerpt.some((printed) => printed.includes(line));
+        run.step.annotate(line, `${run.label} › ${task.name}`, run.index, shown);
+    }
 }
 /** Longest wait for other targets' reads to join a batch. */
 const GATHER_MS = 250;
@@ -2335,8 +2354,12 @@ class Step {
      * An error line as an annotation while the step's budget lasts: every target gets an equal share of the
      * log-line budget (at least one), so one target's many errors cannot crowd out another's; past its share or
      * the budget, the line is a plain error line in the log. The failure message always has its own slot.
+     * `shownInLog`: the line is already in the printed log (its task's excerpt or failure line).
      */
-    annotate(message, title, index) {
+    annotate(message, title, index, shownInLog = false) {
+        // A host without annotations (the CLI) would only print the line a second time.
+        if (shownInLog && this.host.raisesAnnotations === false)
+            return;
         const share = Math.max(1, Math.floor(LOG_LINE_ANNOTATIONS / Math.max(1, this.settings.targets.length)));
         const used = this.annotationsByTarget.get(index) ?? 0;
         if (this.annotations < LOG_LINE_ANNOTATIONS && used < share) {
@@ -2403,13 +2426,12 @@ class Step {
             }
         }
         const failing = results.filter((r) => !isGreen(r));
-        const failureLine = failing.length === 0
+        const failingTargetsLine = failing.length === 0
             ? undefined
-            : failing.length === 1
-                ? `${failing[0].target}: ${failing[0].message ?? failing[0].status}`
-                : `${failing.length} of ${results.length} targets did not succeed: ` +
-                    failing.map((r) => `${r.target} (${r.status})`).join(', ');
-        return { status, exitCode: (0,outcome/* exitCodeFor */.Rr)(status), results, summaryMarkdown, logFile, failureLine };
+            : `${failing.length} of ${results.length} ${results.length === 1 ? 'target' : 'targets'} did not succeed: ` +
+                failing.map((r) => `${r.target} (${r.status})`).join(', ');
+        const failureLine = failing.length === 1 ? `${failing[0].target}: ${failing[0].message ?? failing[0].status}` : failingTargetsLine;
+        return { status, exitCode: (0,outcome/* exitCodeFor */.Rr)(status), results, summaryMarkdown, logFile, failureLine, failingTargetsLine };
     }
 }
 /** Every string of the results through `mask` (names, messages, log excerpts may all hold server text). */

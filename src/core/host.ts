@@ -36,6 +36,11 @@ export const OUTPUT_NAMES: readonly OutputName[] = [
 
 export interface Host {
   readonly name: 'github' | 'azure' | 'cli';
+  /**
+   * `false` for a host that has no CI annotations (the CLI): the engine does not send it error lines that the
+   * log already shows, which it could only print a second time. Absent: the host raises annotations.
+   */
+  readonly raisesAnnotations?: boolean;
   info(message: string): void;
   /** With an annotation, the host raises a CI warning annotation. */
   warning(message: string, annotation?: Annotation): void;

@@ -147,6 +147,15 @@ function timeNoteLines(results: readonly TargetResult[]): string[] {
   return [...withNote.map((r) => `_${markdownCell(r.target)}: ${markdownCell(r.timeNote!)}_  `), ''];
 }
 
+/** The same note for a terminal: one line, per target only when the targets' clocks differ. */
+function textTimeNote(results: readonly TargetResult[]): string | undefined {
+  const withNote = results.filter((r) => r.timeNote !== undefined && flatten(r.timeNote) !== '');
+  const distinct = [...new Set(withNote.map((r) => flatten(r.timeNote!)))];
+  if (distinct.length === 0) return undefined;
+  if (distinct.length === 1) return distinct[0]!;
+  return `${withNote.map((r) => `${flatten(r.target)}: ${flatten(r.timeNote!)}`).join('; ')}`;
+}
+
 function cancelPhrase(r: TargetResult): string {
   const cancel = r.cancel!;
   const what = !cancel.requested ? 'not cancelled' : cancel.accepted ? 'cancel accepted' : 'cancel not accepted';
@@ -225,6 +234,8 @@ export function renderTextSummary(results: readonly TargetResult[]): string[] {
   const format = (row: readonly string[]) => row.map((cell, col) => padVisible(cell, widths[col]!)).join('  ').trimEnd();
 
   const lines = [format(table[0]!), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format)];
+  const times = textTimeNote(results);
+  if (times !== undefined) lines.push(times);
   for (const r of results) {
     if (r.evidence !== undefined) lines.push(`evidence ${flatten(r.target)}: ${flatten(evidenceLine(r.evidence))}`);
   }

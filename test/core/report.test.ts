@@ -258,8 +258,16 @@ describe('renderTextSummary', () => {
     expect(rows[2]).toMatch(/^hr\/ProcessMap\/3\s+9003\s+timed-out \(Running\)\s+2024-05-01 10:00:00\s+—\s+30m 00s$/);
   });
 
+  it('says once, under the table, which clock its times are on (a terminal reader has no other way to know)', () => {
+    expect(lines[5]).toBe(TIME_NOTE);
+    expect(lines.filter((l) => l.includes(TIME_NOTE))).toHaveLength(1);
+    const mixed = renderTextSummary([succeeded, { ...failed, timeNote: 'Times are UTC.' }]);
+    expect(mixed.filter((l) => l.includes('Times are'))).toEqual([`finance/Package/1005: ${TIME_NOTE}; sales/Package/7: Times are UTC.`]);
+    expect(renderTextSummary([{ ...succeeded, timeNote: undefined }]).some((l) => l.includes('Times are'))).toBe(false);
+  });
+
   it('explains every target that is not green', () => {
-    expect(lines.slice(5)).toEqual([
+    expect(lines.slice(6)).toEqual([
       '✗ sales/Package/7: Task "Load | Sales" failed: ::error::boom',
       '  failed task: Load | Sales (Package 41): Failed',
       '  failed task: Refresh <Model> (Query 42): Failed',

@@ -60,10 +60,25 @@ test('a failed process map: exit 1, the failing log lines and the summary table 
   expect(run.code).toBe(1);
   expect(run.stdout).toContain('ERROR: Connection timeout after 30s');
   expect(run.stdout).toMatch(/Target\s+Run id\s+Status/);
-  expect(run.stderr).toMatch(/error: .*Load Sales Fact/);
+  expect(run.stdout).toMatch(/Load Sales Fact \(Package 1010\): Failed/);
+  expect(run.stderr).toMatch(/^error: 1 of 1 target did not succeed: .*Daily Finance Load/m);
   expect(readFileSync(summary, 'utf8')).toContain('Load Sales Fact');
   expect(readFileSync(junit, 'utf8')).toContain('<testsuite');
   for (const out of [run.stdout, run.stderr]) expect(out).not.toContain(KEY);
+});
+
+test('a failed process map prints each failure once: no error line repeats what the log already shows', async () => {
+  sim.tdp.setScenario(WS, 'Package', 1010, { outcome: 'failure', durationMs: 200 });
+  const run = await cli([...base(), '--process-map', 'Daily Finance Load']);
+  expect(run.code).toBe(1);
+  const all = `${run.stdout}\n${run.stderr}`;
+  const count = (text: string) => all.split(text).length - 1;
+  // The task's error line: once, in its log excerpt (the CLI has no annotations to raise it again).
+  expect(count('ERROR: Connection timeout after 30s')).toBe(1);
+  // The run's failure message: once, on the summary's ✗ line; the last stderr line only names what failed.
+  expect(count('ended Failed (failed); failed: ')).toBe(1);
+  const last = run.stderr.trim().split('\n').at(-1)!;
+  expect(last).toMatch(/^error: 1 of 1 targets? did not succeed: finance\/process-map\/Daily Finance Load \(\d+\) \(failed\)$/);
 });
 
 test('bad input: exit 2 with one line naming the flag, before any request', async () => {

@@ -78,10 +78,10 @@ afterAll(() => {
 });
 
 describe('the tarball', () => {
-  test('holds the bundled program, the manifest and the README: no sources, no lib/, no tests', () => {
+  test('holds the bundled program, the manifest, the README and the license: no sources, no lib/, no tests', () => {
     // The program, and the chunk its engine and providers load from once the inputs are valid.
     const chunks = pack.files.map((f) => f.path).filter((p) => /^dist-cli\/\d+\.index\.js$/.test(p));
-    expect(pack.files.map((f) => f.path).sort()).toEqual(['README.md', ...chunks, 'dist-cli/index.js', 'dist-cli/licenses.txt', 'dist-cli/package.json', 'package.json'].sort());
+    expect(pack.files.map((f) => f.path).sort()).toEqual(['LICENSE', 'README.md', ...chunks, 'dist-cli/index.js', 'dist-cli/licenses.txt', 'dist-cli/package.json', 'package.json'].sort());
     expect(pack.files.find((f) => f.path === 'dist-cli/index.js')!.mode & 0o111).not.toBe(0);
   });
 

@@ -21,6 +21,8 @@ export interface CliHostOptions {
 
 export class CliHost implements Host {
   readonly name = 'cli' as const;
+  /** A terminal has no annotations: error lines the log already shows are not printed again. */
+  readonly raisesAnnotations = false;
   readonly outputs = new Map<OutputName, string>();
   readonly tempDir: string;
   readonly ciContext: CiContext;

@@ -254,7 +254,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (args.values.has('api-key')) host.warning(KEY_ON_COMMAND_LINE);
   for (const warning of parsed.warnings) host.warning(warning);
   const outcome = await runStep(parsed.settings, host, { loadProvider });
-  if (outcome.failureLine) host.error(outcome.failureLine);
+  // Each failure is shown in full above (its log lines and the summary's ✗ line): the last line only names them.
+  if (outcome.failingTargetsLine) host.error(outcome.failingTargetsLine);
   if (args.json) {
     // Strings masked one by one (control characters stripped first), then every `#` and `::` escaped: the
     // JSON carries server text, and an Azure agent or a GitHub runner reading this stdout must find no

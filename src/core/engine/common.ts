@@ -47,6 +47,11 @@ export interface StepOutcome {
   logFile: string;
   /** One line for the CI system's failure message, when the step does not pass. */
   failureLine?: string;
+  /**
+   * Which targets did not succeed, by name and status only (`1 of 2 targets did not succeed: a (failed)`):
+   * the closing line of a log that already shows each failure in full (the CLI's).
+   */
+  failingTargetsLine?: string;
 }
 
 export type AnyProvider = Provider<ResolvedTarget, RunHandle, unknown>;

@@ -211,8 +211,15 @@ async function printTask(run: TargetRun, task: FailedTask, failed: boolean, prin
     host.info(`${title}${task.logNote ? ` — ${task.logNote}` : ''}`);
   }
   if (!failed) return;
-  const lines = task.errorLines.length > 0 ? task.errorLines : [`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`];
-  for (const line of lines) run.step.annotate(line, `${run.label} › ${task.name}`, run.index);
+  if (task.errorLines.length === 0) {
+    // The task's line above already says this: name, status and note.
+    run.step.annotate(`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`, `${run.label} › ${task.name}`, run.index, true);
+    return;
+  }
+  for (const line of task.errorLines) {
+    const shown = task.logExcerpt.some((printed) => printed.includes(line));
+    run.step.annotate(line, `${run.label} › ${task.name}`, run.index, shown);
+  }
 }
 
 /** Longest wait for other targets' reads to join a batch. */

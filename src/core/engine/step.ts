@@ -235,8 +235,11 @@ export class Step {
    * An error line as an annotation while the step's budget lasts: every target gets an equal share of the
    * log-line budget (at least one), so one target's many errors cannot crowd out another's; past its share or
    * the budget, the line is a plain error line in the log. The failure message always has its own slot.
+   * `shownInLog`: the line is already in the printed log (its task's excerpt or failure line).
    */
-  annotate(message: string, title: string, index: number): void {
+  annotate(message: string, title: string, index: number, shownInLog = false): void {
+    // A host without annotations (the CLI) would only print the line a second time.
+    if (shownInLog && this.host.raisesAnnotations === false) return;
     const share = Math.max(1, Math.floor(LOG_LINE_ANNOTATIONS / Math.max(1, this.settings.targets.length)));
     const used = this.annotationsByTarget.get(index) ?? 0;
     if (this.annotations < LOG_LINE_ANNOTATIONS && used < share) {
@@ -300,14 +303,13 @@ export class Step {
       }
     }
     const failing = results.filter((r) => !isGreen(r));
-    const failureLine =
+    const failingTargetsLine =
       failing.length === 0
         ? undefined
-        : failing.length === 1
-          ? `${failing[0]!.target}: ${failing[0]!.message ?? failing[0]!.status}`
-          : `${failing.length} of ${results.length} targets did not succeed: ` +
-            failing.map((r) => `${r.target} (${r.status})`).join(', ');
-    return { status, exitCode: exitCodeFor(status), results, summaryMarkdown, logFile, failureLine };
+        : `${failing.length} of ${results.length} ${results.length === 1 ? 'target' : 'targets'} did not succeed: ` +
+          failing.map((r) => `${r.target} (${r.status})`).join(', ');
+    const failureLine = failing.length === 1 ? `${failing[0]!.target}: ${failing[0]!.message ?? failing[0]!.status}` : failingTargetsLine;
+    return { status, exitCode: exitCodeFor(status), results, summaryMarkdown, logFile, failureLine, failingTargetsLine };
   }
 }
 
