@@ -3,10 +3,12 @@
 // soak, exploration, bad inputs, command injection, secret hygiene, crash safety). Run with `npm run proof`
 // (which builds lib/ first: the CLI is tested as users run it).
 //
-//   SOAK_SCENARIOS=N   soak scenarios (default 1000)
+//   SOAK_SCENARIOS=N   soak scenarios (default here 1000; 300 in `npm test`)
 //   SOAK_SEED=S        first soak seed (scenario i uses S+i; replay one with SOAK_SEED=<seed> SOAK_SCENARIOS=1)
 //   EXPLORE_RUNS=N     exploration cases (default here 5000; 250 in `npm test`)
 //   EXPLORE_SEED=S     the exploration's fast-check seed (a failing case prints its path and a replay command)
+//   (PROOF_FULL=1 is set for the files: the bad-input proof then starts a process for every case; `npm test`
+//   starts one for a sample and runs the rest through the CLI's main in-process)
 //   extra arguments are passed to jest (e.g. -t 'soak'). The files run one at a time: the soak and the
 //   exploration hold real-time bounds that CPU contention between them would eat into.
 //
@@ -29,7 +31,7 @@ const jest = spawnSync(
   {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, EXPLORE_RUNS: process.env.EXPLORE_RUNS ?? '5000', PROOF_FIGURES_DIR: figuresDir },
+    env: { ...process.env, EXPLORE_RUNS: process.env.EXPLORE_RUNS ?? '5000', SOAK_SCENARIOS: process.env.SOAK_SCENARIOS ?? '1000', PROOF_FULL: '1', PROOF_FIGURES_DIR: figuresDir },
   },
 );
 const runtimeMs = Date.now() - started;

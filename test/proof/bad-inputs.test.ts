@@ -1,15 +1,20 @@
 /**
- * Proof 3, bad input: malformed inputs of every kind, each run through the CLI as a subprocess (the compiled
- * lib/, as a user runs it). Each must fail before any request (the simulator's journal stays empty), with
+ * Proof 3, bad input: malformed inputs of every kind, each run through the CLI (the compiled lib/, as a user
+ * runs it, as a subprocess). Each must fail before any request (the simulator's journal stays empty), with
  * exit code 2 and exactly one stderr line naming the flag, and nothing on stdout; the key never shows.
  * test/core/inputs.test.ts unit-tests the rules; this is the end-to-end proof.
+ *
+ * `npm run proof` (PROOF_FULL=1) starts a process for every case. `npm test` runs every case through the
+ * CLI's `main` in this process (the same code from the argument vector to the exit code and the printed
+ * lines) and starts a process for one case in SAMPLE_EVERY, spread over the table: each start costs a third
+ * of a CPU second, and 78 of them were a fifth of the suite's CPU time on a 2-core machine.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, prepareOutputFile } from '../../src/core/inputs/index.js';
 import { parseSettings } from '../../src/providers/registry.js';
-import { parseArgs, UsageError } from '../../src/adapters/cli/main.js';
+import { main, parseArgs, UsageError } from '../../src/adapters/cli/main.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { CLI, lines, pool, runNode, STACK_LINE, writeFigures, type ProcessRun } from './support.js';
@@ -132,6 +137,28 @@ const CASES: BadInput[] = [
   { name: 'a flag without its value', args: [...TDP, '--task'], flag: '--task', says: /needs a value/, usage: true },
 ];
 
+/**
+ * Every case as a process in the proof; in `npm test`, one input-rule case in SAMPLE_EVERY and every case of
+ * the command line parser and of the output-file check (the other paths to exit 2), the rest in-process.
+ */
+const ALL_AS_PROCESSES = process.env.PROOF_FULL === '1';
+const SAMPLE_EVERY = 8;
+const asProcess = (c: BadInput) => ALL_AS_PROCESSES || c.usage === true || c.output === true || CASES.indexOf(c) % SAMPLE_EVERY === 0;
+
+/** The CLI's `main` in this process: what a process would print, as a ProcessRun. */
+async function runInProcess(argv: string[], env: Record<string, string>): Promise<ProcessRun> {
+  const started = Date.now();
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: (line) => void (stdout += `${line}\n`),
+    stderr: (line) => void (stderr += `${line}\n`),
+    env,
+    signal: new AbortController().signal,
+  });
+  return { code, signal: null, stdout, stderr, ms: Date.now() - started };
+}
+
 let sim: Simulator;
 let scratch: string;
 const fill = (arg: string) => arg.replace('{{url}}', sim.url).replace('{{file}}', join(scratch, 'plain-file')).replace('{{dir}}', scratch);
@@ -146,7 +173,7 @@ beforeAll(async () => {
   await pool(CASES, 4, async (c) => {
     const env: Record<string, string> = {};
     if (c.key !== null) env.ORCHESTRATION_RUN_API_KEY = c.key ?? KEY;
-    runs.set(c.name, await runNode([CLI, ...c.args.map(fill)], env));
+    runs.set(c.name, asProcess(c) ? await runNode([CLI, ...c.args.map(fill)], env) : await runInProcess(c.args.map(fill), env));
   });
   runtimeMs = Date.now() - started;
 }, 120_000);
@@ -158,6 +185,14 @@ afterAll(async () => {
   }).length;
   writeFigures('bad-inputs', { cases: CASES.length, rejected, requestsMade: sim.journal.count(), runtimeMs });
   await sim.close();
+});
+
+test('cases of every kind ran as processes (all of them in the proof)', () => {
+  const processes = CASES.filter(asProcess);
+  const kinds = new Set(processes.map((c) => (c.usage ? 'command line' : c.output ? 'output file' : 'input rule')));
+  expect([...kinds].sort()).toEqual(['command line', 'input rule', 'output file']);
+  if (ALL_AS_PROCESSES) expect(processes).toHaveLength(CASES.length);
+  else expect(processes.filter((c) => !c.usage && !c.output).length).toBeGreaterThanOrEqual(Math.floor(CASES.length / SAMPLE_EVERY));
 });
 
 test('the table holds at least 40 malformed inputs, each different', () => {
