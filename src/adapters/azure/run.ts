@@ -10,6 +10,8 @@ import { INPUTS, PLATFORMS, parseSettings } from '../../providers/registry.js';
 import type { ProviderLoader } from '../../core/provider.js';
 import { AgentConsole, AzureHost, agentProxy, type Env, type TaskLib } from './host.js';
 import { connectionInputName } from './task-metadata.js';
+import { signalHandler } from '../entry.js';
+import { taskSignals } from './process.js';
 
 export interface TaskRunOptions {
   tl: TaskLib;
@@ -142,8 +144,7 @@ function describeTargets(count: number): string {
   return count === 1 ? '1 target' : `${count} targets`;
 }
 
-/** How long a cancelled task may take to cancel remote runs and write its summary before it exits anyway. */
-export const CANCEL_GRACE_MS = 5000;
+export { CANCEL_GRACE_MS } from './process.js';
 
 export interface CancellationOptions {
   console: AgentConsole;
@@ -157,38 +158,11 @@ export interface CancellationOptions {
 }
 
 /**
- * The agent cancels a job with SIGINT, then SIGTERM about 7.5 s later, then kills. The first signal aborts
- * the host signal: the engine cancels the remote runs the platform can cancel and writes the summary. A hard
- * timer makes sure the task exits within `graceMs`, before the agent's kill; a second signal exits at once.
- * Either early exit first writes what the host knows (status, run ids, result, summary) and sets the result;
- * the exit code is 0 once the result is out (the agent reads it from task.complete), 1 only when it is not.
+ * The task's signal listener on its own (the process installs it through ../entry.ts with process.ts): the
+ * first signal aborts `controller`, a second one or the grace time passing exits early, writing what the
+ * host knows and setting the result (see process.ts).
  */
 export function cancellationHandler(options: CancellationOptions): (signal: string) => void {
-  const { console: out, completion, controller, exit } = options;
-  const graceMs = options.graceMs ?? CANCEL_GRACE_MS;
-  let received = 0;
-  const stopNow = (why: string) => {
-    out.release();
-    out.line(`orchestration-run: ${why}; exiting now`);
-    try {
-      options.host?.()?.writeKnown('cancelled', `the job was cancelled (${why})`);
-    } catch {
-      // The result below matters more than the outputs.
-    }
-    completion.failed(`cancelled: the job was cancelled (${why})`);
-    exit(out.completeWritten ? EXIT.succeeded : EXIT.failed);
-  };
-  return (signal: string) => {
-    received++;
-    if (received > 1) {
-      stopNow(`${signal} received while stopping`);
-      return;
-    }
-    out.line(
-      `orchestration-run: ${signal} received, the job is being cancelled: stopping, cancelling remote runs where the platform can, writing the summary`,
-    );
-    controller.abort();
-    const backstop = setTimeout(() => stopNow(`did not stop within ${Math.round(graceMs / 1000)}s of ${signal}`), graceMs);
-    backstop.unref();
-  };
+  const parts = () => ({ console: options.console, completion: options.completion, host: options.host?.() });
+  return signalHandler({ ...taskSignals(parts, options.graceMs), controller: options.controller, exit: options.exit });
 }
