@@ -10,8 +10,10 @@ import { INPUTS, PLATFORMS, parseSettings } from '../../providers/registry.js';
 import type { ProviderLoader } from '../../core/provider.js';
 import { AgentConsole, AzureHost, agentProxy, type Env, type TaskLib } from './host.js';
 import { connectionInputName } from './task-metadata.js';
+import { secretPieces } from '../../core/untrusted.js';
 import { signalHandler } from '../entry.js';
 import { taskSignals } from './process.js';
+import { errorText } from '../../core/text.js';
 
 export interface TaskRunOptions {
   tl: TaskLib;
@@ -92,7 +94,8 @@ export async function runTask(options: TaskRunOptions, completion: TaskCompletio
     const raw = new Map<string, string | undefined>();
     for (const def of INPUTS) raw.set(def.name, tl.getInput(def.azureName));
     const connection = readConnection(tl, raw);
-    for (const secret of [raw.get('api-key'), connection.apiKeyFallback]) if (secret) host.setSecret(secret);
+    // The key as given, trimmed and in its longer pieces (a key pasted as `Bearer <key>`), as every front end.
+    for (const secret of [raw.get('api-key'), connection.apiKeyFallback].flatMap((value) => secretPieces(value))) host.setSecret(secret);
     const agentProxyPassword = tl.getHttpProxyConfiguration()?.proxyPassword;
     if (agentProxyPassword) host.setSecret(agentProxyPassword);
     out.release();
@@ -134,7 +137,7 @@ export async function runTask(options: TaskRunOptions, completion: TaskCompletio
   } catch (error) {
     if (!released) out.release();
     // Never a stack trace, never a pass on an unexpected fault.
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     completion.failed(host.oneLine(`orchestration-run: internal error: ${message}`));
     return EXIT.failed;
   }
