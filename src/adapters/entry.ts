@@ -21,6 +21,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { maskSecrets, neutralize, neutralizeLine, secretPieces } from '../core/untrusted.js';
+import { errorText } from '../core/text.js';
 
 /** What the policy needs of `process` (and of the timers): `nodeProcess()` in production, a stand-in in tests. */
 export interface ProcessHooks {
@@ -124,7 +125,7 @@ export function cleanText(text: string, secrets: readonly (string | undefined)[]
 
 /** The one line for an unexpected fault: `<label>: internal error: <message>`, masked and neutralized. */
 export function faultLine(label: string, error: unknown, secrets: readonly (string | undefined)[]): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   const text = neutralizeLine(maskSecrets(message, secrets.flatMap(secretPieces)).replace(BREAK_WITH_BLANKS, ' ')).trim();
   return `${label}: internal error: ${text || 'unknown error'}`;
 }
