@@ -411,6 +411,14 @@ describe('runTask (in process, against the simulator)', () => {
     expect(sim.journal.count()).toBe(0);
   });
 
+  test('a key pasted with a Bearer prefix: every piece is registered as a secret before anything is printed, as the Action does', async () => {
+    const { run, log } = agent({ platform: 'timextender', apiKey: `  Bearer ${KEY}\n`, baseUrl: sim.url, workspace: WS, task: 'Package/1005' });
+    expect(await run()).toBe(EXIT.badInput);
+    const secrets = commandsNamed(log(), 'task.setsecret').map((c) => c.message);
+    expect(secrets).toEqual(expect.arrayContaining([KEY, `Bearer ${KEY}`]));
+    expect(commandsNamed(log(), 'task.complete')[0]!.message).not.toContain(KEY);
+  });
+
   test('no key anywhere: the message points at the service connection', async () => {
     const { run, log } = agent({ platform: 'timextender', baseUrl: sim.url, workspace: WS, task: 'Package/1005' });
     expect(await run()).toBe(EXIT.badInput);

@@ -8,9 +8,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import type { Annotation, Host, OutputName } from '../../src/core/host.js';
 import type { CiContext } from '../../src/core/settings.js';
-import { maskSecrets, neutralize } from '../../src/core/untrusted.js';
+import { RecordingHost } from '../helpers/recording-host.js';
 
 export const ROOT = process.cwd();
 export const CLI = join(ROOT, 'lib', 'adapters', 'cli', 'index.js');
@@ -46,12 +45,7 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
   return results;
 }
 
-export interface HostCall {
-  method: 'info' | 'warning' | 'error' | 'debug' | 'group' | 'setOutput' | 'setSecret' | 'writeSummary' | 'saveState';
-  /** As a real host would print it: masked with the secrets registered so far, then neutralized. */
-  text: string;
-  title?: string;
-}
+export type { HostCall } from '../helpers/recording-host.js';
 
 let sharedTemp: string | undefined;
 /** One temp directory for every ProofHost of the process (thousands of soak steps must not make thousands). */
@@ -61,84 +55,12 @@ export function proofTempDir(): string {
 }
 
 /**
- * A host that behaves like the real ones (masks registered secrets, neutralizes server text) and records
- * every call in order, so tests can check what was printed and that the key was registered first.
+ * The tests' recording host (test/helpers/recording-host.ts) as the proofs use it: masking what it writes too,
+ * like the real hosts, with the proofs' CI context and one shared temp folder.
  */
-export class ProofHost implements Host {
-  readonly name = 'cli' as const;
-  readonly calls: HostCall[] = [];
-  readonly outputs = new Map<OutputName, string>();
-  readonly state = new Map<string, string>();
-  readonly secrets: string[] = [];
-  readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
-  readonly tempDir: string;
-  summary: string | undefined;
-  /** Replace to make writeSummary fail (crash-safety tests). */
-  summaryWriter: (markdown: string) => Promise<void> = async (markdown) => {
-    this.summary = maskSecrets(markdown, this.secrets);
-  };
-
-  constructor(
-    readonly ciContext: CiContext = { system: 'cli', runUrl: 'https://ci.example/run/7', runId: '7', attempt: '1', commit: 'c0ffee', actor: 'proof' },
-    tempDir?: string,
-  ) {
-    this.tempDir = tempDir ?? proofTempDir();
-  }
-
-  private record(method: HostCall['method'], text: string, title?: string): void {
-    const call: HostCall = { method, text: neutralize(maskSecrets(text, this.secrets)) };
-    if (title !== undefined) call.title = neutralize(maskSecrets(title, this.secrets));
-    this.calls.push(call);
-  }
-
-  info(message: string): void {
-    this.record('info', message);
-  }
-  warning(message: string, annotation?: Annotation): void {
-    this.record('warning', message, annotation?.title);
-  }
-  error(message: string, annotation?: Annotation): void {
-    this.record('error', message, annotation?.title);
-  }
-  debug(message: string): void {
-    this.record('debug', message);
-  }
-  async group<T>(title: string, fn: () => Promise<T>): Promise<T> {
-    this.record('group', title);
-    return fn();
-  }
-  setOutput(name: OutputName, value: string): void {
-    this.outputs.set(name, maskSecrets(value, this.secrets));
-    this.calls.push({ method: 'setOutput', text: name });
-  }
-  setSecret(value: string): void {
-    // Recorded without the value: the call order is what matters.
-    this.calls.push({ method: 'setSecret', text: '' });
-    if (value) this.secrets.push(value);
-  }
-  async writeSummary(markdown: string): Promise<void> {
-    this.calls.push({ method: 'writeSummary', text: '' });
-    await this.summaryWriter(markdown);
-  }
-  saveState(key: string, value: string): void {
-    this.state.set(key, maskSecrets(value, this.secrets));
-    this.calls.push({ method: 'saveState', text: key });
-  }
-  getState(key: string): string {
-    return this.state.get(key) ?? '';
-  }
-
-  /** What a user would see printed (debug included: --verbose shows it). */
-  printed(): string {
-    return this.calls
-      .filter((c) => ['info', 'warning', 'error', 'debug', 'group'].includes(c.method))
-      .map((c) => (c.title ? `${c.title}: ${c.text}` : c.text))
-      .join('\n');
-  }
-
-  warnings(): string[] {
-    return this.calls.filter((c) => c.method === 'warning').map((c) => c.text);
+export class ProofHost extends RecordingHost {
+  constructor(ciContext: CiContext = { system: 'cli', runUrl: 'https://ci.example/run/7', runId: '7', attempt: '1', commit: 'c0ffee', actor: 'proof' }, tempDir?: string) {
+    super(ciContext, tempDir ?? proofTempDir(), { maskWrites: true });
   }
 }
 

@@ -22,6 +22,7 @@ import { STATE_RUNS, type SavedRun } from '../../core/saved-runs.js';
 import type { CiContext, ProxySettings } from '../../core/settings.js';
 import { markdownCell, maskSecrets, neutralize, neutralizeLine, splitLines } from '../../core/untrusted.js';
 import { outputVariableName } from './task-metadata.js';
+import { truncate } from '../../core/text.js';
 
 /** The part of azure-pipelines-task-lib the task uses (tests may pass the real module or a stand-in). */
 export type TaskLib = Pick<
@@ -266,7 +267,7 @@ export class AzureHost implements Host {
     } else {
       safe = breakCommands(masked);
       if (safe.length > OUTPUT_MAX_CHARS) {
-        safe = `${cutText(safe, OUTPUT_MAX_CHARS - 1)}…`;
+        safe = `${cutAt(safe, OUTPUT_MAX_CHARS - 1)}…`;
         this.console.line(`orchestration-run: output ${outputVariableName(name)} is cut to ${OUTPUT_MAX_CHARS} characters (later steps get it as an environment variable); the result file has every value`);
       }
     }
@@ -371,11 +372,8 @@ export function escapeResultJson(json: string): string {
 }
 
 /** The first `n` characters, not splitting a surrogate pair. */
-function cutText(text: string, n: number): string {
-  if (text.length <= n) return text;
-  const end = n > 0 && /[\uD800-\uDBFF]/.test(text[n - 1]!) ? n - 1 : n;
-  return text.slice(0, Math.max(0, end));
-}
+/** The first `n` characters, never half a surrogate pair (the caller adds its own `…`). */
+const cutAt = (text: string, n: number): string => truncate(text, n, { suffix: () => '', reserve: 0 });
 
 /**
  * `json` (the core's `result`, one object per target) encoded with `encode`, within `maxChars`. When the
@@ -395,7 +393,7 @@ export function fitResultJson(json: string, maxChars: number, encode: (text: str
   if (!Array.isArray(value)) return fallback();
   const items = value.map((item: unknown) => (item && typeof item === 'object' && !Array.isArray(item) ? { ...(item as object), truncated: true } : item));
   const cutStrings = (node: unknown, limit: number): unknown => {
-    if (typeof node === 'string') return encode(JSON.stringify(node)).length > limit ? `${cutText(node, Math.max(1, Math.floor(limit / 6)))}…` : node;
+    if (typeof node === 'string') return encode(JSON.stringify(node)).length > limit ? `${cutAt(node, Math.max(1, Math.floor(limit / 6)))}…` : node;
     if (Array.isArray(node)) return node.map((v) => cutStrings(v, limit));
     if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'status' ? v : cutStrings(v, limit)]));
     return node;

@@ -10,6 +10,10 @@ import { INPUTS, PLATFORMS, parseSettings } from '../../providers/registry.js';
 import type { ProviderLoader } from '../../core/provider.js';
 import { AgentConsole, AzureHost, agentProxy, type Env, type TaskLib } from './host.js';
 import { connectionInputName } from './task-metadata.js';
+import { secretPieces } from '../../core/untrusted.js';
+import { signalHandler } from '../entry.js';
+import { taskSignals } from './process.js';
+import { errorText } from '../../core/text.js';
 
 export interface TaskRunOptions {
   tl: TaskLib;
@@ -90,7 +94,8 @@ export async function runTask(options: TaskRunOptions, completion: TaskCompletio
     const raw = new Map<string, string | undefined>();
     for (const def of INPUTS) raw.set(def.name, tl.getInput(def.azureName));
     const connection = readConnection(tl, raw);
-    for (const secret of [raw.get('api-key'), connection.apiKeyFallback]) if (secret) host.setSecret(secret);
+    // The key as given, trimmed and in its longer pieces (a key pasted as `Bearer <key>`), as every front end.
+    for (const secret of [raw.get('api-key'), connection.apiKeyFallback].flatMap((value) => secretPieces(value))) host.setSecret(secret);
     const agentProxyPassword = tl.getHttpProxyConfiguration()?.proxyPassword;
     if (agentProxyPassword) host.setSecret(agentProxyPassword);
     out.release();
@@ -132,7 +137,7 @@ export async function runTask(options: TaskRunOptions, completion: TaskCompletio
   } catch (error) {
     if (!released) out.release();
     // Never a stack trace, never a pass on an unexpected fault.
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     completion.failed(host.oneLine(`orchestration-run: internal error: ${message}`));
     return EXIT.failed;
   }
@@ -142,8 +147,7 @@ function describeTargets(count: number): string {
   return count === 1 ? '1 target' : `${count} targets`;
 }
 
-/** How long a cancelled task may take to cancel remote runs and write its summary before it exits anyway. */
-export const CANCEL_GRACE_MS = 5000;
+export { CANCEL_GRACE_MS } from './process.js';
 
 export interface CancellationOptions {
   console: AgentConsole;
@@ -157,38 +161,11 @@ export interface CancellationOptions {
 }
 
 /**
- * The agent cancels a job with SIGINT, then SIGTERM about 7.5 s later, then kills. The first signal aborts
- * the host signal: the engine cancels the remote runs the platform can cancel and writes the summary. A hard
- * timer makes sure the task exits within `graceMs`, before the agent's kill; a second signal exits at once.
- * Either early exit first writes what the host knows (status, run ids, result, summary) and sets the result;
- * the exit code is 0 once the result is out (the agent reads it from task.complete), 1 only when it is not.
+ * The task's signal listener on its own (the process installs it through ../entry.ts with process.ts): the
+ * first signal aborts `controller`, a second one or the grace time passing exits early, writing what the
+ * host knows and setting the result (see process.ts).
  */
 export function cancellationHandler(options: CancellationOptions): (signal: string) => void {
-  const { console: out, completion, controller, exit } = options;
-  const graceMs = options.graceMs ?? CANCEL_GRACE_MS;
-  let received = 0;
-  const stopNow = (why: string) => {
-    out.release();
-    out.line(`orchestration-run: ${why}; exiting now`);
-    try {
-      options.host?.()?.writeKnown('cancelled', `the job was cancelled (${why})`);
-    } catch {
-      // The result below matters more than the outputs.
-    }
-    completion.failed(`cancelled: the job was cancelled (${why})`);
-    exit(out.completeWritten ? EXIT.succeeded : EXIT.failed);
-  };
-  return (signal: string) => {
-    received++;
-    if (received > 1) {
-      stopNow(`${signal} received while stopping`);
-      return;
-    }
-    out.line(
-      `orchestration-run: ${signal} received, the job is being cancelled: stopping, cancelling remote runs where the platform can, writing the summary`,
-    );
-    controller.abort();
-    const backstop = setTimeout(() => stopNow(`did not stop within ${Math.round(graceMs / 1000)}s of ${signal}`), graceMs);
-    backstop.unref();
-  };
+  const parts = () => ({ console: options.console, completion: options.completion, host: options.host?.() });
+  return signalHandler({ ...taskSignals(parts, options.graceMs), controller: options.controller, exit: options.exit });
 }

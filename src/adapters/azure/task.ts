@@ -6,30 +6,22 @@
 import { releaseEarlyOutput } from './early-output.js';
 import * as tl from 'azure-pipelines-task-lib/task.js';
 import { loadProvider } from '../../providers/registry.js';
-import { AgentConsole, type AzureHost } from './host.js';
-import { cancellationHandler, runTask, TaskCompletion } from './run.js';
+import { AgentConsole } from './host.js';
+import type { TaskParts } from './process.js';
+import { runTask, TaskCompletion } from './run.js';
 
-/** After the result is set, a handle left open (a socket, a timer) must not keep the agent's job waiting. */
-const LINGER_MS = 3000;
-
-export async function main(ref: { completion?: TaskCompletion; console?: AgentConsole }): Promise<void> {
+/**
+ * Runs the task with the process's signal; `parts` gets the console, the result and the host as they are
+ * made, for the process policy (an early exit after a signal, a fault). Resolves to the step's exit code.
+ */
+export async function main(parts: TaskParts, signal: AbortSignal): Promise<number> {
   const early = releaseEarlyOutput();
   const out = new AgentConsole((text) => void process.stdout.write(text));
   // What task-lib printed while loading waits with the rest until the secrets are registered.
   out.hold();
   for (const text of early) out.stream.write(text);
-  ref.console = out;
+  parts.console = out;
   const completion = new TaskCompletion(tl);
-  ref.completion = completion;
-  const controller = new AbortController();
-  let host: AzureHost | undefined;
-  const onSignal = cancellationHandler({ console: out, completion, controller, exit: (code) => process.exit(code), host: () => host });
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-
-  await runTask({ tl, console: out, env: process.env, signal: controller.signal, loadProvider, onHost: (h) => (host = h) }, completion);
-  // The result went over task.complete (a failure too): exit 0, or the agent adds an "Exit code" error of its own.
-  process.exitCode = out.completeWritten ? 0 : 1;
-  setTimeout(() => process.exit(), LINGER_MS).unref();
+  parts.completion = completion;
+  return runTask({ tl, console: out, env: process.env, signal, loadProvider, onHost: (host) => (parts.host = host) }, completion);
 }
-

@@ -11,9 +11,10 @@ import { EXIT } from '../../core/outcome.js';
 import { InputError, MAX_TARGETS, closest, prepareOutputFile } from '../../core/inputs/index.js';
 import type { Platform } from '../../core/settings.js';
 import { INPUTS, PLATFORMS, inputByName, parseSettings, registry } from '../../providers/registry.js';
-import { maskJsonStrings, maskSecrets, neutralize, neutralizeJson, neutralizeLine, secretMasker } from '../../core/untrusted.js';
+import { maskJsonStrings, maskSecrets, neutralizeJson, neutralizeLine, secretMasker } from '../../core/untrusted.js';
 import { loadProvider } from '../../providers/registry.js';
 import { CliHost } from './host.js';
+import { runProcess } from '../entry.js';
 
 /** The package's version (package.json `version`; a test keeps the two equal). */
 export const VERSION = '1.0.0';
@@ -278,38 +279,33 @@ function fullResult(host: CliHost): string | undefined {
   }
 }
 
-/** Runs the CLI as a process: signals cancel the run; a second signal exits at once. */
-export async function runAsProcess(): Promise<void> {
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (name: string) => {
-    signals++;
-    if (signals > 1) process.exit(130);
-    process.stderr.write(`orchestration-run: ${name} received: stopping (cancelling remote runs where the platform can)\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  // Never a stack trace, never the key (from the environment or a flag), never exit 0 on an unexpected fault.
-  const keys = [process.env.ORCHESTRATION_RUN_API_KEY, ...keysOnCommandLine(process.argv.slice(2))].filter((k): k is string => Boolean(k));
-  const crash = (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`orchestration-run: internal error: ${neutralize(maskSecrets(message, keys))}\n`);
-    process.exit(EXIT.failed);
-  };
-  process.on('uncaughtException', crash);
-  process.on('unhandledRejection', crash);
+/** A stray handle (a keep-alive socket, a timer) gets this long after the result before the process exits. */
+const LINGER_MS = 2_000;
+
+/**
+ * Runs the CLI as a process, with the policy of ../entry.ts: the first signal (Ctrl-C) cancels the run, a
+ * second one exits at once (130, as a shell reports an interrupted command); an unexpected fault is one line
+ * on stderr, exit 1, never a stack trace, never the key (from the environment or a flag).
+ */
+export function runAsProcess(): void {
   const write = (stream: NodeJS.WriteStream) => (line: string) => void stream.write(`${line}\n`);
-  try {
-    process.exitCode = await main(process.argv.slice(2), {
-      stdout: write(process.stdout),
-      stderr: write(process.stderr),
-      env: process.env,
-      signal: controller.signal,
-    });
-  } catch (error) {
-    crash(error);
-  }
+  const stderr = write(process.stderr);
+  const argv = process.argv.slice(2);
+  runProcess(
+    {
+      label: 'orchestration-run',
+      say: stderr,
+      firstLine: (signal) => `orchestration-run: ${signal} received: stopping (cancelling remote runs where the platform can)`,
+      stopNow: () => 130,
+      secrets: () => [process.env.ORCHESTRATION_RUN_API_KEY, ...keysOnCommandLine(argv)],
+      fault: (line) => {
+        stderr(line);
+        return EXIT.failed;
+      },
+      lingerMs: LINGER_MS,
+    },
+    (signal) => main(argv, { stdout: write(process.stdout), stderr, env: process.env, signal }),
+  );
 }
 
 /** The values given to --api-key, read without the parser (for the crash line, which must mask them too). */

@@ -13,6 +13,7 @@ import type { Settings } from '../../core/settings.js';
 import { readRunContext, type RunContext } from './context.js';
 import { GitHubHost } from './host.js';
 import { CANCEL_BUDGET_MS, loadEngine, providerLoader, rawInputs, registerKey, STATE_MAIN_FINISHED, STOPPED_PREFIX, type StepDeps } from './steps.js';
+import { errorText } from '../../core/text.js';
 
 /** The pull-request comment, loaded only when asked for (with octokit, in a chunk of its own). */
 async function loadPrComment() {
@@ -117,7 +118,7 @@ async function commentOnPullRequest(deps: StepDeps, host: GitHubHost, context: R
   try {
     ({ postPullRequestComment } = await loadPrComment());
   } catch (error) {
-    host.warning(`pr-comment: could not load the comment code: ${error instanceof Error ? error.message : String(error)}`);
+    host.warning(`pr-comment: could not load the comment code: ${errorText(error)}`);
     return;
   }
   await postPullRequestComment({

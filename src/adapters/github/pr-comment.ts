@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Settings } from '../../core/settings.js';
 import { pullRequestNumber, type RunContext } from './context.js';
 import type { GitHubHost } from './host.js';
+import { errorText } from '../../core/text.js';
 
 /** GitHub refuses a comment body above 65,536 characters; keep below it. */
 export const MAX_COMMENT_CHARS = 65_000;
@@ -131,7 +132,7 @@ async function findComment(page: (n: number) => Promise<IssueComment[]>, marker:
 function problem(error: unknown, signal: AbortSignal): string {
   if (signal.aborted) return 'no answer in time (the comment is skipped; the step goes on)';
   const status = typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : undefined;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   if (status === 401 || status === 403 || status === 404) {
     return (
       `HTTP ${status}: ${message}. The token needs permission to write pull requests ` +

@@ -12,9 +12,11 @@ import type { EngineOptions } from '../../core/engine/index.js';
 import type { RawInputs } from '../../core/inputs/index.js';
 import type { ProviderLoader } from '../../core/provider.js';
 import { pendingSavedRuns, STATE_RUNS, type SavedRun } from '../../core/saved-runs.js';
+import { secretPieces } from '../../core/untrusted.js';
 import { parseSettings } from '../../providers/registry.js';
 import { readRunContext, type RunContext } from './context.js';
 import { GitHubHost, type CoreApi } from './host.js';
+import { errorText } from '../../core/text.js';
 
 /**
  * Saved by the main step once it has finished: `true` when it left nothing to settle (the post step stays
@@ -65,10 +67,7 @@ export function rawInputs(core: CoreApi): RawInputs {
  * longer whitespace-separated piece (a key pasted as `Bearer <key>` or with a line break).
  */
 export function registerKey(host: GitHubHost, raw: string): void {
-  if (raw.trim() === '') return;
-  host.setSecret(raw);
-  host.setSecret(raw.trim());
-  for (const piece of raw.split(/\s+/)) if (piece.length >= 8) host.setSecret(piece);
+  for (const piece of secretPieces(raw)) host.setSecret(piece);
 }
 
 /**
@@ -132,7 +131,7 @@ export async function runPostStep(deps: StepDeps): Promise<number> {
   try {
     parsed = parseSettings(raw, { nameStyle: 'github' });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorText(error);
     host.info(`orchestration-run post: cannot cancel the runs the main step left running: the inputs are not valid (${reason})`);
     return 0;
   }
@@ -150,7 +149,7 @@ export async function runPostStep(deps: StepDeps): Promise<number> {
     });
     if (cancelled > 0) host.info(`orchestration-run post: cancel requested for ${cancelled} run(s)`);
   } catch (error) {
-    host.warning(`orchestration-run post: could not cancel the runs left running: ${error instanceof Error ? error.message : String(error)}`);
+    host.warning(`orchestration-run post: could not cancel the runs left running: ${errorText(error)}`);
   }
   return 0;
 }

@@ -1,0 +1,271 @@
+/**
+ * The process policy shared by the front ends (src/adapters/entry.ts), driven through a stand-in for
+ * `process` and its timers: nothing here signals or exits jest. The front ends as real processes are tested
+ * in test/github/process.test.ts, test/e2e/cli.test.ts, test/azure/*.test.ts and test/proof/crash.test.ts.
+ */
+import { cleanText, faultLine, runProcess, signalHandler, type EntryOptions, type ProcessHooks } from '../../src/adapters/entry.js';
+
+const KEY = 'txk_EntryPolicyKey0123456789abcdef';
+
+/** A stand-in for the process: listeners kept, exits and exit codes recorded, timers fired by hand. */
+class FakeProcess implements ProcessHooks {
+  readonly exits: Array<number | undefined> = [];
+  exitCode: number | undefined;
+  readonly timers: Array<{ fn: () => void; ms: number }> = [];
+  private signalListeners: Array<(signal: string) => void> = [];
+  private faultListeners: Array<(error: unknown) => void> = [];
+
+  onSignal(listener: (signal: string) => void): void {
+    this.signalListeners.push(listener);
+  }
+  onFault(listener: (error: unknown) => void): void {
+    this.faultListeners.push(listener);
+  }
+  exit(code?: number): void {
+    this.exits.push(code);
+  }
+  setExitCode(code: number): void {
+    this.exitCode = code;
+  }
+  later(fn: () => void, ms: number): void {
+    this.timers.push({ fn, ms });
+  }
+
+  signal(name: string): void {
+    for (const l of this.signalListeners) l(name);
+  }
+  fault(error: unknown): void {
+    for (const l of this.faultListeners) l(error);
+  }
+  /** Fires the timers armed so far, in order. */
+  fireTimers(): void {
+    for (const t of this.timers.splice(0)) t.fn();
+  }
+}
+
+interface Harness {
+  proc: FakeProcess;
+  said: string[];
+  faults: Array<{ line: string; error: unknown }>;
+  stops: string[];
+  step: { signal?: AbortSignal; resolve: (code: number) => void; reject: (error: unknown) => void };
+}
+
+function start(overrides: Partial<EntryOptions> = {}): Harness {
+  const proc = new FakeProcess();
+  const said: string[] = [];
+  const faults: Harness['faults'] = [];
+  const stops: string[] = [];
+  const step = {} as Harness['step'];
+  const options: EntryOptions = {
+    label: 'test-step',
+    say: (line) => said.push(line),
+    firstLine: (signal) => `test-step: ${signal} received: stopping`,
+    hardExitMs: 4500,
+    stopNow: ({ kind, signal, hardExitMs }) => {
+      stops.push(`${kind} ${signal} ${hardExitMs}`);
+      return kind === 'again' ? 130 : 7;
+    },
+    secrets: () => [KEY],
+    fault: (line, error) => {
+      faults.push({ line, error });
+      return 1;
+    },
+    lingerMs: 2000,
+    ...overrides,
+  };
+  runProcess(
+    options,
+    (signal) =>
+      new Promise<number>((resolve, reject) => {
+        Object.assign(step, { signal, resolve, reject });
+      }),
+    proc,
+  );
+  return { proc, said, faults, stops, step };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('signals', () => {
+  test('the first signal aborts the step, says so once, and arms the hard exit; nothing exits yet', () => {
+    const h = start();
+    h.proc.signal('SIGINT');
+    expect(h.step.signal!.aborted).toBe(true);
+    expect(h.said).toEqual(['test-step: SIGINT received: stopping']);
+    expect(h.proc.timers.map((t) => t.ms)).toEqual([4500]);
+    expect(h.proc.exits).toEqual([]);
+  });
+
+  test('a second signal exits at once with the code the front end chose', () => {
+    const h = start();
+    h.proc.signal('SIGINT');
+    h.proc.signal('SIGTERM');
+    expect(h.stops).toEqual(['again SIGTERM 4500']);
+    expect(h.proc.exits).toEqual([130]);
+    expect(h.said).toHaveLength(1);
+  });
+
+  test('the hard exit: the step did not stop in time', () => {
+    const h = start();
+    h.proc.signal('SIGTERM');
+    h.proc.fireTimers();
+    expect(h.stops).toEqual(['late SIGTERM 4500']);
+    expect(h.proc.exits).toEqual([7]);
+  });
+
+  test('without a hard-exit time no timer is armed (the CLI: a second Ctrl-C ends it)', () => {
+    const h = start({ hardExitMs: undefined });
+    h.proc.signal('SIGINT');
+    expect(h.proc.timers).toEqual([]);
+    expect(h.proc.exits).toEqual([]);
+  });
+
+  test('the abort reason is the front end\'s when it gives one', () => {
+    const h = start({ abortReason: (signal) => new Error(`${signal} received`) });
+    h.proc.signal('SIGTERM');
+    expect((h.step.signal!.reason as Error).message).toBe('SIGTERM received');
+  });
+
+  test('signalHandler alone: the same policy around any controller', () => {
+    const controller = new AbortController();
+    const exits: number[] = [];
+    const armed: number[] = [];
+    const onSignal = signalHandler({
+      controller,
+      say: () => undefined,
+      firstLine: () => undefined,
+      hardExitMs: 100,
+      stopNow: () => 3,
+      exit: (code) => exits.push(code),
+      later: (_fn, ms) => armed.push(ms),
+    });
+    onSignal('SIGINT');
+    expect(controller.signal.aborted).toBe(true);
+    expect(armed).toEqual([100]);
+    onSignal('SIGINT');
+    expect(exits).toEqual([3]);
+  });
+});
+
+describe('faults', () => {
+  test('an uncaught exception: one masked line, the front end\'s exit code set and exited with', () => {
+    const h = start();
+    h.proc.fault(new TypeError(`bad key ${KEY}\n    at somewhere (file.js:1:1)`));
+    expect(h.faults.map((f) => f.line)).toEqual(['test-step: internal error: bad key *** at somewhere (file.js:1:1)']);
+    expect(h.faults[0]!.error).toBeInstanceOf(TypeError);
+    expect(h.proc.exitCode).toBe(1);
+    expect(h.proc.exits).toEqual([1]);
+  });
+
+  test('a step that rejects is a fault like any other, reported at once', async () => {
+    const h = start();
+    h.step.reject(new Error('boom'));
+    await tick();
+    expect(h.faults.map((f) => f.line)).toEqual(['test-step: internal error: boom']);
+    expect(h.proc.exits).toEqual([1]);
+  });
+
+  test('a step that throws synchronously is a fault too', () => {
+    const proc = new FakeProcess();
+    const lines: string[] = [];
+    return new Promise<void>((done) => {
+      runProcess(
+        {
+          label: 'x',
+          say: () => undefined,
+          firstLine: () => undefined,
+          stopNow: () => 1,
+          secrets: () => [],
+          fault: (line) => {
+            lines.push(line);
+            done();
+            return 1;
+          },
+          lingerMs: 1,
+        },
+        () => {
+          throw new RangeError('sync throw');
+        },
+        proc,
+      );
+    }).then(() => {
+      expect(lines).toEqual(['x: internal error: sync throw']);
+      expect(proc.exits).toEqual([1]);
+    });
+  });
+
+  test('a step that must not fail the job (exit 0 for a fault) keeps its code', () => {
+    const h = start({ fault: () => 0 });
+    h.proc.fault('a string was thrown');
+    expect(h.proc.exits).toEqual([0]);
+  });
+
+  test('a fault while the fault is being reported: still one report, the exit code still a failure', () => {
+    const h = start({
+      fault: () => {
+        throw new Error('the report failed');
+      },
+    });
+    h.proc.fault(new Error('first'));
+    h.proc.fault(new Error('second'));
+    expect(h.proc.exitCode).toBe(1);
+    expect(h.proc.exits).toEqual([1, undefined]);
+  });
+
+  test('the keys are read when the fault happens (the step may have learnt them since)', () => {
+    let keys: string[] = [];
+    const h = start({ secrets: () => keys });
+    keys = ['late-registered-secret-value'];
+    h.proc.fault(new Error('leaked late-registered-secret-value'));
+    expect(h.faults[0]!.line).toBe('test-step: internal error: leaked ***');
+  });
+});
+
+describe('after the step', () => {
+  test('its result becomes the exit code, then a linger timer exits even with handles open', async () => {
+    const h = start();
+    h.step.resolve(3);
+    await tick();
+    expect(h.proc.exitCode).toBe(3);
+    expect(h.proc.exits).toEqual([]);
+    expect(h.proc.timers.map((t) => t.ms)).toEqual([2000]);
+    h.proc.fireTimers();
+    expect(h.proc.exits).toEqual([undefined]);
+  });
+
+  test('the front end may map the result to its exit code (Azure: 0 once task.complete is out)', async () => {
+    const h = start({ exitCode: (result) => (result === 1 ? 0 : 5) });
+    h.step.resolve(1);
+    await tick();
+    expect(h.proc.exitCode).toBe(0);
+  });
+
+  test('a deadline aborts the step\'s signal (the post step)', async () => {
+    const h = start({ deadlineMs: 20 });
+    expect(h.step.signal!.aborted).toBe(false);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(h.step.signal!.aborted).toBe(true);
+  });
+});
+
+describe('the fault line', () => {
+  test('one line: masked (the key as given, trimmed, in pieces), neutralized, breaks folded', () => {
+    const line = faultLine('orchestration-run', new Error(`::error::x\r\n  ##vso[task.complete]${KEY}  Bearer ${KEY}`), [` Bearer ${KEY} `]);
+    expect(line).not.toContain(KEY);
+    expect(line).not.toMatch(/[\r\n]/);
+    expect(line).not.toContain('##vso[');
+    expect(line.startsWith('orchestration-run: internal error: :')).toBe(true);
+    expect(line).toContain('***');
+  });
+
+  test('a thrown non-Error and an empty message still give a line', () => {
+    expect(faultLine('l', 42, [])).toBe('l: internal error: 42');
+    expect(faultLine('l', new Error(''), [])).toBe('l: internal error: unknown error');
+    expect(faultLine('l', undefined, [undefined, ''])).toBe('l: internal error: undefined');
+  });
+
+  test('cleanText keeps the lines (a stack for debug lines) but masks and neutralizes each', () => {
+    expect(cleanText(`Error: ${KEY}\n::set-output x\n    at f`, [KEY]).split('\n')).toEqual(['Error: ***', ':\u00b7:set-output x', '    at f']);
+  });
+});
