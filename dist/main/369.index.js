@@ -16,6 +16,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ });
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
 /* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6725);
+/* harmony import */ var _core_text_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(9716);
 /**
  * The opt-in pull-request comment (`pr-comment: true`): the step's summary posted on the pull request the run
  * is for, one comment per pull request and step, updated in place on every re-run instead of adding another.
@@ -28,6 +29,7 @@ __webpack_require__.r(__webpack_exports__);
  * A comment never decides the step: any failure (no permission, a pull request from a fork with its read-only
  * token, the API down or slow) is a warning, and the step passes or fails on the data load alone.
  */
+
 
 
 /** GitHub refuses a comment body above 65,536 characters; keep below it. */
@@ -125,7 +127,7 @@ function problem(error, signal) {
     if (signal.aborted)
         return 'no answer in time (the comment is skipped; the step goes on)';
     const status = typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : undefined;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error);
     if (status === 401 || status === 403 || status === 404) {
         return (`HTTP ${status}: ${message}. The token needs permission to write pull requests ` +
             '(`permissions: pull-requests: write`); a pull request from a fork gets a read-only token, so no comment there');

@@ -34104,19 +34104,51 @@ var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: ./lib/core/untrusted.js
 var untrusted = __nccwpck_require__(6713);
-;// CONCATENATED MODULE: ./lib/adapters/github/process.js
+// EXTERNAL MODULE: ./lib/core/text.js
+var core_text = __nccwpck_require__(9716);
+;// CONCATENATED MODULE: ./lib/adapters/entry.js
 /**
- * Process wiring of the Action's entry points: cancellation signals, a hard exit as backstop, and one clear
- * line (never a stack trace, never exit 0) for an unexpected fault.
+ * The process policy of every front end (the Action's main and post steps, the Azure DevOps task, the CLI):
+ * cancellation signals, a hard exit as backstop, one clear line for an unexpected fault, and an exit that a
+ * stray handle cannot hold up. Each front end passes only what differs: how it prints and fails, its exit
+ * codes, the keys to mask, its times.
  *
- * When a job is cancelled the runner sends SIGINT, then SIGTERM about 7.5 s later, then kills the process.
- * The first signal aborts the step's AbortSignal (the engine stops following, cancels remote runs where the
- * platform can, writes outputs and summary); a timer then makes sure the process is gone within 5 s even if
- * something hangs. A second signal exits at once.
+ * - The first SIGINT/SIGTERM (a CI system cancelling the job, or Ctrl-C) aborts the step's AbortSignal and
+ *   says so once: the engine stops following, cancels remote runs where the platform can, writes outputs and
+ *   summary. CI systems send SIGINT, then SIGTERM some seconds later, then kill the process.
+ * - A second signal exits at once; a timer started by the first one exits when the step has not stopped in
+ *   time (before the CI system's kill).
+ * - An uncaught exception or unhandled rejection, or a step that rejects, becomes one line,
+ *   `<label>: internal error: <message>`, masked against the keys and neutralized: never a stack trace, never
+ *   an exit code the front end did not choose for a fault.
+ * - Once the step resolved, a lingering handle (a keep-alive socket, a timer) gets a short time, then the
+ *   process exits.
+ *
+ * Everything the policy does to the process goes through ProcessHooks, so the unit tests can drive it without
+ * signalling or exiting jest.
  */
 
 
 
+
+/** The real process. */
+function nodeProcess() {
+    return {
+        onSignal: (listener) => {
+            process.on('SIGINT', listener);
+            process.on('SIGTERM', listener);
+        },
+        onFault: (listener) => {
+            process.on('uncaughtException', listener);
+            process.on('unhandledRejection', listener);
+        },
+        exit: (code) => process.exit(code),
+        setExitCode: (code) => {
+            process.exitCode = code;
+        },
+        later: (fn, ms) => void setTimeout(fn, ms).unref(),
+    };
+}
 /**
  * Whether the module at `moduleUrl` is the script node was started with (`node dist/main/index.js`), and not
  * a module imported by another program (a test, `@github/local-action`).
@@ -34134,68 +34166,130 @@ function isProcessEntry(moduleUrl, argv1 = process.argv[1]) {
     };
     return real((0,external_node_url_.fileURLToPath)(moduleUrl)) === real(argv1);
 }
-const HARD_EXIT_MS = 4_500;
-/** After the step resolved, lingering handles (a keep-alive socket, a timer) get this long before exit. */
-const LINGER_MS = 2_000;
-/** Text masked against the key from the environment (the step may not have registered it yet), neutralized. */
-function clean(text) {
-    const key = process.env['INPUT_API-KEY'];
-    const secrets = key && key.trim() ? [key, key.trim()] : [];
-    return (0,untrusted/* neutralize */.YI)((0,untrusted/* maskSecrets */.QU)(text, secrets));
-}
-/** One line for the log. */
-function oneLine(error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return clean(message).replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
-}
-/** Runs a step as the process: returns nothing, sets the exit code, and exits on its own. */
-function runEntry(core, options, step) {
-    const controller = new AbortController();
-    const onSignal = (name) => {
-        if (controller.signal.aborted) {
-            core.info(`${options.label}: ${name} received again: exiting now`);
-            process.exit(options.signalExitCode);
+/** The signal listener: the first signal aborts and arms the hard exit; a second one exits at once. */
+function signalHandler(options) {
+    const later = options.later ?? ((fn, ms) => void setTimeout(fn, ms).unref());
+    let received = 0;
+    const stop = (why) => options.exit(options.stopNow(why));
+    return (signal) => {
+        received++;
+        const hardExitMs = options.hardExitMs ?? 0;
+        if (received > 1) {
+            stop({ kind: 'again', signal, hardExitMs });
+            return;
         }
-        core.info(`${options.label}: ${name} received (the job is being cancelled): stopping; remote runs are cancelled where the platform can`);
-        controller.abort(new Error(`${name} received`));
-        const hardExit = setTimeout(() => {
-            core.info(`${options.label}: still busy ${((options.hardExitMs ?? HARD_EXIT_MS) / 1000).toFixed(1)}s after ${name}: exiting before the runner kills the step`);
-            process.exit(options.signalExitCode);
-        }, options.hardExitMs ?? HARD_EXIT_MS);
-        hardExit.unref();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const fault = (error) => {
-        const line = `${options.label}: internal error: ${oneLine(error)}`;
-        // A step that must not fail the job (post) reports its fault as a warning.
-        if (options.faultExitCode === 0)
-            core.warning(line);
+        const line = options.firstLine(signal);
+        if (line !== undefined)
+            options.say(line);
+        if (options.abortReason)
+            options.controller.abort(options.abortReason(signal));
         else
-            core.setFailed(line);
-        // The stack only in debug lines (shown when step debug logging is on), one line each.
-        if (error instanceof Error && error.stack)
-            for (const line of clean(error.stack).split('\n'))
-                core.debug(line);
-        process.exitCode = options.faultExitCode;
+            options.controller.abort();
+        if (options.hardExitMs !== undefined)
+            later(() => stop({ kind: 'late', signal, hardExitMs }), options.hardExitMs);
     };
-    process.on('uncaughtException', (error) => {
-        fault(error);
-        process.exit(options.faultExitCode);
-    });
-    process.on('unhandledRejection', (reason) => {
-        fault(reason);
-        process.exit(options.faultExitCode);
-    });
+}
+/** Line breaks with the blanks around them, so a multi-line message reads as one sentence. */
+const BREAK_WITH_BLANKS = /[ \t]*(?:\r\n|[\n\r\u0085\u2028\u2029])\s*/g;
+/** `text` masked against the keys (each as given, trimmed and in its pieces) and neutralized, line by line. */
+function cleanText(text, secrets) {
+    return (0,untrusted/* neutralize */.YI)((0,untrusted/* maskSecrets */.QU)(text, secrets.flatMap(untrusted/* secretPieces */.oY)));
+}
+/** The one line for an unexpected fault: `<label>: internal error: <message>`, masked and neutralized. */
+function faultLine(label, error, secrets) {
+    const message = (0,core_text/* errorText */.kc)(error);
+    const text = (0,untrusted/* neutralizeLine */.a0)((0,untrusted/* maskSecrets */.QU)(message, secrets.flatMap(untrusted/* secretPieces */.oY)).replace(BREAK_WITH_BLANKS, ' ')).trim();
+    return `${label}: internal error: ${text || 'unknown error'}`;
+}
+/**
+ * Runs `step` as the process: installs the signal and fault policy, sets the exit code from the step's
+ * result, and exits on its own. Returns at once.
+ */
+function runProcess(options, step, hooks = nodeProcess()) {
+    const controller = new AbortController();
+    hooks.onSignal(signalHandler({ ...options, controller, exit: (code) => hooks.exit(code), later: (fn, ms) => hooks.later(fn, ms) }));
+    let faulted = false;
+    const fault = (error) => {
+        // A fault while reporting a fault: the first report is what counts.
+        if (faulted)
+            return hooks.exit();
+        faulted = true;
+        let code = 1;
+        try {
+            code = options.fault(faultLine(options.label, error, options.secrets()), error);
+        }
+        catch {
+            // The report itself failed: the exit code still says so.
+        }
+        hooks.setExitCode(code);
+        hooks.exit(code);
+    };
+    hooks.onFault(fault);
     let signal = controller.signal;
     if (options.deadlineMs !== undefined)
         signal = AbortSignal.any([signal, AbortSignal.timeout(options.deadlineMs)]);
-    step(signal).then((code) => {
-        process.exitCode = code;
-    }, (error) => fault(error)).finally(() => {
+    let running;
+    try {
+        running = step(signal);
+    }
+    catch (error) {
+        running = Promise.reject(error);
+    }
+    running.then((result) => {
+        hooks.setExitCode(options.exitCode ? options.exitCode(result) : result);
         // Everything is reported; do not let a lingering handle keep the job waiting.
-        setTimeout(() => process.exit(), LINGER_MS).unref();
-    });
+        hooks.later(() => hooks.exit(), options.lingerMs);
+    }, fault);
+}
+
+;// CONCATENATED MODULE: ./lib/adapters/github/process.js
+/**
+ * The Action's entry points as processes: the shared policy of ../entry.ts (signals, a hard exit as
+ * backstop, one clear line for an unexpected fault) with what is the Action's own: lines through
+ * `@actions/core`, the key from `INPUT_API-KEY`, the exit codes of the main and post steps.
+ *
+ * When a job is cancelled the runner sends SIGINT, then SIGTERM about 7.5 s later, then kills the process:
+ * the hard exit comes 4.5 s after the first signal.
+ */
+
+
+const HARD_EXIT_MS = 4_500;
+/** After the step resolved, lingering handles (a keep-alive socket, a timer) get this long before exit. */
+const LINGER_MS = 2_000;
+/** Runs a step as the process: returns nothing, sets the exit code, and exits on its own. */
+function runEntry(core, options, step) {
+    const { label } = options;
+    const keys = () => [process.env['INPUT_API-KEY']];
+    runProcess({
+        label,
+        say: (line) => core.info(line),
+        firstLine: (signal) => `${label}: ${signal} received (the job is being cancelled): stopping; remote runs are cancelled where the platform can`,
+        abortReason: (signal) => new Error(`${signal} received`),
+        hardExitMs: options.hardExitMs ?? HARD_EXIT_MS,
+        stopNow: ({ kind, signal, hardExitMs }) => {
+            if (kind === 'again')
+                core.info(`${label}: ${signal} received again: exiting now`);
+            else
+                core.info(`${label}: still busy ${(hardExitMs / 1000).toFixed(1)}s after ${signal}: exiting before the runner kills the step`);
+            return options.signalExitCode;
+        },
+        // The step may not have registered the key yet: the environment has it.
+        secrets: keys,
+        fault: (line, error) => {
+            // A step that must not fail the job (post) reports its fault as a warning.
+            if (options.faultExitCode === 0)
+                core.warning(line);
+            else
+                core.setFailed(line);
+            // The stack only in debug lines (shown when step debug logging is on), one line each.
+            if (error instanceof Error && error.stack)
+                for (const stackLine of cleanText(error.stack, keys()).split('\n'))
+                    core.debug(stackLine);
+            return options.faultExitCode;
+        },
+        lingerMs: LINGER_MS,
+        deadlineMs: options.deadlineMs,
+    }, step);
 }
 
 // EXTERNAL MODULE: ./lib/core/inputs/index.js + 1 modules
@@ -34381,6 +34475,8 @@ function limitBytes(text, max) {
 
 
 
+
+
 /**
  * Saved by the main step once it has finished: `true` when it left nothing to settle (the post step stays
  * quiet); `stopped:<indexes>` when targets were stopped (cancel, timeout, fail-fast), so the post step settles
@@ -34411,13 +34507,8 @@ function rawInputs(core) {
  * longer whitespace-separated piece (a key pasted as `Bearer <key>` or with a line break).
  */
 function registerKey(host, raw) {
-    if (raw.trim() === '')
-        return;
-    host.setSecret(raw);
-    host.setSecret(raw.trim());
-    for (const piece of raw.split(/\s+/))
-        if (piece.length >= 8)
-            host.setSecret(piece);
+    for (const piece of (0,untrusted/* secretPieces */.oY)(raw))
+        host.setSecret(piece);
 }
 /**
  * The saved runs the post step settles. The main step killed (no `main-finished`): every run or trigger it
@@ -34478,7 +34569,7 @@ async function runPostStep(deps) {
         parsed = parseSettings(raw, { nameStyle: 'github' });
     }
     catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorText(error);
         host.info(`orchestration-run post: cannot cancel the runs the main step left running: the inputs are not valid (${reason})`);
         return 0;
     }
@@ -34495,7 +34586,7 @@ async function runPostStep(deps) {
             host.info(`orchestration-run post: cancel requested for ${cancelled} run(s)`);
     }
     catch (error) {
-        host.warning(`orchestration-run post: could not cancel the runs left running: ${error instanceof Error ? error.message : String(error)}`);
+        host.warning(`orchestration-run post: could not cancel the runs left running: ${errorText(error)}`);
     }
     return 0;
 }
@@ -34509,6 +34600,7 @@ async function runPostStep(deps) {
  * input error, the most common failure, is reported without loading them (steps.ts). Octokit, for the
  * pull-request comment, is in a chunk of its own (pr-comment.ts), read only when a comment is asked for.
  */
+
 
 
 
@@ -34609,7 +34701,7 @@ async function commentOnPullRequest(deps, host, context, settings, token) {
         ({ postPullRequestComment } = await loadPrComment());
     }
     catch (error) {
-        host.warning(`pr-comment: could not load the comment code: ${error instanceof Error ? error.message : String(error)}`);
+        host.warning(`pr-comment: could not load the comment code: ${(0,core_text/* errorText */.kc)(error)}`);
         return;
     }
     await postPullRequestComment({
