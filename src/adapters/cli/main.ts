@@ -296,7 +296,13 @@ export function runAsProcess(): void {
       label: 'orchestration-run',
       say: stderr,
       firstLine: (signal) => `orchestration-run: ${signal} received: stopping (cancelling remote runs where the platform can)`,
-      stopNow: () => 130,
+      // The engine gives cancels 15 s; should anything hang past that, the process still ends on its own
+      // (a CI system other than GitHub or Azure may wait long before it kills).
+      hardExitMs: HARD_EXIT_MS,
+      stopNow: (why) => {
+        if (why.kind === 'late') stderr(`orchestration-run: still busy ${why.hardExitMs / 1000}s after ${why.signal}: exiting`);
+        return 130;
+      },
       secrets: () => [process.env.ORCHESTRATION_RUN_API_KEY, ...keysOnCommandLine(argv)],
       fault: (line) => {
         stderr(line);
@@ -307,6 +313,9 @@ export function runAsProcess(): void {
     (signal) => main(argv, { stdout: write(process.stdout), stderr, env: process.env, signal }),
   );
 }
+
+/** From the first signal to the forced exit: the engine's 15 s for cancels, and a margin. */
+export const HARD_EXIT_MS = 20_000;
 
 /** The values given to --api-key, read without the parser (for the crash line, which must mask them too). */
 function keysOnCommandLine(argv: readonly string[]): string[] {
