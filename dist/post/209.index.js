@@ -40,7 +40,7 @@ const systemClock = {
 
 /***/ }),
 
-/***/ 3725:
+/***/ 9521:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -205,7 +205,7 @@ var outcome = __webpack_require__(1307);
 ;// CONCATENATED MODULE: ./lib/core/report.js
 /**
  * The one renderer of results for every front end: the markdown summary (GitHub job summary, Azure build
- * summary), plain text lines (logs, CLI), the `result` JSON output and JUnit XML.
+ * summary), plain text lines (logs, CLI) and the `result` JSON output; JUnit XML is in report-junit.ts.
  *
  * Everything in a TargetResult apart from the status may come from the server, so every such string goes
  * through a sanitizer of untrusted.ts matching where it lands (table cell, code block, HTML, XML, log line).
@@ -540,6 +540,15 @@ function resultObjects(results) {
         evidence: r.evidence,
     }));
 }
+
+;// CONCATENATED MODULE: ./lib/core/report-junit.js
+/**
+ * JUnit XML for test reporters: one test case per target and one per failed task, in a single suite. Server
+ * text is neutralized (test reporters print failure messages to CI logs) and XML-escaped.
+ */
+
+
+
 /**
  * JUnit XML: one test case per target and one per failed task, in a single suite. Server text is
  * neutralized (test reporters print failure messages to CI logs) and XML-escaped.
@@ -2102,6 +2111,7 @@ class TargetRun {
  * share, the saved state for the post step, the annotation budget, and the outputs, summary and reports when
  * it ends. One target's life is target-run.ts.
  */
+
 
 
 

@@ -1,12 +1,12 @@
 import type { TargetResult } from '../../src/core/outcome.js';
 import {
   formatDuration,
-  renderJUnit,
   renderSummaryMarkdown,
   renderTextSummary,
   resultJson,
   type ReportContext,
 } from '../../src/core/report.js';
+import { renderJUnit } from '../../src/core/report-junit.js';
 
 const BREAKER = '\u00B7'; // the visible breaker neutralize inserts
 const TIME_NOTE = "Times are the server's local time.";
