@@ -46,9 +46,9 @@ test('sixteen targets started at once at 60/min: no answer 429, and the requests
   // Sixteen targets need about 80 requests to start: more than a minute's budget, so they must queue.
   expect(entries.length).toBeGreaterThan(80);
   expect(entries.filter((e) => e.status === 429).map((e) => `${e.method} ${e.path} at ${(e.simTimeMs - entries[0]!.simTimeMs) / 1000}s`)).toEqual([]);
-  // A burst of 10, then about one a second: never the whole minute's budget in one rush.
+  // A burst of 10, then about one a second: never the whole minute's budget in one rush. (A sliding minute may
+  // hold a few more than 60: the server's window is fixed, and a new one starts with a new burst.)
   expect(busiest(entries, 10_000)).toBeLessThanOrEqual(25);
-  expect(busiest(entries, 60_000)).toBeLessThanOrEqual(60);
 }, 60_000);
 
 test('sixteen pipelines by id: before the first answer, the documented limit already paces the reads (a burst, not all sixteen)', async () => {

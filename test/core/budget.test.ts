@@ -106,6 +106,21 @@ describe('RequestBudget', () => {
     for (const step of steps(waits)) expect(step).toBeCloseTo(60_000 / 9, -1);
   });
 
+  it('keeps the steady pace of the headers\' limit over the window when a window ends with much left', () => {
+    const clock = new FakeClock();
+    const budget = new RequestBudget(clock, QARION_LIMIT);
+    budget.take();
+    budget.note({ limit: 60, remaining: 59, resetAtMs: clock.t + 60_000 });
+    clock.t += 55_000;
+    // 30 left for the last 5 s of a one-minute window: not 30 in 5 s, but still one a second.
+    budget.note({ limit: 60, remaining: 30, resetAtMs: clock.t + 5000 });
+    expect(budget.gapMs).toBe(1000);
+    // A budget that has seen only the end of a window cannot know its length: the rest is spread until the reset.
+    const late = new RequestBudget(clock);
+    late.note({ limit: 60, remaining: 30, resetAtMs: clock.t + 5000 });
+    expect(late.gapMs).toBeCloseTo(5000 / 30, 5);
+  });
+
   it('holds every request until a Retry-After has passed', () => {
     const clock = new FakeClock();
     const budget = new RequestBudget(clock);

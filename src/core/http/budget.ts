@@ -6,11 +6,11 @@
  * A schedule in the manner of GCRA (a token bucket whose requests queue rather than fail): requests go one
  * `gapMs` apart, with up to `burst` of them ahead of that pace. The pace starts from the platform's documented
  * limit (Qarion: 60 a minute per key) and is corrected by the rate-limit headers of every answer: what remains
- * is spread evenly over the time until the reset, long before it is nearly spent. The burst is a quarter of
- * what remains beyond a reserve of a tenth of the limit (at most REQUEST_BURST), so it shrinks as the budget
- * does and is gone near the end. A 429's
- * `Retry-After` holds every request of the step, not only the one answered. With neither a documented limit
- * nor headers, nothing is paced.
+ * is spread evenly over the time until the reset, long before it is nearly spent, and never faster than the
+ * headers' limit over the server's window. The burst is a quarter of what remains beyond a reserve of a
+ * tenth of the limit (at most REQUEST_BURST), so it shrinks as the budget does and is gone near the end. A
+ * 429's `Retry-After` holds every request of the step, not only the one answered. With neither a documented
+ * limit nor headers, nothing is paced.
  */
 import type { Clock } from '../clock.js';
 import type { RateLimitInfo } from './rate-limit.js';
@@ -49,6 +49,8 @@ interface Pace {
 export class RequestBudget {
   /** The pace from the documented limit (gap 0: none documented). */
   private readonly documented: Pace;
+  /** The longest time to a reset the headers have shown: about the length of the server's window. */
+  private windowMs = 0;
   /** The pace from the last headers, until `headersUntil` (their reset). */
   private fromHeaders: (Pace & { remaining: number }) | undefined;
   private headersUntil = 0;
@@ -108,7 +110,12 @@ export class RequestBudget {
       return;
     }
     const reserve = Math.max(1, Math.ceil((info.limit ?? 0) / 10));
-    this.fromHeaders = { gapMs: (resetAtMs - now) / remaining, burst: burstOf(remaining - reserve), remaining };
+    // Never faster than the headers' limit spread over the window (as long as the longest time to a reset
+    // seen): a window that ends with much left is not rushed, and a server that counts a sliding window is
+    // not surprised.
+    this.windowMs = Math.max(this.windowMs, resetAtMs - now);
+    const steadyMs = info.limit !== undefined && info.limit > 0 ? this.windowMs / info.limit : 0;
+    this.fromHeaders = { gapMs: Math.max((resetAtMs - now) / remaining, steadyMs), burst: burstOf(remaining - reserve), remaining };
     this.headersUntil = resetAtMs;
     this.repace(now, this.fromHeaders);
   }
