@@ -35,10 +35,8 @@ function burstOf(available: number): number {
 export interface BudgetWait {
   /** How long to wait before sending (0: at once). */
   waitMs: number;
-  /** What the server last said remains (undefined: no headers, or stale). */
-  remaining?: number;
-  /** Why: the documented limit, the server's headers, or a 429's Retry-After. */
-  by?: 'documented limit' | 'rate-limit headers' | 'Retry-After';
+  /** Why it waits, for the debug log: a 429's Retry-After, the documented limit, or what the headers say remains. */
+  reason?: string;
 }
 
 interface Pace {
@@ -92,8 +90,14 @@ export class RequestBudget {
     this.tat = Math.max(this.tat, sendAt) + pace.gapMs;
     this.lastSendAt = Math.max(this.lastSendAt, sendAt);
     const waitMs = Math.max(0, Math.round(Math.min(sendAt - now, MAX_PACING_MS, (deadline ?? Infinity) - now)));
-    const by = sendAt <= now ? undefined : sendAt === this.notBefore ? 'Retry-After' : this.fromHeaders ? 'rate-limit headers' : 'documented limit';
-    return { waitMs, ...(this.fromHeaders && { remaining: this.fromHeaders.remaining }), ...(by && { by }) };
+    if (waitMs <= 0) return { waitMs };
+    const reason =
+      sendAt === this.notBefore
+        ? 'held by an earlier 429 or a spent budget'
+        : this.fromHeaders
+          ? `${this.fromHeaders.remaining} left until the reset`
+          : "the platform's documented limit";
+    return { waitMs, reason };
   }
 
   /** Corrects the pace from an answer's rate-limit headers (rate-limit.ts reads them). */

@@ -335,10 +335,10 @@ export class HttpClient {
   /** Waits for this request's turn in the step's request budget (budget.ts); other origins are not counted. */
   private async pace(call: Call, attempts: number, mayHaveApplied: boolean): Promise<void> {
     if (!call.sameOrigin) return;
-    const { waitMs, remaining, by } = this.budget.take(this.options.deadline?.());
+    const { waitMs, reason } = this.budget.take(this.options.deadline?.());
     if (waitMs <= 0) return;
-    const why = by === 'Retry-After' ? 'held by an earlier 429' : by === 'documented limit' ? "the platform's documented limit" : `${remaining} left until the reset`;
-    this.options.log?.(`${call.method} ${call.path} waits ${seconds(Math.round(waitMs / 100) * 100)}: rate limit pacing (${why})`);
+    // Said only when it is worth a line (the log shows tenths of a second).
+    if (waitMs >= 100) this.options.log?.(`${call.method} ${call.path} waits ${seconds(Math.round(waitMs / 100) * 100)}: rate limit pacing (${reason})`);
     try {
       await this.clock.sleep(waitMs, call.signal);
     } catch {
