@@ -8,6 +8,7 @@
  * 403 hints of the engine. The description (inputs, target grammar, defaults) is loaded with the front end;
  * the provider (`load`), with its HTTP code, only once the inputs are valid, so input errors come before it.
  */
+import type { RequestLimit } from './http/budget.js';
 import type { InputReader } from './inputs/reader.js';
 import type { InputDef } from './inputs/table.js';
 import type { ProviderModule } from './provider.js';
@@ -66,6 +67,11 @@ export interface PlatformModule {
   readonly baseUrl: BaseUrlRule;
   readonly keyFormat?: KeyFormat;
   readonly accessHints: AccessHints;
+  /**
+   * The request limit the platform documents for one key, if any: the step's request budget starts at this
+   * pace, before the answers' rate-limit headers correct it (http/budget.ts). None: nothing is paced until then.
+   */
+  readonly requestLimit?: RequestLimit;
   /** The user guide, a path from the repository root (`docs/timextender.md`); the README includes it. */
   readonly guide?: string;
   /** The CLI's usage line for the most common target: flag and value pairs (`['workspace', 'finance', …]`). */

@@ -68,7 +68,8 @@ export class PlatformRegistry implements PlatformCatalog {
     const module = this.module(name);
     if (!module) throw new Error(`platform '${name}' is not available in this build`);
     const provider = await module.load();
-    return { ...provider, accessHints: provider.accessHints ?? module.accessHints };
+    const requestLimit = provider.requestLimit ?? module.requestLimit;
+    return { ...provider, accessHints: provider.accessHints ?? module.accessHints, ...(requestLimit && { requestLimit }) };
   }
 
   private add(module: PlatformModule): void {

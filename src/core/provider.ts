@@ -7,7 +7,7 @@
  * StatusTable; nothing outside a provider knows a platform's wire format.
  */
 import type { Clock } from './clock.js';
-import type { HttpClient } from './http/index.js';
+import type { HttpClient, RequestLimit } from './http/index.js';
 import type { LogSink } from './logs.js';
 import type { AccessHints } from './platform.js';
 import type { CancelReport, FailedTask, Proof, RunState, StatusTable } from './outcome.js';
@@ -234,6 +234,8 @@ export interface ProviderModule {
   create(deps: ProviderDeps): Provider;
   /** What to tell a user whose key was refused (the registry adds the platform module's). */
   readonly accessHints?: AccessHints;
+  /** The platform's documented request limit per key (the registry adds the platform module's). */
+  readonly requestLimit?: RequestLimit;
 }
 
 /** How the engine obtains a provider; adapters pass the registry's, so the core never imports a platform. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { Host } from '../host.js';
-import { HttpClient, requestScope } from '../http/index.js';
+import { HttpClient, RequestBudget, requestScope } from '../http/index.js';
 import { LogFile } from '../logs.js';
 import { exitCodeFor, overallStatus, type TargetResult } from '../outcome.js';
 import type { AccessHints } from '../platform.js';
@@ -118,7 +118,9 @@ export class Step {
     const module = await this.options.loadProvider(settings.platform);
     this.accessHints = module.accessHints;
     // One client (one keep-alive pool) for every target of the step; the key goes to the API origin only.
+    // One request budget for the step's key, every target and every phase (http/budget.ts).
     this.http = new HttpClient({
+      budget: new RequestBudget(this.clock, module.requestLimit),
       baseUrl: settings.baseUrl,
       headers: module.authHeaders(settings.apiKey),
       proxy: host.proxy,

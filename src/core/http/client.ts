@@ -3,7 +3,8 @@
  *
  * Every call to a platform goes through `HttpClient`: one keep-alive pool per client, a per-request timeout,
  * retries with exponential backoff and full jitter (honouring `Retry-After` and the overall deadline),
- * client-side pacing from `X-RateLimit-*` headers (rate-limit.ts), proxies (proxy.ts: undici's
+ * pacing through the step's request budget (budget.ts, corrected by the `X-RateLimit-*` headers that
+ * rate-limit.ts reads), proxies (proxy.ts: undici's
  * EnvHttpProxyAgent), and errors that read as one sanitised line (errors.ts).
  *
  * Two safety rules shape the code:
@@ -26,6 +27,7 @@ import { errorText } from '../text.js';
 import { ApiError, apiError, errorFailure, parseFailure, seconds, statusFailure, type Failure, type Phase } from './errors.js';
 import { proxyChoice, type ProxyChoice } from './proxy.js';
 import { RateLimiter, type RateLimitInfo } from './rate-limit.js';
+import { RequestBudget } from './budget.js';
 import type { HttpClientOptions, HttpResponse, RequestOptions, RetryPolicy, StreamResponse } from './options.js';
 import { serverText, type ServerText } from './server-text.js';
 
@@ -56,6 +58,8 @@ interface Call {
   url: URL;
   /** Pathname for messages, masked. */
   path: string;
+  /** To the API root's origin: it carries the key, and the step's request budget counts it. */
+  sameOrigin: boolean;
   headers: Record<string, string>;
   body: string | undefined;
   expect: 'json' | 'text' | 'none';
@@ -119,6 +123,8 @@ export class HttpClient {
   private readonly random: () => number;
   private readonly proxies: ProxyChoice;
   private readonly rateLimits: RateLimiter;
+  /** The step's, shared with its other clients (options.budget); else this client's own. */
+  private readonly budget: RequestBudget;
   /** Server text made fit for messages, with the key and the proxy passwords masked. */
   private readonly text: ServerText;
   private sent = 0;
@@ -142,6 +148,7 @@ export class HttpClient {
     this.random = options.random ?? Math.random;
     this.proxies = proxyChoice(options.proxy, options.env ?? process.env);
     this.rateLimits = new RateLimiter(this.clock);
+    this.budget = options.budget ?? new RequestBudget(this.clock);
     this.text = serverText([...(options.secrets ?? []), ...this.proxies.passwords]);
   }
 
@@ -218,6 +225,8 @@ export class HttpClient {
       const failure = outcome.failure;
       // One attempt that may have landed taints the whole call, whatever the later attempts say.
       mayHaveApplied ||= failure.mayHaveApplied;
+      // A 429 holds every request of the step to this server, not only this one (budget.ts).
+      if (failure.status === 429 && failure.retryAfterMs !== undefined && call.sameOrigin) this.budget.hold(this.clock.now() + failure.retryAfterMs);
       const retryable = failure.retryable && (call.policy === 'safe' || !failure.mayHaveApplied);
       if (!retryable || attempts >= this.maxAttempts) throw apiError(call, failure, attempts, mayHaveApplied);
 
@@ -275,7 +284,8 @@ export class HttpClient {
       // --verbose: every request and its answer status (the path only: a query may carry a signature).
       this.options.log?.(`${call.method} ${call.path} → ${res.statusCode}${call.attempts > 1 ? ` (attempt ${call.attempts})` : ''}`);
       const headers = flattenHeaders(res.headers);
-      this.rateLimits.note(headers);
+      const limits = this.rateLimits.note(headers);
+      if (call.sameOrigin) this.budget.note(limits);
       const answer: Answer = { res, status: res.statusCode, headers, contentType: mediaType(headers['content-type']) };
       const wanted = (answer.status >= 200 && answer.status <= 299) || call.okStatuses.has(answer.status);
       if (!wanted) return { ok: false, failure: await this.statusFailure(call, answer) };
@@ -322,13 +332,13 @@ export class HttpClient {
     })();
   }
 
-  /** Spreads what is left of the rate-limit budget over the time until it resets (rate-limit.ts). */
+  /** Waits for this request's turn in the step's request budget (budget.ts); other origins are not counted. */
   private async pace(call: Call, attempts: number, mayHaveApplied: boolean): Promise<void> {
-    const { waitMs, remaining } = this.rateLimits.nextWait(this.options.deadline?.());
+    if (!call.sameOrigin) return;
+    const { waitMs, reason } = this.budget.take(this.options.deadline?.());
     if (waitMs <= 0) return;
-    this.options.log?.(
-      `${call.method} ${call.path} waits ${seconds(Math.round(waitMs / 100) * 100)}: rate limit nearly used up (${remaining} left until reset)`,
-    );
+    // Said only when it is worth a line (the log shows tenths of a second).
+    if (waitMs >= 100) this.options.log?.(`${call.method} ${call.path} waits ${seconds(Math.round(waitMs / 100) * 100)}: rate limit pacing (${reason})`);
     try {
       await this.clock.sleep(waitMs, call.signal);
     } catch {
@@ -396,6 +406,7 @@ export class HttpClient {
       policy: options.retry,
       url,
       path,
+      sameOrigin,
       headers,
       body,
       expect,

@@ -1,6 +1,7 @@
 /** What a caller tells the HTTP client (client.ts), and what it gets back. */
 import type { Clock } from '../clock.js';
 import type { ProxySettings } from '../settings.js';
+import type { RequestBudget } from './budget.js';
 import type { Phase } from './errors.js';
 
 /**
@@ -41,6 +42,11 @@ export interface HttpClientOptions {
   notice?: (message: string) => void;
   /** Masked (***) in every error message, raw, URI-encoded and base64. */
   secrets?: string[];
+  /**
+   * The step's request budget, shared by every client of the step for the same API and key (budget.ts);
+   * default: one of this client's own, paced by the answers' rate-limit headers only.
+   */
+  budget?: RequestBudget;
 }
 
 export interface RequestOptions {

@@ -1,7 +1,8 @@
 /**
- * Rate limits: `Retry-After` in its three forms, and a budget kept from the `X-RateLimit-*` (or `RateLimit-*`)
- * headers of every answer, so the client spaces out its requests before the server has to answer 429. Also
- * the server's own clock (its `Date` header), for ages measured on the platform's clock.
+ * Rate limits: `Retry-After` in its three forms, and the `X-RateLimit-*` (or `RateLimit-*`) headers of every
+ * answer, which the step's request budget (budget.ts) paces by, so the client spaces out its requests before
+ * the server has to answer 429. Also the server's own clock (its `Date` header), for ages measured on the
+ * platform's clock.
  */
 import type { Clock } from '../clock.js';
 
@@ -48,13 +49,8 @@ export interface RateLimitInfo {
   resetAtMs?: number;
 }
 
-/** The longest a request is held back to spread the budget. */
-const MAX_PACING_MS = 60_000;
-
 export class RateLimiter {
   private limits: RateLimitInfo | undefined;
-  /** Latest send time handed out by the pacing, so concurrent requests queue one gap apart. */
-  private pacedUntil = 0;
   private lastServerDate: { serverMs: number; seenAtMs: number } | undefined;
 
   constructor(private readonly clock: Clock) {}
@@ -73,8 +69,11 @@ export class RateLimiter {
     return this.lastServerDate.serverMs + (this.clock.now() - this.lastServerDate.seenAtMs);
   }
 
-  /** Reads the budget (and the server's date) from an answer's headers (lower-case names). */
-  note(headers: Record<string, string>): void {
+  /**
+   * Reads the budget (and the server's date) from an answer's headers (lower-case names); returns it, or
+   * undefined when the answer carries no rate-limit header.
+   */
+  note(headers: Record<string, string>): RateLimitInfo | undefined {
     const date = headers['date'] ? Date.parse(headers['date']) : NaN;
     if (!Number.isNaN(date)) this.lastServerDate = { serverMs: date, seenAtMs: this.clock.now() };
     const read = (name: string): number | undefined => {
@@ -86,13 +85,14 @@ export class RateLimiter {
     const limit = read('limit');
     const remaining = read('remaining');
     const reset = read('reset');
-    if (limit === undefined && remaining === undefined && reset === undefined) return;
+    if (limit === undefined && remaining === undefined && reset === undefined) return undefined;
     const info: RateLimitInfo = {};
     if (limit !== undefined) info.limit = limit;
     if (remaining !== undefined) info.remaining = remaining;
     // A reset as epoch seconds (some platforms) or as seconds from now (others).
     if (reset !== undefined) info.resetAtMs = reset > 1e9 ? reset * 1000 : this.clock.now() + reset * 1000;
     this.limits = info;
+    return { ...info };
   }
 
   /**
@@ -106,27 +106,5 @@ export class RateLimiter {
       retryAfterMs = Math.max(0, this.limits.resetAtMs - this.clock.now());
     }
     return retryAfterMs;
-  }
-
-  /**
-   * How long the next request should wait so that what is left of the budget is spread over the time until
-   * it resets (never past `deadline`); 0 when the budget is comfortable.
-   */
-  nextWait(deadline: number | undefined): { waitMs: number; remaining?: number } {
-    const limits = this.limits;
-    if (limits?.remaining === undefined || limits.resetAtMs === undefined) return { waitMs: 0 };
-    const now = this.clock.now();
-    if (limits.resetAtMs <= now) return { waitMs: 0 };
-    if (limits.remaining > Math.max(1, (limits.limit ?? 0) / 10)) return { waitMs: 0 };
-    let at: number;
-    if (limits.remaining <= 0) {
-      at = limits.resetAtMs;
-    } else {
-      const gap = (limits.resetAtMs - now) / limits.remaining;
-      at = Math.max(now + gap, this.pacedUntil + gap);
-    }
-    at = Math.min(at, now + MAX_PACING_MS, deadline ?? Infinity);
-    this.pacedUntil = Math.max(this.pacedUntil, at);
-    return { waitMs: Math.max(0, Math.round(at - now)), remaining: limits.remaining };
   }
 }
