@@ -30205,7 +30205,8 @@ class PlatformRegistry {
         if (!module)
             throw new Error(`platform '${name}' is not available in this build`);
         const provider = await module.load();
-        return { ...provider, accessHints: provider.accessHints ?? module.accessHints };
+        const requestLimit = provider.requestLimit ?? module.requestLimit;
+        return { ...provider, accessHints: provider.accessHints ?? module.accessHints, ...(requestLimit && { requestLimit }) };
     }
     add(module) {
         if (!PLATFORM_NAME.test(module.name))
@@ -30572,6 +30573,8 @@ const qarion = {
         trigger: "the Editor or Admin role in the space (Qarion also passes Airflow's own 403 through)",
         read: "The key's user has no access to this workspace or space (it needs at least Viewer, or a read scope on Planasonix), or the platform's API is disabled for the organization",
     },
+    // 60 requests a minute per key on the default tier (apis.md §2.5); the answers' X-RateLimit-* correct it.
+    requestLimit: { requests: 60, perMs: 60_000 },
     guide: 'docs/qarion.md',
     usage: ['space', 'finance', 'pipeline', 'daily_finance'],
     parseTargets: parseQarionTargets,

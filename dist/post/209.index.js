@@ -111,8 +111,8 @@ var external_node_crypto_ = __webpack_require__(7598);
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./lib/core/clock.js
 var core_clock = __webpack_require__(1601);
-// EXTERNAL MODULE: ./lib/core/http/index.js + 6 modules
-var core_http = __webpack_require__(9669);
+// EXTERNAL MODULE: ./lib/core/http/index.js + 7 modules
+var core_http = __webpack_require__(6416);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: ./lib/core/untrusted.js
@@ -2212,7 +2212,9 @@ class Step {
         const module = await this.options.loadProvider(settings.platform);
         this.accessHints = module.accessHints;
         // One client (one keep-alive pool) for every target of the step; the key goes to the API origin only.
+        // One request budget for the step's key, every target and every phase (http/budget.ts).
         this.http = new core_http/* HttpClient */.Qq({
+            budget: new core_http/* RequestBudget */.bK(this.clock, module.requestLimit),
             baseUrl: settings.baseUrl,
             headers: module.authHeaders(settings.apiKey),
             proxy: host.proxy,
@@ -2451,6 +2453,8 @@ async function cancelSavedRuns(settings, host, options) {
     const clock = options.clock ?? core_clock/* systemClock */.m;
     const module = await options.loadProvider(settings.platform);
     const http = new core_http/* HttpClient */.Qq({
+        // The platform's documented limit too: the post step may run while other jobs spend the same key.
+        budget: new core_http/* RequestBudget */.bK(clock, module.requestLimit),
         baseUrl: settings.baseUrl,
         headers: module.authHeaders(settings.apiKey),
         proxy: host.proxy,
@@ -2568,7 +2572,7 @@ async function cancelSavedRuns(settings, host, options) {
 
 /***/ }),
 
-/***/ 9669:
+/***/ 6416:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -2576,10 +2580,11 @@ async function cancelSavedRuns(settings, host, options) {
 __webpack_require__.d(__webpack_exports__, {
   hD: () => (/* reexport */ ApiError),
   Qq: () => (/* reexport */ HttpClient),
+  bK: () => (/* reexport */ RequestBudget),
   cG: () => (/* reexport */ requestScope)
 });
 
-// UNUSED EXPORTS: assertAllowedUrl, isLoopbackHost, parseRetryAfter
+// UNUSED EXPORTS: REQUEST_BURST, assertAllowedUrl, isLoopbackHost, parseRetryAfter
 
 // EXTERNAL MODULE: external "node:async_hooks"
 var external_node_async_hooks_ = __webpack_require__(6698);
@@ -3080,13 +3085,9 @@ function parseRetryAfter(value, nowMs) {
     const at = Date.UTC(Number(parts[2]), month, day, hour, minute, second);
     return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
 }
-/** The longest a request is held back to spread the budget. */
-const MAX_PACING_MS = 60_000;
 class RateLimiter {
     clock;
     limits;
-    /** Latest send time handed out by the pacing, so concurrent requests queue one gap apart. */
-    pacedUntil = 0;
     lastServerDate;
     constructor(clock) {
         this.clock = clock;
@@ -3104,7 +3105,10 @@ class RateLimiter {
             return undefined;
         return this.lastServerDate.serverMs + (this.clock.now() - this.lastServerDate.seenAtMs);
     }
-    /** Reads the budget (and the server's date) from an answer's headers (lower-case names). */
+    /**
+     * Reads the budget (and the server's date) from an answer's headers (lower-case names); returns it, or
+     * undefined when the answer carries no rate-limit header.
+     */
     note(headers) {
         const date = headers['date'] ? Date.parse(headers['date']) : NaN;
         if (!Number.isNaN(date))
@@ -3120,7 +3124,7 @@ class RateLimiter {
         const remaining = read('remaining');
         const reset = read('reset');
         if (limit === undefined && remaining === undefined && reset === undefined)
-            return;
+            return undefined;
         const info = {};
         if (limit !== undefined)
             info.limit = limit;
@@ -3130,6 +3134,7 @@ class RateLimiter {
         if (reset !== undefined)
             info.resetAtMs = reset > 1e9 ? reset * 1000 : this.clock.now() + reset * 1000;
         this.limits = info;
+        return { ...info };
     }
     /**
      * How long to wait after a 429 or 503: its `Retry-After`, else (429 with the budget spent) until the budget
@@ -3144,30 +3149,113 @@ class RateLimiter {
         }
         return retryAfterMs;
     }
+}
+
+;// CONCATENATED MODULE: ./lib/core/http/budget.js
+/** Requests that may go at once, ahead of the steady pace (a step's start: a few targets' first reads). */
+const REQUEST_BURST = 10;
+/** The longest a request is held back to spread the budget (a Retry-After is honoured by the retry loop). */
+const MAX_PACING_MS = 60_000;
+/** The burst out of `available` requests: a quarter of them, at most REQUEST_BURST, at least 1 (no burst). */
+function burstOf(available) {
+    return Math.max(1, Math.min(REQUEST_BURST, Math.floor(available / 4)));
+}
+class RequestBudget {
+    clock;
+    /** The pace from the documented limit (gap 0: none documented). */
+    documented;
+    /** The longest time to a reset the headers have shown: about the length of the server's window. */
+    windowMs = 0;
+    /** The pace from the last headers, until `headersUntil` (their reset). */
+    fromHeaders;
+    headersUntil = 0;
+    /** The pace in force: what `tat` was counted in. */
+    pace;
+    /** GCRA's theoretical arrival time: when every request handed out so far would have gone at the steady pace. */
+    tat;
+    /** Send time of the latest request handed out. */
+    lastSendAt = -Infinity;
+    /** No request before this (a 429's Retry-After, or a spent budget's reset). */
+    notBefore = 0;
+    constructor(clock, limit) {
+        this.clock = clock;
+        const valid = limit !== undefined && limit.requests >= 1 && limit.perMs > 0;
+        this.documented = valid
+            ? { gapMs: limit.perMs / limit.requests, burst: burstOf(limit.requests) }
+            : { gapMs: 0, burst: REQUEST_BURST };
+        this.pace = this.documented;
+        this.tat = clock.now();
+    }
+    /** The steady gap between requests now in force (ms; 0 when nothing paces). */
+    get gapMs() {
+        return this.current(this.clock.now()).gapMs;
+    }
     /**
-     * How long the next request should wait so that what is left of the budget is spread over the time until
-     * it resets (never past `deadline`); 0 when the budget is comfortable.
+     * A place in the schedule for one request: how long it waits before it is sent (never past `deadline`, and
+     * at most a minute). Every call takes a place, so concurrent requests queue one gap apart.
      */
-    nextWait(deadline) {
-        const limits = this.limits;
-        if (limits?.remaining === undefined || limits.resetAtMs === undefined)
-            return { waitMs: 0 };
+    take(deadline) {
         const now = this.clock.now();
-        if (limits.resetAtMs <= now)
-            return { waitMs: 0 };
-        if (limits.remaining > Math.max(1, (limits.limit ?? 0) / 10))
-            return { waitMs: 0 };
-        let at;
-        if (limits.remaining <= 0) {
-            at = limits.resetAtMs;
+        const pace = this.current(now);
+        const tolerance = (pace.burst - 1) * pace.gapMs;
+        const sendAt = Math.max(now, this.notBefore, this.tat - tolerance);
+        this.tat = Math.max(this.tat, sendAt) + pace.gapMs;
+        this.lastSendAt = Math.max(this.lastSendAt, sendAt);
+        const waitMs = Math.max(0, Math.round(Math.min(sendAt - now, MAX_PACING_MS, (deadline ?? Infinity) - now)));
+        if (waitMs <= 0)
+            return { waitMs };
+        const reason = sendAt === this.notBefore
+            ? 'held by an earlier 429 or a spent budget'
+            : this.fromHeaders
+                ? `${this.fromHeaders.remaining} left until the reset`
+                : "the platform's documented limit";
+        return { waitMs, reason };
+    }
+    /** Corrects the pace from an answer's rate-limit headers (rate-limit.ts reads them). */
+    note(info) {
+        const now = this.clock.now();
+        if (info?.remaining === undefined || info.resetAtMs === undefined || info.resetAtMs <= now)
+            return;
+        const { remaining, resetAtMs } = info;
+        if (remaining <= 0) {
+            // Spent: nothing until the reset; then the documented pace until the next answer says more.
+            this.notBefore = Math.max(this.notBefore, resetAtMs);
+            this.fromHeaders = undefined;
+            this.headersUntil = 0;
+            this.repace(now, this.documented);
+            return;
         }
-        else {
-            const gap = (limits.resetAtMs - now) / limits.remaining;
-            at = Math.max(now + gap, this.pacedUntil + gap);
+        const reserve = Math.max(1, Math.ceil((info.limit ?? 0) / 10));
+        // Never faster than the headers' limit spread over the window (as long as the longest time to a reset
+        // seen): a window that ends with much left is not rushed, and a server that counts a sliding window is
+        // not surprised.
+        this.windowMs = Math.max(this.windowMs, resetAtMs - now);
+        const steadyMs = info.limit !== undefined && info.limit > 0 ? this.windowMs / info.limit : 0;
+        this.fromHeaders = { gapMs: Math.max((resetAtMs - now) / remaining, steadyMs), burst: burstOf(remaining - reserve), remaining };
+        this.headersUntil = resetAtMs;
+        this.repace(now, this.fromHeaders);
+    }
+    /** No request of the step before `untilMs` (a 429's Retry-After). */
+    hold(untilMs) {
+        this.notBefore = Math.max(this.notBefore, untilMs);
+    }
+    /** The pace in force at `now`: the headers' until their reset, then the documented one. */
+    current(now) {
+        if (this.fromHeaders && now >= this.headersUntil) {
+            this.fromHeaders = undefined;
+            this.repace(now, this.documented);
         }
-        at = Math.min(at, now + MAX_PACING_MS, deadline ?? Infinity);
-        this.pacedUntil = Math.max(this.pacedUntil, at);
-        return { waitMs: Math.max(0, Math.round(at - now)), remaining: limits.remaining };
+        return this.pace;
+    }
+    /**
+     * A new pace: the requests already counted ahead of now are counted again at the new gap (a faster pace
+     * pulls the queue in, a slower one pushes it out), and the next request goes at least one new gap after the
+     * latest one handed out.
+     */
+    repace(now, pace) {
+        const ahead = this.pace.gapMs > 0 ? Math.max(0, this.tat - now) / this.pace.gapMs : 0;
+        this.tat = Math.max(now + ahead * pace.gapMs, this.lastSendAt + pace.gapMs);
+        this.pace = pace;
     }
 }
 
@@ -3215,7 +3303,8 @@ function serverText(secrets) {
  *
  * Every call to a platform goes through `HttpClient`: one keep-alive pool per client, a per-request timeout,
  * retries with exponential backoff and full jitter (honouring `Retry-After` and the overall deadline),
- * client-side pacing from `X-RateLimit-*` headers (rate-limit.ts), proxies (proxy.ts: undici's
+ * pacing through the step's request budget (budget.ts, corrected by the `X-RateLimit-*` headers that
+ * rate-limit.ts reads), proxies (proxy.ts: undici's
  * EnvHttpProxyAgent), and errors that read as one sanitised line (errors.ts).
  *
  * Two safety rules shape the code:
@@ -3230,6 +3319,7 @@ function serverText(secrets) {
  * the "may have been applied" flag across attempts, so a trigger whose answer was lost is never sent blindly
  * again. No retry library offers those four; the loop is `execute` below.
  */
+
 
 
 
@@ -3297,6 +3387,8 @@ class HttpClient {
     random;
     proxies;
     rateLimits;
+    /** The step's, shared with its other clients (options.budget); else this client's own. */
+    budget;
     /** Server text made fit for messages, with the key and the proxy passwords masked. */
     text;
     sent = 0;
@@ -3322,6 +3414,7 @@ class HttpClient {
         this.random = options.random ?? Math.random;
         this.proxies = proxyChoice(options.proxy, options.env ?? process.env);
         this.rateLimits = new RateLimiter(this.clock);
+        this.budget = options.budget ?? new RequestBudget(this.clock);
         this.text = serverText([...(options.secrets ?? []), ...this.proxies.passwords]);
     }
     /** Requests actually sent (every attempt). */
@@ -3392,6 +3485,9 @@ class HttpClient {
             const failure = outcome.failure;
             // One attempt that may have landed taints the whole call, whatever the later attempts say.
             mayHaveApplied ||= failure.mayHaveApplied;
+            // A 429 holds every request of the step to this server, not only this one (budget.ts).
+            if (failure.status === 429 && failure.retryAfterMs !== undefined && call.sameOrigin)
+                this.budget.hold(this.clock.now() + failure.retryAfterMs);
             const retryable = failure.retryable && (call.policy === 'safe' || !failure.mayHaveApplied);
             if (!retryable || attempts >= this.maxAttempts)
                 throw apiError(call, failure, attempts, mayHaveApplied);
@@ -3449,7 +3545,9 @@ class HttpClient {
             // --verbose: every request and its answer status (the path only: a query may carry a signature).
             this.options.log?.(`${call.method} ${call.path} → ${res.statusCode}${call.attempts > 1 ? ` (attempt ${call.attempts})` : ''}`);
             const headers = flattenHeaders(res.headers);
-            this.rateLimits.note(headers);
+            const limits = this.rateLimits.note(headers);
+            if (call.sameOrigin)
+                this.budget.note(limits);
             const answer = { res, status: res.statusCode, headers, contentType: mediaType(headers['content-type']) };
             const wanted = (answer.status >= 200 && answer.status <= 299) || call.okStatuses.has(answer.status);
             if (!wanted)
@@ -3496,12 +3594,16 @@ class HttpClient {
             }
         })();
     }
-    /** Spreads what is left of the rate-limit budget over the time until it resets (rate-limit.ts). */
+    /** Waits for this request's turn in the step's request budget (budget.ts); other origins are not counted. */
     async pace(call, attempts, mayHaveApplied) {
-        const { waitMs, remaining } = this.rateLimits.nextWait(this.options.deadline?.());
+        if (!call.sameOrigin)
+            return;
+        const { waitMs, reason } = this.budget.take(this.options.deadline?.());
         if (waitMs <= 0)
             return;
-        this.options.log?.(`${call.method} ${call.path} waits ${seconds(Math.round(waitMs / 100) * 100)}: rate limit nearly used up (${remaining} left until reset)`);
+        // Said only when it is worth a line (the log shows tenths of a second).
+        if (waitMs >= 100)
+            this.options.log?.(`${call.method} ${call.path} waits ${seconds(Math.round(waitMs / 100) * 100)}: rate limit pacing (${reason})`);
         try {
             await this.clock.sleep(waitMs, call.signal);
         }
@@ -3567,6 +3669,7 @@ class HttpClient {
             policy: options.retry,
             url,
             path,
+            sameOrigin,
             headers,
             body,
             expect,
@@ -3615,9 +3718,10 @@ function splitOnce(text, separator) {
 ;// CONCATENATED MODULE: ./lib/core/http/index.js
 /**
  * The HTTP client (client.ts) and what goes with it: request options (options.ts), errors (errors.ts, with
- * error bodies in problem.ts), rate limits (rate-limit.ts), proxies (proxy.ts), sanitised server text
- * (server-text.ts).
+ * error bodies in problem.ts), rate limits (rate-limit.ts), the step's request budget (budget.ts), proxies
+ * (proxy.ts), sanitised server text (server-text.ts).
  */
+
 
 
 
@@ -3929,8 +4033,8 @@ __webpack_require__.d(__webpack_exports__, {
 var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: ./lib/core/outcome.js
 var outcome = __webpack_require__(1307);
-// EXTERNAL MODULE: ./lib/core/http/index.js + 6 modules
-var http = __webpack_require__(9669);
+// EXTERNAL MODULE: ./lib/core/http/index.js + 7 modules
+var http = __webpack_require__(6416);
 // EXTERNAL MODULE: ./lib/core/untrusted.js
 var untrusted = __webpack_require__(6713);
 // EXTERNAL MODULE: external "node:string_decoder"
@@ -5767,8 +5871,8 @@ __webpack_require__.d(__webpack_exports__, {
   qarionModule: () => (/* binding */ qarionModule)
 });
 
-// EXTERNAL MODULE: ./lib/core/http/index.js + 6 modules
-var http = __webpack_require__(9669);
+// EXTERNAL MODULE: ./lib/core/http/index.js + 7 modules
+var http = __webpack_require__(6416);
 // EXTERNAL MODULE: ./lib/core/names.js
 var names = __webpack_require__(6599);
 // EXTERNAL MODULE: ./lib/core/text.js
@@ -7190,8 +7294,8 @@ __webpack_require__.d(__webpack_exports__, {
   zoneOffsetMs: () => (/* binding */ zoneOffsetMs)
 });
 
-// EXTERNAL MODULE: ./lib/core/http/index.js + 6 modules
-var http = __webpack_require__(9669);
+// EXTERNAL MODULE: ./lib/core/http/index.js + 7 modules
+var http = __webpack_require__(6416);
 // EXTERNAL MODULE: ./lib/core/names.js
 var names = __webpack_require__(6599);
 // EXTERNAL MODULE: ./lib/core/outcome.js

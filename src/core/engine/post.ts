@@ -4,7 +4,7 @@
  */
 import { systemClock } from '../clock.js';
 import type { Host } from '../host.js';
-import { HttpClient } from '../http/index.js';
+import { HttpClient, RequestBudget } from '../http/index.js';
 import { isTerminal } from '../outcome.js';
 import { PollSchedule } from '../poll.js';
 import type { FindResult, Observation, ResolvedTarget, RunHandle } from '../provider.js';
@@ -34,6 +34,8 @@ export async function cancelSavedRuns(
   const clock = options.clock ?? systemClock;
   const module = await options.loadProvider(settings.platform);
   const http = new HttpClient({
+    // The platform's documented limit too: the post step may run while other jobs spend the same key.
+    budget: new RequestBudget(clock, module.requestLimit),
     baseUrl: settings.baseUrl,
     headers: module.authHeaders(settings.apiKey),
     proxy: host.proxy,
