@@ -201,7 +201,7 @@ describe('Planasonix pipeline', () => {
 });
 
 describe('Qarion', () => {
-  it('says once per step that its API has no log endpoint, and reads no log', async () => {
+  it('says once per target that its API has no log endpoint, naming the Airflow run as the failure details do', async () => {
     const w = await qarionWorld();
     closers.push(() => w.sim.close());
     const { outcome, host } = await runQarion(w, { pipeline: 'daily_finance', logs: 'live' });

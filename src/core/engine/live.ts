@@ -98,8 +98,8 @@ export function sayNoLiveLog(run: TargetRun, target: ResolvedTarget): void {
   const { step, provider } = run;
   if (provider.liveLogAbsent && run.handles.length > 0) {
     if (!step.once(`no-live-log:${run.label}`)) return;
-    const where = run.handles.map((h) => `run ${h.runId}: ${provider.liveLogAbsent!(target, h)}`).join('; ');
-    step.host.info(noLiveLogLine(run.spec.platform, `the logs of ${run.label} are in the platform that ran it: ${where}`));
+    const where = run.handles.map((h) => `run ${h.runId} are in ${provider.liveLogAbsent!(target, h)}`).join('; ');
+    step.host.info(noLiveLogLine(run.spec.platform, `the task logs of ${run.label} ${where}`));
     return;
   }
   if (step.once('no-live-log')) step.host.info(noLiveLogLine(run.spec.platform));
