@@ -116,7 +116,7 @@ export async function lag({ log = console.log, durationMs = 300_000, pollInterva
 }
 
 /** Part 2: peak memory of the step process (the CLI bundle), the simulator in this process. */
-export async function memory({ log = console.log, bundle = process.env.BENCH_BUNDLE ?? join(ROOT, 'dist-cli', 'index.js'), repeat = Number(process.env.BENCH_LOG_RUNS ?? 2), durationMs = Number(process.env.BENCH_LIVE_DURATION_MS ?? 20_000) } = {}) {
+export async function memory({ log = console.log, bundle = process.env.BENCH_BUNDLE ?? join(ROOT, 'dist-cli', 'index.js'), repeat = Number(process.env.BENCH_LOG_RUNS ?? 2), durationMs = Number(process.env.BENCH_LIVE_DURATION_MS ?? 60_000), pollInterval = process.env.BENCH_LIVE_POLL ?? '5s' } = {}) {
   if (!existsSync(bundle)) {
     log(`${bundle} is missing: building it (node scripts/bundle-cli.mjs)`);
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle-cli.mjs')], { cwd: ROOT, stdio: 'inherit' });
@@ -128,7 +128,7 @@ export async function memory({ log = console.log, bundle = process.env.BENCH_BUN
     const sim = await simulatorProcess(durationMs);
     const dir = mkdtempSync(join(tmpdir(), 'bench-live-'));
     try {
-      const args = [bundle, '--platform', 'timextender', '--base-url', sim.url, '--workspace', WS, '--task', 'Package/1010', '--logs', 'live', '--poll-interval', '2s'];
+      const args = [bundle, '--platform', 'timextender', '--base-url', sim.url, '--workspace', WS, '--task', 'Package/1010', '--logs', 'live', '--poll-interval', pollInterval];
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ORCHESTRATION_RUN_API_KEY: KEY, ORCHESTRATION_RUN_LOG_DIR: dir, ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }) };
       const result = await measureProcess(runtime.bin, args, { env, cwd: dir, collect: true });
       const printed = result.stdout.split('\n').filter((l) => / › .+ execution \d+: /.test(l)).length;
@@ -151,7 +151,7 @@ export async function memory({ log = console.log, bundle = process.env.BENCH_BUN
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  log(`Live logs, peak memory: a ${LINES.toLocaleString('en')}-line live log over ${fmt.s(durationMs)} (real time), poll-interval 2s, through ${bundle.replace(`${ROOT}/`, '')} in its own process, ${repeat} runs per Node`);
+  log(`Live logs, peak memory: a ${LINES.toLocaleString('en')}-line live log over ${fmt.s(durationMs)} (real time), poll-interval ${pollInterval}, through ${bundle.replace(`${ROOT}/`, '')} in its own process, ${repeat} runs per Node`);
   log(
     table(
       ['node', 'exit', 'peak RSS', 'live lines printed', 'log file', 'log reads', 'status reads', 'wall time'],
