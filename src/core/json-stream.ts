@@ -9,9 +9,13 @@ import { StringDecoder } from 'node:string_decoder';
 
 export class JsonStreamError extends Error {}
 
-export async function* jsonArrayItems(body: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<unknown> {
+/**
+ * `skip`: the first items are counted, not parsed nor even copied out of the text (a log read again from its
+ * start to reach its new entries allocates nothing for the ones already read).
+ */
+export async function* jsonArrayItems(body: AsyncIterable<Buffer | Uint8Array | string>, options: { skip?: number } = {}): AsyncGenerator<unknown> {
   const decoder = new StringDecoder('utf8');
-  const scanner = new ArrayScanner();
+  const scanner = new ArrayScanner(options.skip ?? 0);
   for await (const chunk of body) {
     const items = scanner.scan(typeof chunk === 'string' ? chunk : decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)));
     for (const value of items) yield value;
@@ -27,6 +31,26 @@ class ArrayScanner {
   private inString = false;
   private escaped = false;
   private item = '';
+  /** Items still to skip: their text is never built. */
+  private skipping: number;
+  /** The item being skipped has text (so `[]` is no item). */
+  private skippedText = false;
+
+  constructor(skip: number) {
+    this.skipping = Math.max(0, skip);
+  }
+
+  /** The item ending here: parsed, or counted while skipping. */
+  private complete(items: unknown[], text: string, from: number, to: number, last: boolean): void {
+    if (this.skipping > 0) {
+      if (!last || this.skippedText || text.slice(from, to).trim() !== '') this.skipping--;
+      this.skippedText = false;
+      return;
+    }
+    const item = this.item + text.slice(from, to);
+    this.item = '';
+    if (!last || item.trim() !== '') items.push(parseItem(item));
+  }
 
   /** The items completed by this piece of text. */
   scan(text: string): unknown[] {
@@ -58,20 +82,20 @@ class ArrayScanner {
       else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) {
         if (this.depth === 0) {
           // the closing bracket of the top-level array
-          const last = this.item + text.slice(from, i);
-          if (last.trim() !== '') items.push(parseItem(last));
-          this.item = '';
+          this.complete(items, text, from, i, true);
           this.ended = true;
           continue;
         }
         this.depth--;
       } else if (ch === 0x2c /* , */ && this.depth === 0) {
-        items.push(parseItem(this.item + text.slice(from, i)));
-        this.item = '';
+        this.complete(items, text, from, i, false);
         from = i + 1;
       }
     }
-    if (this.started && !this.ended && from < text.length) this.item += text.slice(from);
+    if (this.started && !this.ended && from < text.length) {
+      if (this.skipping === 0) this.item += text.slice(from);
+      else if (!this.skippedText && text.slice(from).trim() !== '') this.skippedText = true;
+    }
     return items;
   }
 

@@ -30,6 +30,33 @@ export interface LogSink {
   note(line: string): void;
 }
 
+/**
+ * What a task's summary needs from its log, kept while the lines go by: the last `tailLines` lines in a ring
+ * (constant work per line, however long the log), the first error lines, and the count. Bounded memory.
+ */
+export class LogTail {
+  private readonly ring: string[];
+  private readonly errors: string[] = [];
+  private count = 0;
+
+  constructor(private readonly tailLines: number) {
+    this.ring = new Array<string>(Math.max(0, tailLines));
+  }
+
+  /** One line, already masked. */
+  add(line: string): void {
+    if (this.tailLines > 0) this.ring[this.count % this.tailLines] = line;
+    this.count++;
+    if (this.errors.length < MAX_ERROR_LINES_PER_TASK && ERROR_LINE.test(line)) this.errors.push(line);
+  }
+
+  summary(): TaskLogSummary {
+    const kept = Math.min(this.count, this.tailLines);
+    const excerpt = Array.from({ length: kept }, (_, i) => this.ring[(this.count - kept + i) % this.tailLines]!);
+    return { excerpt, errorLines: this.errors.slice(), count: this.count };
+  }
+}
+
 export class LogFile implements LogSink {
   private fd: number | undefined;
   private buffer: string[] = [];
@@ -52,23 +79,16 @@ export class LogFile implements LogSink {
 
   open(title: string): TaskLog {
     this.append(this.mask(`===== ${title} =====`));
-    // The last `tailLines` lines in a ring: constant work per line, however long the log.
-    const tail: string[] = new Array<string>(Math.max(0, this.tailLines));
-    const errors: string[] = [];
-    let count = 0;
+    const tail = new LogTail(this.tailLines);
     return {
       write: (raw: string) => {
         const line = this.mask(raw);
-        if (this.tailLines > 0) tail[count % this.tailLines] = line;
-        count++;
+        tail.add(line);
         this.append(line);
-        if (errors.length < MAX_ERROR_LINES_PER_TASK && ERROR_LINE.test(line)) errors.push(line);
       },
       finish: () => {
         this.flush();
-        const kept = Math.min(count, this.tailLines);
-        const excerpt = Array.from({ length: kept }, (_, i) => tail[(count - kept + i) % this.tailLines]!);
-        return { excerpt, errorLines: errors.slice(), count };
+        return tail.summary();
       },
     };
   }

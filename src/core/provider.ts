@@ -158,11 +158,15 @@ export interface LiveLogRead {
   /** Lines handed over by this read. */
   lines: number;
   /**
-   * Things to say once, e.g. "the log of execution 97210 was rewritten: lines are sent again from …", "Query
-   * tasks keep no log", "the log of node load could not be read: … (the next read resumes)". A note that
-   * says a read failed is a warning, never a failure of the step.
+   * Things to say once, printed as information, e.g. "the log of execution 97210 was rewritten: lines are
+   * sent again from …", "Query tasks keep no log".
    */
   notes: string[];
+  /**
+   * Reads that failed, e.g. "the log of node load could not be read: … (the next read resumes)": printed as
+   * warnings, never a failure of the step.
+   */
+  warnings?: string[];
 }
 
 export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends RunHandle = RunHandle, B = unknown> {
@@ -202,10 +206,17 @@ export interface Provider<T extends ResolvedTarget = ResolvedTarget, H extends R
    * the status schedule, after a status read, with that read's observation); call it once more with the
    * final observation to drain the last lines (the cursor then says the source is done and it is not read
    * again). Nothing is handed over twice unless the platform rewrote its log (said in `notes`), and nothing
-   * is skipped silently. A source whose log cannot be read is a note and keeps its place in the cursor.
-   * Absent when the platform has no log endpoint (Qarion).
+   * is skipped silently. A source whose log cannot be read is a warning and keeps its place in the cursor.
+   * When `line` returns a promise (the printed output is backed up), the read waits for it before going on.
+   * Absent when the platform has no log endpoint (Qarion): see `liveLogAbsent`.
    */
-  liveLog?(target: T, handle: H, observation: Observation, cursor: LiveLogCursor | undefined, line: (line: LiveLine) => void): Promise<LiveLogRead>;
+  liveLog?(target: T, handle: H, observation: Observation, cursor: LiveLogCursor | undefined, line: (line: LiveLine) => void | Promise<void>): Promise<LiveLogRead>;
+  /**
+   * For a platform without a log endpoint (no `liveLog`), with `logs: live`: where this run's log can be read
+   * instead (e.g. "the Airflow UI (DAG daily_finance, run manual__…): https://…"), said once per target in
+   * place of the generic line. The same text as the failure details give; no request.
+   */
+  liveLogAbsent?(target: T, handle: H): string;
   /**
    * Called once when the run of this step is known (after the trigger, or when attaching), e.g. to leave a
    * traceability comment on the run. A failure here only warns.

@@ -7,7 +7,7 @@ import type { Simulator } from '../../src/simulator/index.js';
 import type { RecordingHost } from '../helpers/recording-host.js';
 import { runTdp, tdpWorld, WS } from '../helpers/tdp.js';
 import { PIPELINE, plxWorld, runPlx } from '../helpers/planasonix.js';
-import { qarionWorld, runQarion } from '../helpers/qarion.js';
+import { qarionWorld, runQarion, SPACE } from '../helpers/qarion.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -85,6 +85,47 @@ describe('TimeXtender task', () => {
     expect(host.lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
+  it('at the end the failure path reuses what was printed live: the log is not downloaded again, nor written twice', async () => {
+    const sim = await tdp();
+    sim.tdp.setScenario(WS, 'Package', 1010, { outcome: 'failure', durationMs: 2500, logLineCount: 60, logShape: { bursts: 5 } } as never);
+    const { outcome, host } = await runTdp(sim, { task: 'Package/1010', logs: 'live' });
+    expect(outcome.status).toBe('failed');
+    const executionId = Number(outcome.results[0]!.runId);
+    const truth = sim.tdp.logTruth(WS, 'Package', 1010, executionId);
+    // After the status read that saw the end: one log read (the last lines, drained), not a second full download.
+    const endedAt = host.lines.findIndex((l) => l.text.includes(`run ${executionId} is`) && /fail/i.test(l.text));
+    const logReadsAfter = host.lines.slice(endedAt).filter((l) => l.level === 'debug' && /^GET \S*\/log /.test(l.text));
+    expect(logReadsAfter).toHaveLength(1);
+    // Each line is in the log file once (as printed live); the excerpt's pointer and the annotations stay.
+    const { readFileSync } = await import('node:fs');
+    const file = readFileSync(outcome.logFile, 'utf8');
+    const last = truth.text(truth.count - 1);
+    expect(file.split(last).length - 1).toBe(1);
+    expect(host.lines.find((l) => l.text.includes('printed above as they came'))?.text).toContain(outcome.logFile);
+    expect(host.annotations().some((a) => /ERROR: Load Sales Fact ended with status Failed/.test(a.text))).toBe(true);
+  });
+
+  it('when the live read did not see the whole log (every read failed), the failure path still downloads it', async () => {
+    const sim = await tdp();
+    sim.tdp.setScenario(WS, 'Package', 1010, { outcome: 'failure', durationMs: 1500, logLineCount: 30 } as never);
+    sim.faults.add({ path: /\/log$/, kind: 'status', status: 500, times: 1000 });
+    const { outcome, host } = await runTdp(sim, { task: 'Package/1010', logs: 'live' });
+    expect(outcome.status).toBe('failed');
+    // The failure path tried the log itself (and said it could not fetch it) rather than trusting the live read.
+    expect(host.text()).toMatch(/the log could not be fetched/);
+  });
+
+  it('informational live-log notes are info lines, not warnings (a Query task keeps no log)', async () => {
+    const sim = await tdp();
+    sim.tdp.setScenario(WS, 'Query', 2010, { outcome: 'success', durationMs: 1500 } as never);
+    const { outcome, host } = await runTdp(sim, { task: 'Query/2010', logs: 'live' });
+    expect(outcome.status).toBe('succeeded');
+    const said = host.lines.filter((l) => /keep no execution log/.test(l.text));
+    expect(said).toHaveLength(1);
+    expect(said[0]!.level).toBe('info');
+    expect(host.lines.filter((l) => l.level === 'warning')).toEqual([]);
+  });
+
   /** From the host's request lines after the run was found: status reads, and those not followed by a log read. */
   function readPattern(host: RecordingHost): { status: number; skipped: number; doubled: number; logs: number } {
     const found = host.lines.findIndex((l) => /found run/.test(l.text));
@@ -160,7 +201,7 @@ describe('Planasonix pipeline', () => {
 });
 
 describe('Qarion', () => {
-  it('says once per step that its API has no log endpoint, and reads no log', async () => {
+  it('says once per target that its API has no log endpoint, naming the Airflow run as the failure details do', async () => {
     const w = await qarionWorld();
     closers.push(() => w.sim.close());
     const { outcome, host } = await runQarion(w, { pipeline: 'daily_finance', logs: 'live' });
@@ -168,5 +209,11 @@ describe('Qarion', () => {
     const said = host.lines.filter((l) => /logs: live: .*no log endpoint/.test(l.text));
     expect(said).toHaveLength(1);
     expect(said[0]!.level).toBe('info');
+    // It points to the Airflow run, as the failure text does: the DAG and the Airflow run of this run.
+    const runId = outcome.results[0]!.runId!;
+    const run = w.q.runs(SPACE, w.ids.daily).find((r) => r.id === runId)!;
+    expect(said[0]!.text).toContain(`run ${runId}`);
+    expect(said[0]!.text).toMatch(/the Airflow UI \(DAG \S+/);
+    expect(said[0]!.text).toContain(run.providerRunId);
   });
 });

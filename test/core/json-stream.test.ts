@@ -33,3 +33,24 @@ test('an empty array, and errors for non-arrays, cut-off bodies and malformed it
   await expect(collect(['[{"a":1},{b}]'])).rejects.toThrow(/malformed/);
   await expect(collect([''])).rejects.toThrow(/empty body/);
 });
+
+test('skip: the first items are counted and dropped unparsed, at any chunk split; the rest come whole', async () => {
+  const value = [{ log: 'a, [b]', t: 1 }, [1, [2]], { log: 'quote \\" }', t: 3 }, 'x', 5, null];
+  const text = JSON.stringify(value);
+  const items = async (chunks: string[], skip: number) => {
+    const out: unknown[] = [];
+    for await (const item of jsonArrayItems((async function* () {
+      for (const c of chunks) yield Buffer.from(c);
+    })(), { skip })) out.push(item);
+    return out;
+  };
+  for (let size = 1; size <= 7; size++) {
+    const chunks = text.match(new RegExp(`[\\s\\S]{1,${size}}`, 'g'))!;
+    for (const skip of [0, 1, 3, 6, 9]) expect(await items(chunks, skip)).toEqual(value.slice(skip));
+  }
+  // Not parsed: a malformed item among the skipped ones is not even looked at; after them it is an error.
+  expect(await items(['[{b},{"a":1}]'], 1)).toEqual([{ a: 1 }]);
+  await expect(items(['[{"a":1},{b}]'], 1)).rejects.toThrow(/malformed/);
+  expect(await items(['[ ]'], 2)).toEqual([]);
+  await expect(items(['[{"a":1},'], 1)).rejects.toThrow(/cut off/);
+});

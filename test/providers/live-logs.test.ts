@@ -2,7 +2,9 @@
  * Live logs (`logs: live`), the provider side: Provider.liveLog against the simulator over loopback HTTP,
  * with the simulator's clock frozen and moved by hand, so "while the run runs" is exact.
  */
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { outputBacklog } from '../../src/core/engine/live.js';
 import { systemClock } from '../../src/core/clock.js';
 import { HttpClient } from '../../src/core/http/index.js';
 import type { LiveLine, LiveLogCursor, Observation, Provider, ProviderModule, ResolvedTarget, RunHandle } from '../../src/core/provider.js';
@@ -21,7 +23,7 @@ interface Follower {
   target: ResolvedTarget;
   handle: RunHandle;
   /** One status read, then one live read with its observation. */
-  step(): Promise<{ observation: Observation; lines: LiveLine[]; notes: string[] }>;
+  step(): Promise<{ observation: Observation; lines: LiveLine[]; notes: string[]; warnings: string[] }>;
   cursor(): LiveLogCursor | undefined;
 }
 
@@ -63,11 +65,11 @@ async function follow(provider: Provider, target: ResolvedTarget): Promise<Follo
     async step() {
       const observation = await provider.observe(target, h);
       const lines: LiveLine[] = [];
-      const read = await provider.liveLog!(target, h, observation, cursor, (l) => lines.push(l));
+      const read = await provider.liveLog!(target, h, observation, cursor, (l) => void lines.push(l));
       // The cursor is plain JSON: it survives a round trip (it could be saved between steps).
       cursor = JSON.parse(JSON.stringify(read.cursor)) as LiveLogCursor;
       expect(read.lines).toBe(lines.length);
-      return { observation, lines, notes: read.notes };
+      return { observation, lines, notes: read.notes, warnings: read.warnings ?? [] };
     },
   };
 }
@@ -154,7 +156,7 @@ describe('TimeXtender task', () => {
     expect(new Set(texts.slice(0, compacted)).size).toBe(compacted);
   });
 
-  it('a failing log read is a note, and the next read resumes without loss or repeat', async () => {
+  it('a failing log read is a warning (not an informational note), and the next read resumes without loss or repeat', async () => {
     const { sim, f } = await world({ logLineCount: 100 });
     sim.clock.advance(5000);
     const first = await f.step();
@@ -163,7 +165,8 @@ describe('TimeXtender task', () => {
     sim.faults.add({ path: /\/log$/, kind: 'status', status: 500, times: 10 });
     const failed = await f.step();
     expect(failed.lines).toEqual([]);
-    expect(failed.notes.join('\n')).toMatch(/could not be read/);
+    expect(failed.warnings.join('\n')).toMatch(/could not be read/);
+    expect(failed.notes).toEqual([]);
     sim.faults.clear();
     const reads = await followToEnd(f, sim, 5000);
     const truth = sim.tdp.logTruth(WS, 'Package', 1010, Number(f.handle.runId));
@@ -195,6 +198,56 @@ describe('TimeXtender task', () => {
     expect(last).toMatch(/ERROR/);
     expect(JSON.stringify(read.cursor).length).toBeLessThan(500);
   }, 60_000);
+
+  it('when printing is backed up (the line callback returns a promise), the read waits for it before going on', async () => {
+    const { sim, f } = await world({ logLineCount: 50, durationMs: 2_000 });
+    sim.clock.advance(3_000);
+    const observation = await f.provider.observe(f.target, f.handle);
+    let count = 0;
+    let release!: () => void;
+    const backedUp = new Promise<void>((resolve) => (release = resolve));
+    const reading = f.provider.liveLog!(f.target, f.handle, observation, undefined, () => {
+      count++;
+      return count === 10 ? backedUp : undefined;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(count).toBe(10);
+    release();
+    const read = await reading;
+    expect(count).toBe(50);
+    expect(read.lines).toBe(50);
+  });
+});
+
+describe('outputBacklog', () => {
+  it('nothing to wait for under 1 MiB waiting; past it, a promise that resolves when the stream drained', async () => {
+    let finishWrite!: () => void;
+    // stdout's high-water mark (16 KiB): past it a write says the stream is full, and 'drain' follows.
+    const slow = new Writable({
+      highWaterMark: 16 * 1024,
+      write(_chunk, _encoding, callback) {
+        finishWrite = callback;
+      },
+    });
+    expect(outputBacklog([slow])).toBeUndefined();
+    slow.write(Buffer.alloc(512 * 1024));
+    expect(outputBacklog([slow])).toBeUndefined();
+    slow.write(Buffer.alloc(1024 * 1024));
+    const wait = outputBacklog([slow]);
+    expect(wait).toBeInstanceOf(Promise);
+    let drained = false;
+    void wait!.then(() => (drained = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(drained).toBe(false);
+    const released = Date.now();
+    finishWrite();
+    await new Promise((resolve) => setImmediate(resolve));
+    finishWrite();
+    await wait;
+    expect(slow.writableLength).toBe(0);
+    // By the drain, not by the 5 s guard.
+    expect(Date.now() - released).toBeLessThan(1_000);
+  });
 });
 
 describe('TimeXtender process map', () => {
@@ -269,7 +322,7 @@ describe('Planasonix without a server cursor (since as an ISO time)', () => {
     let cursor = plxCursor(undefined);
     const got: string[] = [];
     const read = async () => {
-      const r = await readRunLog(page, cursor, { id: 'r1', label: 'run r1' }, (t) => t, (l) => got.push(l.text));
+      const r = await readRunLog(page, cursor, { id: 'r1', label: 'run r1' }, (t) => t, (l) => void got.push(l.text));
       cursor = JSON.parse(JSON.stringify(r.cursor));
     };
     log.push(`${at(1)} INFO [a] one`, `${at(2)} INFO [a] two`, `${at(2)} INFO [a] three`);

@@ -11,7 +11,7 @@ import type { Observation, ResolvedTarget, RunHandle } from '../provider.js';
 import { errorText } from '../text.js';
 import type { Acceptor } from '../wait.js';
 import { describe, formatMs, TargetFailure, type AnyProvider } from './common.js';
-import { LiveLogs, noLiveLogLine } from './live.js';
+import { LiveLogs, sayNoLiveLog } from './live.js';
 import type { TargetRun } from './target-run.js';
 
 /** One round of reads of a target's open runs. */
@@ -63,7 +63,7 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
   const missingWindowMs = options.confirmWindowMs ?? 30_000;
   const reads = run.step.followReads;
   const primary = () => run.last.get(run.handles[0]!.runId)!;
-  const live = liveLogsFor(run);
+  const live = liveLogsFor(run, target);
 
   const readRound = async (): Promise<FollowRound> => {
     const open = run.handles.filter((h) => !isTerminal(run.last.get(h.runId)?.state ?? 'unknown'));
@@ -134,10 +134,10 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
 }
 
 /** The target's live logs with `logs: live`, where the provider reads them; else says once why there are none. */
-function liveLogsFor(run: TargetRun): LiveLogs | undefined {
+function liveLogsFor(run: TargetRun, target: ResolvedTarget): LiveLogs | undefined {
   if (run.step.settings.logs !== 'live') return undefined;
   if (run.provider.liveLog) return (run.live ??= new LiveLogs(run));
-  if (run.step.once('no-live-log')) run.step.host.info(noLiveLogLine(run.spec.platform));
+  sayNoLiveLog(run, target);
   return undefined;
 }
 

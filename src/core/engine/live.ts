@@ -8,12 +8,15 @@
  * per call); none when that status read saw no change while the follow schedule is in its sparse early
  * phase (gaps longer than `poll-interval`, placed by the run's history: `PollSchedule.sparse`), so the
  * lines then wait for the next read that counts, the cursor keeping their place. One last call after the
- * run ended drains the last lines. A failing log read is a note from the provider, printed as a warning:
- * never a red step.
+ * run ended drains the last lines. A failing log read is a warning from the provider (never a red step);
+ * its other notes (a log rewritten, a task type that keeps no log) are information.
  *
  * Printing: the lines are already stripped of control characters and masked by the provider (the log
  * file's masker); the host neutralizes CI commands in every line it prints, as for the failure excerpt.
+ * When the process's output is a pipe read more slowly than the log comes (a CI runner, a 200,000-line log),
+ * the read waits for it to drain (see `outputBacklog`): the lines never pile up in memory.
  */
+import type { Writable } from 'node:stream';
 import { isTerminal } from '../outcome.js';
 import type { LiveLogCursor, Observation, ResolvedTarget, RunHandle } from '../provider.js';
 import { errorText } from '../text.js';
@@ -26,7 +29,10 @@ export class LiveLogs {
   /** Runs whose last lines were drained after their end. */
   private readonly drained = new Set<string>();
 
-  constructor(private readonly run: TargetRun) {}
+  constructor(
+    private readonly run: TargetRun,
+    private readonly backlog: () => Promise<void> | undefined = () => outputBacklog(),
+  ) {}
 
   /** How many lines of this run were printed live. */
   printedFor(runId: string): number {
@@ -56,11 +62,16 @@ export class LiveLogs {
         logFile.line(text);
         host.info(text);
         count++;
+        return this.backlog();
       });
       this.cursors.set(handle.runId, read.cursor);
       for (const note of read.notes) {
         logFile.note(`${prefix}: live log: ${note}`);
-        host.warning(`${prefix}: live log: ${note}`);
+        host.info(`${prefix}: live log: ${note}`);
+      }
+      for (const warning of read.warnings ?? []) {
+        logFile.note(`${prefix}: live log: ${warning}`);
+        host.warning(`${prefix}: live log: ${warning}`);
       }
     } catch (error) {
       // liveLog reports failing reads as notes; anything else (a stop) ends the following as usual.
@@ -72,10 +83,54 @@ export class LiveLogs {
   }
 }
 
-/** What `logs: live` says once per step for a platform without a log endpoint. */
-export function noLiveLogLine(platform: string): string {
-  return (
-    `logs: live: the API of platform ${platform} has no log endpoint, so no log lines can be printed while the run runs; ` +
-    'the status changes are printed as usual, and a run that fails points to its task logs on the platform that ran it (as with logs: on-failure)'
-  );
+/**
+ * What `logs: live` says for a platform without a log endpoint: once per step, or once per target naming
+ * where its run's logs are when the provider can tell (`liveLogAbsent`, e.g. Qarion's Airflow run).
+ */
+export function noLiveLogLine(platform: string, where?: string): string {
+  const start = `logs: live: the API of platform ${platform} has no log endpoint, so no log lines can be printed while the run runs; `;
+  if (where !== undefined) return `${start}the status changes are printed as usual, and ${where}`;
+  return `${start}the status changes are printed as usual, and a run that fails points to its task logs on the platform that ran it (as with logs: on-failure)`;
+}
+
+/** Says once that this target's platform has no log endpoint, and where its run's logs are when the provider knows. */
+export function sayNoLiveLog(run: TargetRun, target: ResolvedTarget): void {
+  const { step, provider } = run;
+  if (provider.liveLogAbsent && run.handles.length > 0) {
+    if (!step.once(`no-live-log:${run.label}`)) return;
+    const where = run.handles.map((h) => `run ${h.runId} are in ${provider.liveLogAbsent!(target, h)}`).join('; ');
+    step.host.info(noLiveLogLine(run.spec.platform, `the task logs of ${run.label} ${where}`));
+    return;
+  }
+  if (step.once('no-live-log')) step.host.info(noLiveLogLine(run.spec.platform));
+}
+
+/** Bytes waiting in the process's output before a live read pauses for it to drain. */
+const OUTPUT_BACKLOG_BYTES = 1 << 20;
+/** Longest pause for a drain (a stream that never drains must not stop the following). */
+const DRAIN_WAIT_MS = 5_000;
+
+/**
+ * The hosts print to the process's stdout and stderr; on a pipe Node writes asynchronously and keeps what the
+ * reader has not taken yet in memory. A live log printed faster than a CI runner reads would pile up there
+ * (tens of MiB for a 200,000-line log): past 1 MiB waiting, the live read waits for a drain (so the HTTP read
+ * of the log waits too).
+ */
+export function outputBacklog(streams: readonly Writable[] = [process.stdout, process.stderr]): Promise<void> | undefined {
+  for (const stream of streams) {
+    // Only a stream that said it is full emits 'drain' (stdout's high-water mark is far below 1 MiB).
+    if (stream.writableLength <= OUTPUT_BACKLOG_BYTES || stream.destroyed || !stream.writableNeedDrain) continue;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(done, DRAIN_WAIT_MS);
+      stream.once('drain', done);
+      stream.once('close', done);
+    });
+  }
+  return undefined;
 }

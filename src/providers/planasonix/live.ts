@@ -61,7 +61,7 @@ export async function readRunLog(
   from: PlxLiveCursor,
   run: { id: string; label: string },
   mask: (text: string) => string,
-  emit: (line: LiveLine) => void,
+  emit: (line: LiveLine) => void | Promise<void>,
 ): Promise<RunLogRead> {
   const cursor: PlxLiveCursor = { ...from, said: [...from.said] };
   let since: string | undefined;
@@ -96,7 +96,10 @@ export async function readRunLog(
       }
       const node = NODE.exec(raw)?.[1];
       const source = node ? { id: `run/${run.id}/node/${node}`, label: `${run.label} › node ${node}` } : { id: `run/${run.id}`, label: run.label };
-      for (const text of splitLines(mask(raw))) emit({ source: source.id, label: source.label, text });
+      for (const text of splitLines(mask(raw))) {
+        const drained = emit({ source: source.id, label: source.label, text });
+        if (drained) await drained;
+      }
       lines++;
       cursor.n++;
       if (time) {

@@ -918,7 +918,7 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
    * live.ts), while the run runs and once more after it ended (then it is done). Sync jobs and backfills
    * have no log endpoint: said once (their error message comes with the failure details).
    */
-  async liveLog(target: PlxTarget, handle: PlxHandle, observation: Observation, from: LiveLogCursor | undefined, line: (line: LiveLine) => void): Promise<LiveLogRead> {
+  async liveLog(target: PlxTarget, handle: PlxHandle, observation: Observation, from: LiveLogCursor | undefined, line: (line: LiveLine) => void | Promise<void>): Promise<LiveLogRead> {
     const cursor = plxCursor(from);
     if (handle.kind !== 'run') {
       const once = `nolog:${handle.kind}`;
@@ -937,7 +937,8 @@ export class PlanasonixProvider implements Provider<PlxTarget, PlxHandle, PlxBas
       line,
     );
     if (read.note === undefined && isTerminal(observation.state)) read.cursor.done = true;
-    return { cursor: read.cursor, lines: read.lines, notes: read.note ? [read.note] : [] };
+    // The only note of a pipeline run's read is a failed read: a warning.
+    return { cursor: read.cursor, lines: read.lines, notes: [], warnings: read.note ? [read.note] : [] };
   }
 
   /** The log file's masker (the same key), for live log lines. */

@@ -787,6 +787,11 @@ export class QarionProvider implements Provider<QarionTarget, QarionHandle, Qari
     return out;
   }
 
+  /** logs: live: Qarion has no log endpoint; where this run's task logs are, as the failure details say. */
+  liveLogAbsent(target: QarionTarget, handle: QarionHandle): string {
+    return logsWhere(target, handle.providerRunId, undefined);
+  }
+
   private describeTask(task: TaskRun, where: string): FailedTask {
     const tries = task.tryNumber !== undefined && task.tryNumber > 1 ? ` (try ${task.tryNumber})` : '';
     const lines = task.errorText ? task.errorText.split(/\r?\n/).filter((l) => l.trim()) : [];

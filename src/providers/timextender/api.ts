@@ -340,12 +340,9 @@ export class TimextenderApi {
       retry: 'safe',
       phase: 'logs',
     });
-    let index = 0;
     try {
-      for await (const item of jsonArrayItems(response.body)) {
-        if (index++ < skip) continue;
-        yield parseLogEntry(item);
-      }
+      // The skipped entries are counted, not parsed.
+      for await (const item of jsonArrayItems(response.body, { skip })) yield parseLogEntry(item);
     } catch (error) {
       if (error instanceof ApiError) throw error;
       const path = `${API_PREFIX}/${workspace}/tasks/${taskType}/${taskId}/executions/${executionId}/log`;

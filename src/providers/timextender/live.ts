@@ -23,6 +23,12 @@ export interface ExecutionLogPlace {
   h?: string;
   /** The execution had ended when its log was last read: nothing more will come. */
   done?: boolean;
+  /**
+   * The last read did not find the last entry handed over where it was: the next read scans the log from its
+   * start (each entry fingerprinted) to find where it went. Otherwise a read skips, unparsed, the entries
+   * before the last one handed over.
+   */
+  scan?: boolean;
 }
 
 /** The cursor of a TimeXtender live read. */
@@ -57,7 +63,10 @@ function fingerprint(entry: LogEntry): string {
 export interface ExecutionLogRead {
   place: ExecutionLogPlace;
   lines: number;
+  /** Something to say once: the read failed (`failed`), or the log was rewritten or shortened. */
   note?: string;
+  /** The read failed (a warning); else a note is information (the log was rewritten or shortened). */
+  failed?: boolean;
 }
 
 /**
@@ -66,22 +75,27 @@ export interface ExecutionLogRead {
  * and keeps the place reached (what was handed over before the failure stays handed over).
  */
 export async function readExecutionLog(
-  entries: () => AsyncIterable<LogEntry>,
+  entries: (skip: number) => AsyncIterable<LogEntry>,
   from: ExecutionLogPlace | undefined,
   source: { id: string; label: string },
   mask: (text: string) => string,
-  emit: (line: LiveLine) => void,
+  emit: (line: LiveLine) => void | Promise<void>,
 ): Promise<ExecutionLogRead> {
   const prev: ExecutionLogPlace = from ? { n: from.n, ...(from.h !== undefined && { h: from.h }) } : { n: 0 };
   let place: ExecutionLogPlace = { ...prev };
   let lines = 0;
   // 'check': skipping what was handed over; 'append': handing over; 'lost': the last entry is not where it was.
   let mode: 'check' | 'append' | 'lost' = prev.n === 0 || prev.h === undefined ? 'append' : 'check';
+  // Unless the last read lost its place, the entries before the last one handed over are not even parsed.
+  const skip = mode === 'check' && !from?.scan ? prev.n - 1 : 0;
   let foundAt = -1;
-  let index = 0;
+  let index = skip;
   let total = 0;
+  // The fingerprint of the last entry handed over is taken once, at the end.
+  let last: LogEntry | undefined;
+  const reached = (): ExecutionLogPlace => (last ? { n: index, h: fingerprint(last) } : place);
   try {
-    for await (const entry of entries()) {
+    for await (const entry of entries(skip)) {
       total = index + 1;
       if (mode === 'check') {
         const same = fingerprint(entry) === prev.h;
@@ -111,22 +125,28 @@ export async function readExecutionLog(
         continue;
       }
       for (const text of splitLines(mask(entryText(entry)))) {
-        emit({ source: source.id, label: source.label, text });
+        const drained = emit({ source: source.id, label: source.label, text });
         lines++;
+        if (drained) await drained;
       }
       index++;
-      place = { n: index, h: fingerprint(entry) };
+      last = entry;
     }
   } catch (error) {
+    place = reached();
     const reason = error instanceof Error ? error.message : String(error);
     return {
       place,
       lines,
       note: `the log of ${source.label} could not be read (${reason}); the next read resumes after entry ${place.n}`,
+      failed: true,
     };
   }
+  place = reached();
   if (mode === 'check') mode = 'lost'; // the log ended before the last entry handed over: it was shortened
   if (mode !== 'lost') return { place, lines };
+  // Skipped unparsed, the entries before could not be searched: the next read scans the log from its start.
+  if (skip > 0 && foundAt < 0) return { place: { ...prev, scan: true }, lines };
   const now = mode === 'lost' && total < prev.n ? `shortened to ${total} entries (${prev.n} were read before)` : 'rewritten';
   if (foundAt >= 0) {
     return {

@@ -8,7 +8,7 @@
  */
 import { ApiError } from '../../core/http/index.js';
 import { editDistance } from '../../core/names.js';
-import type { LogSink } from '../../core/logs.js';
+import { LogTail, type LogSink } from '../../core/logs.js';
 import { isTerminal, normalizeStatus, type FailedTask, type Proof, type RunState, type StatusTable } from '../../core/outcome.js';
 import type { TargetSpec } from '../../core/settings.js';
 import { secretMasker } from '../../core/untrusted.js';
@@ -644,7 +644,20 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       task.logNote = `${member.taskType} tasks keep no execution log in the API (it always answers an empty list); see the TimeXtender web application for the query result`;
       return task;
     }
-    const log = sink.open(`${workspace}/${memberKey(member)} (${member.taskName}) execution ${execution.executionId}: ${task.status}`);
+    const title = `${workspace}/${memberKey(member)} (${member.taskName}) execution ${execution.executionId}: ${task.status}`;
+    const kept = this.liveKept.get(`${workspace}/${memberKey(member)}#${execution.executionId}`);
+    if (kept?.done && kept.whole) {
+      // logs: live saw the whole log after the end: its lines are in the file already, and printed.
+      const summary = kept.tail.summary();
+      sink.note(`===== ${title} =====`);
+      sink.note(`(its ${summary.count} log lines are above in this file, as printed live; not downloaded again)`);
+      task.logExcerpt = summary.excerpt;
+      task.errorLines = summary.errorLines;
+      task.logLineCount = summary.count;
+      if (summary.count === 0) task.logNote = 'the execution log is empty';
+      return task;
+    }
+    const log = sink.open(title);
     let written = 0;
     let lastError: unknown;
     // A log cut off mid-way (or garbled) is fetched again from where it stopped: three times at most, and only
@@ -683,9 +696,10 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
    * status read accounted for (no extra status request). Query and CompareQuery logs are always empty: said
    * once per task. See live.ts for how a log without a cursor is followed.
    */
-  async liveLog(target: TdpTarget, handle: TdpHandle, observation: Observation, from: LiveLogCursor | undefined, line: (line: LiveLine) => void): Promise<LiveLogRead> {
+  async liveLog(target: TdpTarget, handle: TdpHandle, observation: Observation, from: LiveLogCursor | undefined, line: (line: LiveLine) => void | Promise<void>): Promise<LiveLogRead> {
     const cursor = tdpCursor(from);
     const notes: string[] = [];
+    const warnings: string[] = [];
     let lines = 0;
     const items: Array<{ member: MapMember; executionId: number; state: RunState }> = [];
     if (target.kind === 'task' && handle.kind === 'task') {
@@ -709,21 +723,38 @@ export class TimextenderProvider implements Provider<TdpTarget, TdpHandle, TdpBa
       if (place?.done) continue;
       // A queued execution has written nothing yet; an unknown state is read (it may be running).
       if (state === 'queued') continue;
+      const id = `${target.workspace}/${key}`;
+      // What the failure details need (last lines, error lines), kept as the lines go by: bounded.
+      let kept = this.liveKept.get(id);
+      if (!kept) this.liveKept.set(id, (kept = { tail: new LogTail(this.deps.settings.logLines), whole: true, done: false }));
+      const tail = kept.tail;
       const read = await readExecutionLog(
-        () => this.api.executionLog(target.workspace, member.taskType, member.taskId, executionId),
+        (skip) => this.api.executionLog(target.workspace, member.taskType, member.taskId, executionId, skip),
         place,
-        { id: `${target.workspace}/${key}`, label },
+        { id, label },
         this.mask,
-        line,
+        (l) => {
+          tail.add(l.text);
+          return line(l);
+        },
       );
       lines += read.lines;
-      if (read.note) notes.push(read.note);
+      if (read.note) (read.failed ? warnings : notes).push(read.note);
+      // Rewritten or shortened: lines may come twice, so the kept lines are no longer the log.
+      if (read.note && !read.failed) kept.whole = false;
       // Done once a read after the end went through whole (a rewritten log is read again next time).
-      const complete = read.note === undefined;
+      const complete = read.note === undefined && !read.place.scan;
+      if (complete && isTerminal(state)) kept.done = true;
       cursor.x[key] = { ...read.place, ...(complete && isTerminal(state) && { done: true }) };
     }
-    return { cursor, lines, notes };
+    return { cursor, lines, notes, warnings };
   }
+
+  /**
+   * Per execution (`workspace/taskType/taskId#executionId`), what its live read handed over: the failure
+   * details reuse it instead of downloading the log again, when the live read saw the whole log once.
+   */
+  private readonly liveKept = new Map<string, { tail: LogTail; whole: boolean; done: boolean }>();
 
   /** Durations of the task's recent successful executions: the baseline's page when there was one, else one read. */
   async history(target: TdpTarget): Promise<number[]> {
