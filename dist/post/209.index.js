@@ -40,7 +40,7 @@ const systemClock = {
 
 /***/ }),
 
-/***/ 9521:
+/***/ 6474:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -113,95 +113,12 @@ var external_node_path_ = __webpack_require__(6760);
 var core_clock = __webpack_require__(1601);
 // EXTERNAL MODULE: ./lib/core/http/index.js + 7 modules
 var core_http = __webpack_require__(6416);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
-// EXTERNAL MODULE: ./lib/core/untrusted.js
-var untrusted = __webpack_require__(6713);
-;// CONCATENATED MODULE: ./lib/core/logs.js
-/**
- * The step's log file: every log line of every failed task goes here in full, while only the last
- * `log-lines` lines of each task are kept in memory for printing. Writes are synchronous and buffered so a
- * 200,000-line log streams through in flat memory.
- */
-
-
-/** Lines that look like errors become annotations (a few per task). */
-const ERROR_LINE = /\b(ERROR|FATAL|Exception)\b/;
-const MAX_ERROR_LINES_PER_TASK = 5;
-const FLUSH_BYTES = 64 * 1024;
-class LogFile {
-    path;
-    tailLines;
-    fd;
-    buffer = [];
-    bufferedBytes = 0;
-    /**
-     * Cleans everything written: control characters and escape sequences removed first, then the key masked
-     * (a server may echo it in a log line, even split by a colour code). CI commands are broken where lines
-     * are printed; the file is read by people, not by a runner.
-     */
-    mask;
-    constructor(path, tailLines, secrets = []) {
-        this.path = path;
-        this.tailLines = tailLines;
-        this.mask = (0,untrusted/* secretMasker */.c8)(secrets);
-    }
-    open(title) {
-        this.append(this.mask(`===== ${title} =====`));
-        // The last `tailLines` lines in a ring: constant work per line, however long the log.
-        const tail = new Array(Math.max(0, this.tailLines));
-        const errors = [];
-        let count = 0;
-        return {
-            write: (raw) => {
-                const line = this.mask(raw);
-                if (this.tailLines > 0)
-                    tail[count % this.tailLines] = line;
-                count++;
-                this.append(line);
-                if (errors.length < MAX_ERROR_LINES_PER_TASK && ERROR_LINE.test(line))
-                    errors.push(line);
-            },
-            finish: () => {
-                this.flush();
-                const kept = Math.min(count, this.tailLines);
-                const excerpt = Array.from({ length: kept }, (_, i) => tail[(count - kept + i) % this.tailLines]);
-                return { excerpt, errorLines: errors.slice(), count };
-            },
-        };
-    }
-    note(line) {
-        this.append(this.mask(line));
-        this.flush();
-    }
-    /** One line written as it comes (live logs): buffered like a task's log, so a long log streams through. */
-    line(line) {
-        this.append(this.mask(line));
-    }
-    close() {
-        this.flush();
-        if (this.fd !== undefined)
-            (0,external_node_fs_.closeSync)(this.fd);
-        this.fd = undefined;
-    }
-    append(line) {
-        this.buffer.push(line, '\n');
-        this.bufferedBytes += line.length + 1;
-        if (this.bufferedBytes >= FLUSH_BYTES)
-            this.flush();
-    }
-    flush() {
-        if (this.buffer.length === 0)
-            return;
-        this.fd ??= (0,external_node_fs_.openSync)(this.path, 'a', 0o600);
-        (0,external_node_fs_.writeSync)(this.fd, this.buffer.join(''));
-        this.buffer = [];
-        this.bufferedBytes = 0;
-    }
-}
-
+// EXTERNAL MODULE: ./lib/core/logs.js
+var logs = __webpack_require__(2776);
 // EXTERNAL MODULE: ./lib/core/outcome.js
 var outcome = __webpack_require__(1307);
+// EXTERNAL MODULE: ./lib/core/untrusted.js
+var untrusted = __webpack_require__(6713);
 ;// CONCATENATED MODULE: ./lib/core/report.js
 /**
  * The one renderer of results for every front end: the markdown summary (GitHub job summary, Azure build
@@ -948,33 +865,19 @@ function inverseNormal(p) {
 }
 
 ;// CONCATENATED MODULE: ./lib/core/engine/live.js
-/**
- * Live logs (`logs: live`): the log lines a run writes while it runs, read through the provider's `liveLog`
- * on the status schedule and printed as `<target> › <source>: <line>`, so the lines of several targets and
- * members stay readable. Every line also goes to the step's log file.
- *
- * The cost rule: live reads ride on the status reads (follow.ts). After a status read of a running run, at
- * most one `liveLog` call (the provider makes at most one log request per running execution, member or node
- * per call); none when that status read saw no change while the follow schedule is in its sparse early
- * phase (gaps longer than `poll-interval`, placed by the run's history: `PollSchedule.sparse`), so the
- * lines then wait for the next read that counts, the cursor keeping their place. One last call after the
- * run ended drains the last lines. A failing log read is a note from the provider, printed as a warning:
- * never a red step.
- *
- * Printing: the lines are already stripped of control characters and masked by the provider (the log
- * file's masker); the host neutralizes CI commands in every line it prints, as for the failure excerpt.
- */
 
 
 class LiveLogs {
     run;
+    backlog;
     cursors = new Map();
     /** Lines printed per run id. */
     printed = new Map();
     /** Runs whose last lines were drained after their end. */
     drained = new Set();
-    constructor(run) {
+    constructor(run, backlog = () => outputBacklog()) {
         this.run = run;
+        this.backlog = backlog;
     }
     /** How many lines of this run were printed live. */
     printedFor(runId) {
@@ -1006,11 +909,16 @@ class LiveLogs {
                 logFile.line(text);
                 host.info(text);
                 count++;
+                return this.backlog();
             });
             this.cursors.set(handle.runId, read.cursor);
             for (const note of read.notes) {
                 logFile.note(`${prefix}: live log: ${note}`);
-                host.warning(`${prefix}: live log: ${note}`);
+                host.info(`${prefix}: live log: ${note}`);
+            }
+            for (const warning of read.warnings ?? []) {
+                logFile.note(`${prefix}: live log: ${warning}`);
+                host.warning(`${prefix}: live log: ${warning}`);
             }
         }
         catch (error) {
@@ -1024,10 +932,57 @@ class LiveLogs {
         }
     }
 }
-/** What `logs: live` says once per step for a platform without a log endpoint. */
-function noLiveLogLine(platform) {
-    return (`logs: live: the API of platform ${platform} has no log endpoint, so no log lines can be printed while the run runs; ` +
-        'the status changes are printed as usual, and a run that fails points to its task logs on the platform that ran it (as with logs: on-failure)');
+/**
+ * What `logs: live` says for a platform without a log endpoint: once per step, or once per target naming
+ * where its run's logs are when the provider can tell (`liveLogAbsent`, e.g. Qarion's Airflow run).
+ */
+function noLiveLogLine(platform, where) {
+    const start = `logs: live: the API of platform ${platform} has no log endpoint, so no log lines can be printed while the run runs; `;
+    if (where !== undefined)
+        return `${start}the status changes are printed as usual, and ${where}`;
+    return `${start}the status changes are printed as usual, and a run that fails points to its task logs on the platform that ran it (as with logs: on-failure)`;
+}
+/** Says once that this target's platform has no log endpoint, and where its run's logs are when the provider knows. */
+function sayNoLiveLog(run, target) {
+    const { step, provider } = run;
+    if (provider.liveLogAbsent && run.handles.length > 0) {
+        if (!step.once(`no-live-log:${run.label}`))
+            return;
+        const where = run.handles.map((h) => `run ${h.runId} are in ${provider.liveLogAbsent(target, h)}`).join('; ');
+        step.host.info(noLiveLogLine(run.spec.platform, `the task logs of ${run.label} ${where}`));
+        return;
+    }
+    if (step.once('no-live-log'))
+        step.host.info(noLiveLogLine(run.spec.platform));
+}
+/** Bytes waiting in the process's output before a live read pauses for it to drain. */
+const OUTPUT_BACKLOG_BYTES = 1 << 20;
+/** Longest pause for a drain (a stream that never drains must not stop the following). */
+const DRAIN_WAIT_MS = 5_000;
+/**
+ * The hosts print to the process's stdout and stderr; on a pipe Node writes asynchronously and keeps what the
+ * reader has not taken yet in memory. A live log printed faster than a CI runner reads would pile up there
+ * (tens of MiB for a 200,000-line log): past 1 MiB waiting, the live read waits for a drain (so the HTTP read
+ * of the log waits too).
+ */
+function outputBacklog(streams = [process.stdout, process.stderr]) {
+    for (const stream of streams) {
+        // Only a stream that said it is full emits 'drain' (stdout's high-water mark is far below 1 MiB).
+        if (stream.writableLength <= OUTPUT_BACKLOG_BYTES || stream.destroyed || !stream.writableNeedDrain)
+            continue;
+        return new Promise((resolve) => {
+            const done = () => {
+                clearTimeout(timer);
+                stream.off('drain', done);
+                stream.off('close', done);
+                resolve();
+            };
+            const timer = setTimeout(done, DRAIN_WAIT_MS);
+            stream.once('drain', done);
+            stream.once('close', done);
+        });
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./lib/core/engine/follow.js
@@ -1076,7 +1031,7 @@ async function followRuns(run, target) {
     const missingWindowMs = options.confirmWindowMs ?? 30_000;
     const reads = run.step.followReads;
     const primary = () => run.last.get(run.handles[0].runId);
-    const live = liveLogsFor(run);
+    const live = liveLogsFor(run, target);
     const readRound = async () => {
         const open = run.handles.filter((h) => !(0,outcome/* isTerminal */.Hd)(run.last.get(h.runId)?.state ?? 'unknown'));
         if (open.length === 0)
@@ -1150,13 +1105,12 @@ async function followRuns(run, target) {
     }
 }
 /** The target's live logs with `logs: live`, where the provider reads them; else says once why there are none. */
-function liveLogsFor(run) {
+function liveLogsFor(run, target) {
     if (run.step.settings.logs !== 'live')
         return undefined;
     if (run.provider.liveLog)
         return (run.live ??= new LiveLogs(run));
-    if (run.step.once('no-live-log'))
-        run.step.host.info(noLiveLogLine(run.spec.platform));
+    sayNoLiveLog(run, target);
     return undefined;
 }
 /**
@@ -2178,7 +2132,7 @@ class Step {
         this.ciContext = { ...host.ciContext, invocation };
         this.deadline = this.startedAt + settings.timeoutMs;
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-        this.logFile = new LogFile((0,external_node_path_.join)(host.tempDir, `orchestration-run-${stamp}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}.log`), settings.logLines, [settings.apiKey]);
+        this.logFile = new logs/* LogFile */.$((0,external_node_path_.join)(host.tempDir, `orchestration-run-${stamp}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}.log`), settings.logLines, [settings.apiKey]);
         const onHostAbort = () => this.stepAbort.abort(new StopSignal('cancelled', 'the CI job was cancelled'));
         if (host.signal.aborted)
             onHostAbort();
@@ -3748,9 +3702,13 @@ function splitOnce(text, separator) {
 
 class JsonStreamError extends Error {
 }
-async function* jsonArrayItems(body) {
+/**
+ * `skip`: the first items are counted, not parsed nor even copied out of the text (a log read again from its
+ * start to reach its new entries allocates nothing for the ones already read).
+ */
+async function* jsonArrayItems(body, options = {}) {
     const decoder = new node_string_decoder__WEBPACK_IMPORTED_MODULE_0__.StringDecoder('utf8');
-    const scanner = new ArrayScanner();
+    const scanner = new ArrayScanner(options.skip ?? 0);
     for await (const chunk of body) {
         const items = scanner.scan(typeof chunk === 'string' ? chunk : decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)));
         for (const value of items)
@@ -3766,6 +3724,26 @@ class ArrayScanner {
     inString = false;
     escaped = false;
     item = '';
+    /** Items still to skip: their text is never built. */
+    skipping;
+    /** The item being skipped has text (so `[]` is no item). */
+    skippedText = false;
+    constructor(skip) {
+        this.skipping = Math.max(0, skip);
+    }
+    /** The item ending here: parsed, or counted while skipping. */
+    complete(items, text, from, to, last) {
+        if (this.skipping > 0) {
+            if (!last || this.skippedText || text.slice(from, to).trim() !== '')
+                this.skipping--;
+            this.skippedText = false;
+            return;
+        }
+        const item = this.item + text.slice(from, to);
+        this.item = '';
+        if (!last || item.trim() !== '')
+            items.push(parseItem(item));
+    }
     /** The items completed by this piece of text. */
     scan(text) {
         const items = [];
@@ -3803,23 +3781,23 @@ class ArrayScanner {
             else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) {
                 if (this.depth === 0) {
                     // the closing bracket of the top-level array
-                    const last = this.item + text.slice(from, i);
-                    if (last.trim() !== '')
-                        items.push(parseItem(last));
-                    this.item = '';
+                    this.complete(items, text, from, i, true);
                     this.ended = true;
                     continue;
                 }
                 this.depth--;
             }
             else if (ch === 0x2c /* , */ && this.depth === 0) {
-                items.push(parseItem(this.item + text.slice(from, i)));
-                this.item = '';
+                this.complete(items, text, from, i, false);
                 from = i + 1;
             }
         }
-        if (this.started && !this.ended && from < text.length)
-            this.item += text.slice(from);
+        if (this.started && !this.ended && from < text.length) {
+            if (this.skipping === 0)
+                this.item += text.slice(from);
+            else if (!this.skippedText && text.slice(from).trim() !== '')
+                this.skippedText = true;
+        }
         return items;
     }
     finish() {
@@ -3907,6 +3885,118 @@ class ShapeError extends Error {
         const kind = Array.isArray(got) ? 'an array' : got === null ? 'null' : typeof got;
         super(`unexpected answer: expected ${what}, got ${kind}`);
         this.name = 'ShapeError';
+    }
+}
+
+
+/***/ }),
+
+/***/ 2776:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   $: () => (/* binding */ LogFile),
+/* harmony export */   J: () => (/* binding */ LogTail)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3024);
+/* harmony import */ var _untrusted_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6713);
+/**
+ * The step's log file: every log line of every failed task goes here in full, while only the last
+ * `log-lines` lines of each task are kept in memory for printing. Writes are synchronous and buffered so a
+ * 200,000-line log streams through in flat memory.
+ */
+
+
+/** Lines that look like errors become annotations (a few per task). */
+const ERROR_LINE = /\b(ERROR|FATAL|Exception)\b/;
+const MAX_ERROR_LINES_PER_TASK = 5;
+const FLUSH_BYTES = 64 * 1024;
+/**
+ * What a task's summary needs from its log, kept while the lines go by: the last `tailLines` lines in a ring
+ * (constant work per line, however long the log), the first error lines, and the count. Bounded memory.
+ */
+class LogTail {
+    tailLines;
+    ring;
+    errors = [];
+    count = 0;
+    constructor(tailLines) {
+        this.tailLines = tailLines;
+        this.ring = new Array(Math.max(0, tailLines));
+    }
+    /** One line, already masked. */
+    add(line) {
+        if (this.tailLines > 0)
+            this.ring[this.count % this.tailLines] = line;
+        this.count++;
+        if (this.errors.length < MAX_ERROR_LINES_PER_TASK && ERROR_LINE.test(line))
+            this.errors.push(line);
+    }
+    summary() {
+        const kept = Math.min(this.count, this.tailLines);
+        const excerpt = Array.from({ length: kept }, (_, i) => this.ring[(this.count - kept + i) % this.tailLines]);
+        return { excerpt, errorLines: this.errors.slice(), count: this.count };
+    }
+}
+class LogFile {
+    path;
+    tailLines;
+    fd;
+    buffer = [];
+    bufferedBytes = 0;
+    /**
+     * Cleans everything written: control characters and escape sequences removed first, then the key masked
+     * (a server may echo it in a log line, even split by a colour code). CI commands are broken where lines
+     * are printed; the file is read by people, not by a runner.
+     */
+    mask;
+    constructor(path, tailLines, secrets = []) {
+        this.path = path;
+        this.tailLines = tailLines;
+        this.mask = (0,_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .secretMasker */ .c8)(secrets);
+    }
+    open(title) {
+        this.append(this.mask(`===== ${title} =====`));
+        const tail = new LogTail(this.tailLines);
+        return {
+            write: (raw) => {
+                const line = this.mask(raw);
+                tail.add(line);
+                this.append(line);
+            },
+            finish: () => {
+                this.flush();
+                return tail.summary();
+            },
+        };
+    }
+    note(line) {
+        this.append(this.mask(line));
+        this.flush();
+    }
+    /** One line written as it comes (live logs): buffered like a task's log, so a long log streams through. */
+    line(line) {
+        this.append(this.mask(line));
+    }
+    close() {
+        this.flush();
+        if (this.fd !== undefined)
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.closeSync)(this.fd);
+        this.fd = undefined;
+    }
+    append(line) {
+        this.buffer.push(line, '\n');
+        this.bufferedBytes += line.length + 1;
+        if (this.bufferedBytes >= FLUSH_BYTES)
+            this.flush();
+    }
+    flush() {
+        if (this.buffer.length === 0)
+            return;
+        this.fd ??= (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.openSync)(this.path, 'a', 0o600);
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.writeSync)(this.fd, this.buffer.join(''));
+        this.buffer = [];
+        this.bufferedBytes = 0;
     }
 }
 
@@ -4896,8 +4986,11 @@ async function readRunLog(page, from, run, mask, emit) {
             }
             const node = NODE.exec(raw)?.[1];
             const source = node ? { id: `run/${run.id}/node/${node}`, label: `${run.label} › node ${node}` } : { id: `run/${run.id}`, label: run.label };
-            for (const text of (0,untrusted/* splitLines */.uz)(mask(raw)))
-                emit({ source: source.id, label: source.label, text });
+            for (const text of (0,untrusted/* splitLines */.uz)(mask(raw))) {
+                const drained = emit({ source: source.id, label: source.label, text });
+                if (drained)
+                    await drained;
+            }
             lines++;
             cursor.n++;
             if (time) {
@@ -5767,7 +5860,8 @@ class PlanasonixProvider {
         const read = await readRunLog((since, answer) => this.api.runLogPage(handle.runId, undefined, since, answer), cursor, { id: handle.runId, label: `${target.label} run ${handle.runId}` }, this.liveMask, line);
         if (read.note === undefined && (0,outcome/* isTerminal */.Hd)(observation.state))
             read.cursor.done = true;
-        return { cursor: read.cursor, lines: read.lines, notes: read.note ? [read.note] : [] };
+        // The only note of a pipeline run's read is a failed read: a warning.
+        return { cursor: read.cursor, lines: read.lines, notes: [], warnings: read.note ? [read.note] : [] };
     }
     /** The log file's masker (the same key), for live log lines. */
     liveMask;
@@ -6964,6 +7058,10 @@ class QarionProvider {
         }
         return out;
     }
+    /** logs: live: Qarion has no log endpoint; where this run's task logs are, as the failure details say. */
+    liveLogAbsent(target, handle) {
+        return logsWhere(target, handle.providerRunId, undefined);
+    }
     describeTask(task, where) {
         const tries = task.tryNumber !== undefined && task.tryNumber > 1 ? ` (try ${task.tryNumber})` : '';
         const lines = task.errorText ? task.errorText.split(/\r?\n/).filter((l) => l.trim()) : [];
@@ -7298,6 +7396,8 @@ __webpack_require__.d(__webpack_exports__, {
 var http = __webpack_require__(6416);
 // EXTERNAL MODULE: ./lib/core/names.js
 var names = __webpack_require__(6599);
+// EXTERNAL MODULE: ./lib/core/logs.js
+var logs = __webpack_require__(2776);
 // EXTERNAL MODULE: ./lib/core/outcome.js
 var outcome = __webpack_require__(1307);
 // EXTERNAL MODULE: ./lib/core/untrusted.js
@@ -7347,11 +7447,16 @@ async function readExecutionLog(entries, from, source, mask, emit) {
     let lines = 0;
     // 'check': skipping what was handed over; 'append': handing over; 'lost': the last entry is not where it was.
     let mode = prev.n === 0 || prev.h === undefined ? 'append' : 'check';
+    // Unless the last read lost its place, the entries before the last one handed over are not even parsed.
+    const skip = mode === 'check' && !from?.scan ? prev.n - 1 : 0;
     let foundAt = -1;
-    let index = 0;
+    let index = skip;
     let total = 0;
+    // The fingerprint of the last entry handed over is taken once, at the end.
+    let last;
+    const reached = () => (last ? { n: index, h: fingerprint(last) } : place);
     try {
-        for await (const entry of entries()) {
+        for await (const entry of entries(skip)) {
             total = index + 1;
             if (mode === 'check') {
                 const same = fingerprint(entry) === prev.h;
@@ -7383,25 +7488,33 @@ async function readExecutionLog(entries, from, source, mask, emit) {
                 continue;
             }
             for (const text of (0,untrusted/* splitLines */.uz)(mask(entryText(entry)))) {
-                emit({ source: source.id, label: source.label, text });
+                const drained = emit({ source: source.id, label: source.label, text });
                 lines++;
+                if (drained)
+                    await drained;
             }
             index++;
-            place = { n: index, h: fingerprint(entry) };
+            last = entry;
         }
     }
     catch (error) {
+        place = reached();
         const reason = error instanceof Error ? error.message : String(error);
         return {
             place,
             lines,
             note: `the log of ${source.label} could not be read (${reason}); the next read resumes after entry ${place.n}`,
+            failed: true,
         };
     }
+    place = reached();
     if (mode === 'check')
         mode = 'lost'; // the log ended before the last entry handed over: it was shortened
     if (mode !== 'lost')
         return { place, lines };
+    // Skipped unparsed, the entries before could not be searched: the next read scans the log from its start.
+    if (skip > 0 && foundAt < 0)
+        return { place: { ...prev, scan: true }, lines };
     const now = mode === 'lost' && total < prev.n ? `shortened to ${total} entries (${prev.n} were read before)` : 'rewritten';
     if (foundAt >= 0) {
         return {
@@ -7649,13 +7762,10 @@ class TimextenderApi {
             retry: 'safe',
             phase: 'logs',
         });
-        let index = 0;
         try {
-            for await (const item of (0,json_stream/* jsonArrayItems */.U)(response.body)) {
-                if (index++ < skip)
-                    continue;
+            // The skipped entries are counted, not parsed.
+            for await (const item of (0,json_stream/* jsonArrayItems */.U)(response.body, { skip }))
                 yield parseLogEntry(item);
-            }
         }
         catch (error) {
             if (error instanceof http/* ApiError */.hD)
@@ -7683,6 +7793,7 @@ class TimextenderApi {
  * example: 98231 started before 97210). So the run we follow is an execution whose id was not in the
  * baseline taken just before the trigger: never "the highest id", never "the newest start".
  */
+
 
 
 
@@ -8218,7 +8329,21 @@ class TimextenderProvider {
             task.logNote = `${member.taskType} tasks keep no execution log in the API (it always answers an empty list); see the TimeXtender web application for the query result`;
             return task;
         }
-        const log = sink.open(`${workspace}/${memberKey(member)} (${member.taskName}) execution ${execution.executionId}: ${task.status}`);
+        const title = `${workspace}/${memberKey(member)} (${member.taskName}) execution ${execution.executionId}: ${task.status}`;
+        const kept = this.liveKept.get(`${workspace}/${memberKey(member)}#${execution.executionId}`);
+        if (kept?.done && kept.whole) {
+            // logs: live saw the whole log after the end: its lines are in the file already, and printed.
+            const summary = kept.tail.summary();
+            sink.note(`===== ${title} =====`);
+            sink.note(`(its ${summary.count} log lines are above in this file, as printed live; not downloaded again)`);
+            task.logExcerpt = summary.excerpt;
+            task.errorLines = summary.errorLines;
+            task.logLineCount = summary.count;
+            if (summary.count === 0)
+                task.logNote = 'the execution log is empty';
+            return task;
+        }
+        const log = sink.open(title);
         let written = 0;
         let lastError;
         // A log cut off mid-way (or garbled) is fetched again from where it stopped: three times at most, and only
@@ -8262,6 +8387,7 @@ class TimextenderProvider {
     async liveLog(target, handle, observation, from, line) {
         const cursor = tdpCursor(from);
         const notes = [];
+        const warnings = [];
         let lines = 0;
         const items = [];
         if (target.kind === 'task' && handle.kind === 'task') {
@@ -8289,16 +8415,35 @@ class TimextenderProvider {
             // A queued execution has written nothing yet; an unknown state is read (it may be running).
             if (state === 'queued')
                 continue;
-            const read = await readExecutionLog(() => this.api.executionLog(target.workspace, member.taskType, member.taskId, executionId), place, { id: `${target.workspace}/${key}`, label }, this.mask, line);
+            const id = `${target.workspace}/${key}`;
+            // What the failure details need (last lines, error lines), kept as the lines go by: bounded.
+            let kept = this.liveKept.get(id);
+            if (!kept)
+                this.liveKept.set(id, (kept = { tail: new logs/* LogTail */.J(this.deps.settings.logLines), whole: true, done: false }));
+            const tail = kept.tail;
+            const read = await readExecutionLog((skip) => this.api.executionLog(target.workspace, member.taskType, member.taskId, executionId, skip), place, { id, label }, this.mask, (l) => {
+                tail.add(l.text);
+                return line(l);
+            });
             lines += read.lines;
             if (read.note)
-                notes.push(read.note);
+                (read.failed ? warnings : notes).push(read.note);
+            // Rewritten or shortened: lines may come twice, so the kept lines are no longer the log.
+            if (read.note && !read.failed)
+                kept.whole = false;
             // Done once a read after the end went through whole (a rewritten log is read again next time).
-            const complete = read.note === undefined;
+            const complete = read.note === undefined && !read.place.scan;
+            if (complete && (0,outcome/* isTerminal */.Hd)(state))
+                kept.done = true;
             cursor.x[key] = { ...read.place, ...(complete && (0,outcome/* isTerminal */.Hd)(state) && { done: true }) };
         }
-        return { cursor, lines, notes };
+        return { cursor, lines, notes, warnings };
     }
+    /**
+     * Per execution (`workspace/taskType/taskId#executionId`), what its live read handed over: the failure
+     * details reuse it instead of downloading the log again, when the live read saw the whole log once.
+     */
+    liveKept = new Map();
     /** Durations of the task's recent successful executions: the baseline's page when there was one, else one read. */
     async history(target) {
         if (target.kind !== 'task')
