@@ -52,6 +52,7 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
             gridPhaseMs: run.step.startedAt - origin,
             earlyGaps: polling.earlyGaps,
             earlyGapFactor: polling.earlyGapFactor,
+            budgetShare: polling.budgetShare,
           },
         });
   let schedule: PollSchedule | undefined;
