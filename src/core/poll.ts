@@ -258,8 +258,9 @@ class FollowPlan {
 
   /**
    * The history's next read after a read at `last`: one of the plan's gaps later (the gap of the plan where
-   * `last` falls, so a read the plan did not ask for shifts the ones after it), except that a long early gap
-   * always ends at its planned read, where the end-chance bound put it.
+   * `last` falls, so a read the plan did not ask for shifts the ones after it). A long early gap ends at its
+   * planned read, where the end-chance bound put it, unless a read came within poll-interval of it: that
+   * read stands for it, and the next gap (never longer than poll-interval) counts from it.
    */
   private plannedAfter(last: number, soonest: number): number | undefined {
     const planned = this.planned;
@@ -270,7 +271,12 @@ class FollowPlan {
       if (i >= planned.length) return undefined;
       const next = planned[i]!;
       const gap = next - (i > 0 ? planned[i - 1]! : this.startMs);
-      at = gap > this.interval || at + gap <= next + 0.5 ? next : at + gap;
+      if (gap > this.interval) {
+        const after = planned[i + 1];
+        at = next - at > this.interval || after === undefined ? next : at + Math.min(after - next, this.interval);
+      } else {
+        at = at + gap <= next + 0.5 ? next : at + gap;
+      }
       if (at >= soonest) return at;
     }
     return undefined;
@@ -387,32 +393,19 @@ export function historyReads(interval: number, expected: ExpectedDuration, start
   // scale. The budget: a little under fixed polling's count, so that runs scattered around the model do not
   // tip it over. With the hard cap no c meets it; the capped plan keeps the density near the end that the
   // sparse plan affords, and pays for it with more reads than fixed polling.
-  const largest = (ok: (c: number) => boolean): number | undefined => {
-    let low = 1e-3;
-    let high = 1e6;
+  /** Where `ok` (true for small c, false for large c) flips: the largest c for which it holds. */
+  const largestOk = (ok: (c: number) => boolean): number | undefined => {
+    let [low, high] = [1e-3, 1e6];
     if (ok(high)) return high;
     if (!ok(low)) return undefined;
-    for (let i = 0; i < 60; i++) {
-      const mid = Math.sqrt(low * high);
-      if (ok(mid)) low = mid;
-      else high = mid;
-    }
+    for (let i = 0; i < 60; i++) [low, high] = ok(Math.sqrt(low * high)) ? [Math.sqrt(low * high), high] : [low, Math.sqrt(low * high)];
     return low;
   };
-  const smallest = (ok: (c: number) => boolean): number => {
-    let low = 1e-3;
-    let high = 1e6;
-    if (!ok(high)) return high;
-    for (let i = 0; i < 60; i++) {
-      const mid = Math.sqrt(low * high);
-      if (ok(mid)) high = mid;
-      else low = mid;
-    }
-    return high;
-  };
   const budget = Math.max((options.budgetShare ?? BUDGET_SHARE) * fixed, cost(quick) + 2);
-  const withinBudget = smallest((c) => cost(plan(c, true)) <= budget);
-  const forGoal = options.budgetShare === undefined ? largest((c) => withinGoal(plan(c, true)) >= LAG_GOAL_CHANCE) : undefined;
+  // The fewest reads within budget: the smallest c whose cost fits (just above the largest that does not).
+  const overBudget = largestOk((c) => cost(plan(c, true)) > budget);
+  const withinBudget = overBudget === undefined ? 1e-3 : Math.min(1e6, overBudget * (1 + 1e-9));
+  const forGoal = options.budgetShare === undefined ? largestOk((c) => withinGoal(plan(c, true)) >= LAG_GOAL_CHANCE) : undefined;
   const c = Math.max(withinBudget, forGoal ?? 0);
   return { reads: plan(c, (options.earlyGaps ?? 'history') === 'history'), until };
 }

@@ -268,6 +268,16 @@ describe('a read made for another target (a batched sweep) counts as a read', ()
     expect(reads.slice(0, 5)).toEqual([0, 2000, 4000, 100_000, onePercentRead]);
   });
 
+  test('with history: a covering read within poll-interval of the 1 % point stands for it; no gap after it exceeds poll-interval', () => {
+    const alone = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), 2 * expected.medianMs);
+    const onePercentRead = alone[3]!;
+    const covered = onePercentRead - 10_000;
+    const reads = withCovered(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), [covered], 2 * expected.medianMs);
+    expect(reads.slice(0, 4)).toEqual([0, 2000, 4000, covered]);
+    expect(reads).not.toContain(onePercentRead);
+    for (let i = 4; i < reads.length; i++) expect(reads[i]! - reads[i - 1]!).toBeLessThanOrEqual(interval);
+  });
+
   test('quick reads stay at most 2 s apart through the first 4 s, whatever covers them', () => {
     for (const covered of [500, 1000, 2500, 3000, 3900]) {
       for (const follow of [{}, { expected }]) {
