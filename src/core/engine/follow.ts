@@ -100,8 +100,8 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
       reading = true;
       try {
         // The first read may wait for a sweep a little (the find has just seen the run going), no longer
-        // than the quick reads' gap.
-        const waitMs = rounds === 0 ? QUICK_GAP_MS : undefined;
+        // than the quick reads' gap or poll-interval.
+        const waitMs = rounds === 0 ? Math.min(QUICK_GAP_MS, interval) : undefined;
         observations = await Promise.all(open.map((handle) => reads.observe(member, handle, run.signal, waitMs)));
       } finally {
         reading = false;
