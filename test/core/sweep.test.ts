@@ -131,14 +131,14 @@ function fakePlatform(clock: SharedClock, jobs: Record<string, Job>): { module: 
   return { module: { platform: 'fake', authHeaders: () => ({}), create: () => provider }, recorded };
 }
 
-function settings(labels: string[]): Settings {
+function settings(labels: string[], timeoutMs = 60 * 60_000): Settings {
   return {
     platform: 'fake',
     apiKey: 'fake-key-0123456789',
     baseUrl: 'http://127.0.0.1:9',
     mode: 'run',
     targets: labels.map((label) => ({ platform: 'fake', kind: 'thing', label }) as unknown as TargetSpec),
-    timeoutMs: 60 * 60_000,
+    timeoutMs,
     pollIntervalMs: 30_000,
     ifRunning: 'fail',
     cancelOnTimeout: true,
@@ -149,10 +149,10 @@ function settings(labels: string[]): Settings {
   };
 }
 
-async function run(jobs: Record<string, Job>): Promise<{ outcome: StepOutcome; recorded: Recorded }> {
+async function run(jobs: Record<string, Job>, timeoutMs?: number): Promise<{ outcome: StepOutcome; recorded: Recorded }> {
   const clock = new SharedClock();
   const { module, recorded } = fakePlatform(clock, jobs);
-  const outcome = await clock.drive(runStep(settings(Object.keys(jobs)), new RecordingHost(), { loadProvider: async () => module, clock, heartbeatMs: 3_600_000 }));
+  const outcome = await clock.drive(runStep(settings(Object.keys(jobs), timeoutMs), new RecordingHost(), { loadProvider: async () => module, clock, heartbeatMs: 3_600_000 }));
   return { outcome, recorded };
 }
 
@@ -196,5 +196,20 @@ describe('batched sweeps', () => {
     const late = (times: number[]) => times.filter((s) => s > 30).length;
     const together = late([...recorded.sweeps.map((w) => w.s), ...recorded.lone.map((r) => r.s)]);
     expect(together).toBeLessThanOrEqual(late(alone.recorded.lone.map((r) => r.s)) + 1);
+  });
+});
+
+describe('the history’s long early gap and the deadline', () => {
+  test('a gap that would run past the timeout ends with a read just before it: an early end is seen, not timed out', async () => {
+    // The history says 30 minutes (its 1 % point is past the 10-minute timeout); the run fails at 5 minutes.
+    const { outcome, recorded } = await run({ a: { endS: 300, failed: true, historyS: around(1800) } }, 10 * 60_000);
+    expect(outcome.results[0]!.status).toBe('failed');
+    expect(lastRead(recorded, 'a')).toBeGreaterThan(590);
+    expect(lastRead(recorded, 'a')).toBeLessThan(600);
+  });
+
+  test('a run still going at the timeout times out as before', async () => {
+    const { outcome } = await run({ a: { endS: 1800, historyS: around(1800) } }, 10 * 60_000);
+    expect(outcome.results[0]!.status).toBe('timed-out');
   });
 });
