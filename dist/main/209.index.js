@@ -621,30 +621,48 @@ var core_text = __webpack_require__(9716);
  *      runs of a step, so their reads coincide and can be served by one list request);
  *   3. with history (`follow.expected`: median and spread of the target's recent durations), reads are
  *      placed by the chance that the run ends in each moment: read density ∝ √hazard, which minimises the
- *      mean detection lag for a given number of reads, scaled so that the expected number of reads is no
- *      more than fixed polling at `poll-interval` would need for the same run (see `historyReads`).
+ *      mean detection lag for a given number of reads, scaled to the fewest reads that still meet the lag
+ *      goal (the end seen within poll-interval / 4 — half of fixed polling's median lag — with a 65 % chance
+ *      under the model), and never more reads than 98 % of what fixed polling at `poll-interval` would need
+ *      for the same run (see `historyReads`).
  *
  * `poll-interval` and history: the spec calls `poll-interval` "the longest gap between two reads; the poller
  * may read sooner". Any schedule whose gaps never exceed `poll-interval` needs at least as many reads as
  * fixed polling (which reads exactly every `poll-interval`), so denser reads near the expected end can only
  * be paid for by sparser reads early. The follow schedule therefore lets a gap exceed `poll-interval` only
- * while the history says the run is very unlikely (≤ 1 %) to have ended before the next read, and never by
- * more than 4× (`MAX_EARLY_GAP_FACTOR`), which bounds how late an early failure (which the history of
- * successful durations does not predict) can be noticed. `earlyGaps: 'poll-interval'` keeps the hard cap
- * instead: the same lag, at the cost of more reads than fixed polling (measured in bench/polling.mjs).
- * Once the run outlives the history (past its 99th percentile), the schedule falls back to step 2's ramp.
+ * while the history gives the run at most a 1 % chance (`EARLY_END_CHANCE`) of having ended by the read
+ * that ends the gap; that bound alone limits the gap (in practice one long gap from the quick reads to the
+ * history's 1 % point). An early failure, which the history of successful durations does not predict, is
+ * thus noticed by the 1 % point at the latest. `earlyGapFactor` caps the gap at that many poll-intervals
+ * besides (for comparisons), `earlyGaps: 'poll-interval'` keeps the hard cap instead: the same lag, at the
+ * cost of more reads than fixed polling (both measured in bench/polling.mjs). Once the run outlives the
+ * history (past its 99th percentile), the schedule falls back to step 2's ramp.
+ *
+ * What the history can buy (bench/polling.mjs, runs of 12 and 30 min whose durations scatter log-normally,
+ * σ 0.2, around their history's median): the reads after the 1 % point are at most `poll-interval` apart,
+ * which alone costs about 0.55× fixed polling's reads at about fixed polling's median lag; half of fixed
+ * polling's median lag costs 0.8-0.9× its reads. "Half the lag for half the reads" is out of reach for runs
+ * this scattered, so the default buys the lag goal with the fewest reads the model allows.
+ *
+ * Reads shared by several targets (a batched sweep, engine/follow.ts): a sweep made for one target is a read
+ * for every target it covers; `resetAt` then counts that target's next gap from the sweep.
  */
 /** Quick reads while following: every QUICK_GAP_MS for the first QUICK_WINDOW_MS. */
 const QUICK_GAP_MS = 2000;
 const QUICK_WINDOW_MS = 4000;
-/** An early gap (history says the run cannot have ended yet) is at most this many poll-intervals. */
-const MAX_EARLY_GAP_FACTOR = 4;
 /** "Cannot have ended yet": the history gives the run at most this chance of having ended by the next read. */
 const EARLY_END_CHANCE = 0.01;
 /** Past this quantile of the history the run is an outlier: back to the plain ramp. */
 const LATE_QUANTILE_Z = 2.326; // 99 %
-/** Share of fixed polling's expected reads the history-aware schedule may spend. */
+/** Share of fixed polling's expected reads the history-aware schedule may spend, at most. */
 const BUDGET_SHARE = 0.98;
+/**
+ * The lag goal with history: half of fixed polling's median lag (poll-interval / 2), i.e. the end seen
+ * within poll-interval / 4, with this chance under the history's model (above one half: real runs stray from
+ * the model, whose spread comes from a handful of past durations).
+ */
+const LAG_GOAL_FRACTION = 0.25;
+const LAG_GOAL_CHANCE = 0.65;
 /** The densest reads the history may ask for. */
 const MIN_GAP_MS = 1000;
 /** Fewer durations than this, or a wider spread, and the history is not used. */
@@ -689,6 +707,15 @@ class PollSchedule {
         this.gap = Math.min(this.max, Math.ceil(this.gap * this.factor));
         return current;
     }
+    /**
+     * A read this schedule did not ask for served it (a batched sweep made for another target, at `elapsedMs`
+     * on the follow scale): the next gap counts from that read. Quick reads stay at most QUICK_GAP_MS apart
+     * through the quick window, and the read that ends a long early gap (the history's end-chance bound) does
+     * not move. No effect on a plain schedule.
+     */
+    resetAt(elapsedMs) {
+        this.follow?.resetAt(elapsedMs);
+    }
     /** Start again from the short first gap (e.g. after a status change). */
     reset(firstDelayMs) {
         this.gap = Math.min(firstDelayMs, this.max);
@@ -707,6 +734,8 @@ class FollowPlan {
     elapsed;
     /** The last read this schedule planned (elapsed ms): the ramp doubles planned times, not request-delayed ones. */
     lastPlanned;
+    /** The read before `lastPlanned` (which may not have happened yet: a covering read can replace it). */
+    previousPlanned;
     lastGap = QUICK_GAP_MS;
     /** After the history: the ramp's own gap, doubling up to poll-interval (grid snaps do not restart it). */
     rampGap;
@@ -716,10 +745,15 @@ class FollowPlan {
         this.startMs = Math.max(0, options.elapsedMs ?? 0);
         this.elapsed = this.startMs;
         this.lastPlanned = this.startMs;
+        this.previousPlanned = this.startMs;
         this.gridPhase = options.gridPhaseMs ?? 0;
         this.quickUntil = this.startMs + QUICK_WINDOW_MS;
         const plan = options.expected
-            ? historyReads(interval, options.expected, this.startMs, options.earlyGaps ?? 'history', options.earlyGapFactor ?? MAX_EARLY_GAP_FACTOR)
+            ? historyReads(interval, options.expected, this.startMs, {
+                earlyGaps: options.earlyGaps,
+                earlyGapFactor: options.earlyGapFactor,
+                budgetShare: options.budgetShare,
+            })
             : undefined;
         this.planned = plan?.reads ?? [];
         this.historyUntil = plan?.until ?? this.startMs;
@@ -731,21 +765,38 @@ class FollowPlan {
         const gap = Math.max(1, Math.round(at - now));
         this.elapsed = now + gap;
         this.lastGap = Math.max(1, Math.round(at - this.lastPlanned));
+        this.previousPlanned = this.lastPlanned;
         this.lastPlanned = at;
         return gap;
     }
+    /** A read at `elapsedMs` that this plan did not ask for: later reads count from it (see PollSchedule.resetAt). */
+    resetAt(elapsedMs) {
+        // It replaces the read last handed out (not taken yet) when it came before it.
+        const previous = elapsedMs < this.lastPlanned ? this.previousPlanned : this.lastPlanned;
+        if (!(elapsedMs > previous))
+            return;
+        this.lastGap = Math.max(1, Math.round(elapsedMs - previous));
+        this.previousPlanned = previous;
+        this.lastPlanned = elapsedMs;
+        this.elapsed = elapsedMs;
+    }
+    /** The next read after the last one (`lastPlanned`, planned or not), no sooner than a moment after `now`. */
     nextReadAfter(now) {
         const soonest = now + Math.min(MIN_GAP_MS, this.interval) / 4;
-        // 1. quick reads
-        if (now < this.quickUntil) {
-            const k = Math.floor((now - this.startMs) / QUICK_GAP_MS) + 1;
-            const at = this.startMs + k * QUICK_GAP_MS;
-            if (at <= this.quickUntil)
-                return Math.min(at, now + this.interval);
+        const last = this.lastPlanned;
+        // 1. quick reads: at most QUICK_GAP_MS apart, and one at the end of the quick window
+        if (last < this.quickUntil) {
+            let at = last + QUICK_GAP_MS;
+            while (at < soonest)
+                at += QUICK_GAP_MS;
+            // The window's end is read too: at it, or a moment after when a covering read came just before it.
+            if (at > this.quickUntil)
+                at = Math.max(this.quickUntil, soonest);
+            return Math.min(at, now + this.interval);
         }
         // 3. history, while it applies
         if (now < this.historyUntil) {
-            const at = this.planned.find((t) => t >= soonest);
+            const at = this.plannedAfter(last, soonest);
             if (at !== undefined)
                 return at;
         }
@@ -757,9 +808,38 @@ class FollowPlan {
             ramp = this.rampGap;
         }
         else {
-            ramp = Math.max(QUICK_GAP_MS, this.lastPlanned - this.startMs);
+            ramp = Math.max(QUICK_GAP_MS, last - this.startMs);
         }
-        return Math.min(Math.max(this.lastPlanned + ramp, soonest), this.nextGridPoint(now));
+        return Math.min(Math.max(last + ramp, soonest), this.nextGridPoint(now));
+    }
+    /**
+     * The history's next read after a read at `last`: one of the plan's gaps later (the gap of the plan where
+     * `last` falls, so a read the plan did not ask for shifts the ones after it). A long early gap ends at its
+     * planned read, where the end-chance bound put it, unless a read came within poll-interval of it: that
+     * read stands for it, and the next gap (never longer than poll-interval) counts from it.
+     */
+    plannedAfter(last, soonest) {
+        const planned = this.planned;
+        let at = last;
+        let i = 0;
+        for (let guard = 0; guard < planned.length + 2; guard++) {
+            while (i < planned.length && planned[i] <= at + 0.5)
+                i++;
+            if (i >= planned.length)
+                return undefined;
+            const next = planned[i];
+            const gap = next - (i > 0 ? planned[i - 1] : this.startMs);
+            if (gap > this.interval) {
+                const after = planned[i + 1];
+                at = next - at > this.interval || after === undefined ? next : at + Math.min(after - next, this.interval);
+            }
+            else {
+                at = at + gap <= next + 0.5 ? next : at + gap;
+            }
+            if (at >= soonest)
+                return at;
+        }
+        return undefined;
     }
     /** The first grid point at least MIN_GAP_MS after now (never more than one interval ahead). */
     nextGridPoint(now) {
@@ -797,13 +877,16 @@ function expectedFromHistory(durationsSeconds) {
 /**
  * Read times for a run expected to take `expected` (log-normal), starting `startMs` into the run.
  *
- * Gaps are c/√hazard(t), clamped to [MIN_GAP_MS, limit(t)] where limit is `poll-interval`, or more (up to
- * MAX_EARLY_GAP_FACTOR × poll-interval) while the chance that the run ends before the next read is at most
- * EARLY_END_CHANCE. The constant c is the smallest for which the expected number of reads (given that the
- * run is going at `startMs`) is no more than fixed polling's at `poll-interval` — or, for runs so short
- * that the quick reads alone cost more than that, no more than two reads beyond the quick ones.
+ * Gaps are c/√hazard(t), clamped to [MIN_GAP_MS, limit(t)] where limit is `poll-interval`, or more while
+ * the history gives the run at most EARLY_END_CHANCE of having ended by the read that ends the gap (no
+ * other cap, unless `earlyGapFactor` sets one). The constant c is the largest (fewest reads) for which the
+ * model still sees the end within the lag goal (LAG_GOAL_FRACTION × poll-interval) with LAG_GOAL_CHANCE,
+ * but never so small that the expected number of reads (given that the run is going at `startMs`) exceeds
+ * BUDGET_SHARE of fixed polling's at `poll-interval` — or, for runs so short that the quick reads alone
+ * cost more than that, two reads beyond the quick ones. With `budgetShare`, c spends that share instead.
  */
-function historyReads(interval, expected, startMs, earlyGaps = 'history', earlyGapFactor = MAX_EARLY_GAP_FACTOR) {
+function historyReads(interval, expected, startMs, options = {}) {
+    const earlyGapFactor = options.earlyGapFactor ?? Infinity;
     const model = logNormal(expected.medianMs, expected.spread);
     const until = model.quantile(LATE_QUANTILE_Z);
     const s0 = model.survival(startMs);
@@ -837,6 +920,17 @@ function historyReads(interval, expected, startMs, earlyGaps = 'history', earlyG
         }
         return n;
     };
+    /** The model's chance that the end is seen within the lag goal. */
+    const goalLag = LAG_GOAL_FRACTION * interval;
+    const withinGoal = (reads) => {
+        let p = 0;
+        let previous = startMs;
+        for (const at of reads) {
+            p += survival(Math.max(previous, at - goalLag)) - survival(at);
+            previous = at;
+        }
+        return p;
+    };
     let fixed = 1;
     for (let k = 0; k < 100_000; k++) {
         const s = survival(startMs + k * interval);
@@ -844,24 +938,28 @@ function historyReads(interval, expected, startMs, earlyGaps = 'history', earlyG
         if (s < 1e-9)
             break;
     }
-    // A little under fixed polling's count, so that runs scattered around the model do not tip it over.
-    const budget = Math.max(BUDGET_SHARE * fixed, cost(quick) + 2);
-    // cost(plan(c)) falls as c grows; find the smallest c within budget (log-scale bisection).
-    // cost(plan(c)) falls as c grows: find the smallest c within budget (bisection on a log scale). With the
-    // hard cap no c meets the budget; the capped plan keeps the density near the end that the sparse plan
-    // affords, and pays for it with more reads than fixed polling.
-    let low = 1e-3;
-    let high = 1e6;
-    if (cost(plan(high, true)) <= budget) {
-        for (let i = 0; i < 60; i++) {
-            const mid = Math.sqrt(low * high);
-            if (cost(plan(mid, true)) > budget)
-                low = mid;
-            else
-                high = mid;
-        }
-    }
-    return { reads: plan(high, earlyGaps === 'history'), until };
+    // Both cost and the chance of meeting the lag goal fall as c grows (sparser reads): bisections on a log
+    // scale. The budget: a little under fixed polling's count, so that runs scattered around the model do not
+    // tip it over. With the hard cap no c meets it; the capped plan keeps the density near the end that the
+    // sparse plan affords, and pays for it with more reads than fixed polling.
+    /** Where `ok` (true for small c, false for large c) flips: the largest c for which it holds. */
+    const largestOk = (ok) => {
+        let [low, high] = [1e-3, 1e6];
+        if (ok(high))
+            return high;
+        if (!ok(low))
+            return undefined;
+        for (let i = 0; i < 60; i++)
+            [low, high] = ok(Math.sqrt(low * high)) ? [Math.sqrt(low * high), high] : [low, Math.sqrt(low * high)];
+        return low;
+    };
+    const budget = Math.max((options.budgetShare ?? BUDGET_SHARE) * fixed, cost(quick) + 2);
+    // The fewest reads within budget: the smallest c whose cost fits (just above the largest that does not).
+    const overBudget = largestOk((c) => cost(plan(c, true)) > budget);
+    const withinBudget = overBudget === undefined ? 1e-3 : Math.min(1e6, overBudget * (1 + 1e-9));
+    const forGoal = options.budgetShare === undefined ? largestOk((c) => withinGoal(plan(c, true)) >= LAG_GOAL_CHANCE) : undefined;
+    const c = Math.max(withinBudget, forGoal ?? 0);
+    return { reads: plan(c, (options.earlyGaps ?? 'history') === 'history'), until };
 }
 /** Log-normal duration model (ms). */
 function logNormal(medianMs, spread) {
@@ -1059,6 +1157,7 @@ async function followRuns(run, target) {
                 gridPhaseMs: run.step.startedAt - origin,
                 earlyGaps: polling.earlyGaps,
                 earlyGapFactor: polling.earlyGapFactor,
+                budgetShare: polling.budgetShare,
             },
         });
     let schedule;
@@ -1071,11 +1170,52 @@ async function followRuns(run, target) {
     const reads = run.step.followReads;
     const primary = () => run.last.get(run.handles[0].runId);
     const live = liveLogsFor(run, target);
+    const openHandles = () => run.handles.filter((h) => !(0,outcome/* isTerminal */.Hd)(run.last.get(h.runId)?.state ?? 'unknown'));
+    // A sweep made for another target that read this one's runs: its answers wake this target, which takes
+    // them as its next read (no request) and counts its next gap from the sweep.
+    const waker = wakeableClock(clock, run.step.deadline);
+    let covered;
+    let coveredRead;
+    /** This target's own read is under way: a sweep's answers from meanwhile are not newer. */
+    let reading = false;
+    let roundsRead = 0;
+    const member = {
+        target,
+        open: openHandles,
+        covered: (at, answers) => {
+            if (reading || (covered && covered.at > at))
+                return;
+            covered = { at, answers };
+            waker.wake();
+        },
+    };
     const readRound = async () => {
-        const open = run.handles.filter((h) => !(0,outcome/* isTerminal */.Hd)(run.last.get(h.runId)?.state ?? 'unknown'));
+        const open = openHandles();
         if (open.length === 0)
             return { ended: true };
-        const observations = await Promise.all(open.map((handle) => reads.observe(target, handle, run.signal)));
+        const rounds = roundsRead++;
+        const answers = covered;
+        covered = undefined;
+        waker.settle();
+        const fromSweep = answers !== undefined && open.every((h) => answers.answers.has(h.runId));
+        if (fromSweep)
+            coveredRead = answers.at;
+        let observations;
+        if (fromSweep) {
+            observations = open.map((handle) => answers.answers.get(handle.runId));
+        }
+        else {
+            reading = true;
+            try {
+                // The first read may wait for a sweep a little (the find has just seen the run going), no longer
+                // than the quick reads' gap or poll-interval.
+                const waitMs = rounds === 0 ? Math.min(QUICK_GAP_MS, interval) : undefined;
+                observations = await Promise.all(open.map((handle) => reads.observe(member, handle, run.signal, waitMs)));
+            }
+            finally {
+                reading = false;
+            }
+        }
         for (const [i, handle] of open.entries()) {
             const observation = observations[i];
             if (observation.notFound) {
@@ -1102,7 +1242,8 @@ async function followRuns(run, target) {
             }
             if (live) {
                 const before = live.printedFor(handle.runId);
-                await live.afterStatusRead(target, handle, observation, changed, schedule?.sparse ?? false);
+                // A sweep's answer that changed nothing reads no log (the target's own reads do, as before).
+                await live.afterStatusRead(target, handle, observation, changed, fromSweep || (schedule?.sparse ?? false));
                 if (live.printedFor(handle.runId) > before)
                     lastLine = clock.now();
             }
@@ -1128,13 +1269,25 @@ async function followRuns(run, target) {
             lastLine = clock.now();
         }
     };
-    const leave = reads.join();
+    const leave = reads.join(member);
     try {
         const result = await run.waitFor({
             read: readRound,
             accept: [runMissing, runEnded],
             onRetry: beforeGap,
-            schedule: () => (lastGap = schedule.next(clock.now() - origin)),
+            schedule: () => {
+                if (coveredRead !== undefined)
+                    schedule.resetAt(coveredRead - origin);
+                coveredRead = undefined;
+                lastGap = schedule.next(clock.now() - origin);
+                // A gap longer than poll-interval (the history's early gap) never skips the deadline: one read comes
+                // a moment before it, so an early end is seen rather than timed out.
+                const left = run.step.deadline - clock.now();
+                if (lastGap > interval && lastGap >= left && left > 2000)
+                    lastGap = Math.round(left - 1000);
+                return lastGap;
+            },
+            clock: waker.clock,
         });
         if (result.state === 'failure')
             throw new TargetFailure(result.observation.missing);
@@ -1154,14 +1307,11 @@ function liveLogsFor(run, target) {
 }
 /**
  * The target's expected duration from its run history, when this step started the run (so its start is
- * known). Not when the step's reads are batched: one list read serves every target, so all read together on
- * the step's poll-interval grid; a schedule per run would each need reads of its own.
+ * known). Batched reads too: a sweep goes out when the first target needs one and is a read for all.
  */
 async function expectedDuration(run, target) {
     const polling = run.step.options.polling ?? {};
     if (run.triggeredAt === undefined || polling.history === false || polling.strategy === 'fixed' || !run.provider.history)
-        return undefined;
-    if (run.step.followReads.batching)
         return undefined;
     try {
         const expected = expectedFromHistory(await run.provider.history(target));
@@ -1238,22 +1388,76 @@ async function printTask(run, task, failed, printedLive) {
         run.step.annotate(line, `${run.label} › ${task.name}`, run.index, shown);
     }
 }
+/**
+ * The step's clock, for one target's follow waits, whose sleep `wake()` cuts short (a sweep answered for the
+ * target); a wake while the target is not asleep cuts its next sleep to nothing, unless `settle()` came first
+ * (the answers were taken). Never the last sleep before the deadline: waitFor would take its end for the
+ * deadline's; the target then ends as it would have without the sweep.
+ */
+function wakeableClock(clock, deadline) {
+    let wakeUp;
+    let pending = false;
+    const woken = Symbol('woken');
+    return {
+        clock: {
+            now: () => clock.now(),
+            async sleep(ms, signal) {
+                if (clock.now() + ms >= deadline)
+                    return clock.sleep(ms, signal);
+                signal?.throwIfAborted();
+                if (pending) {
+                    pending = false;
+                    return;
+                }
+                const inner = new AbortController();
+                const relay = () => inner.abort(signal.reason);
+                signal?.addEventListener('abort', relay, { once: true });
+                wakeUp = () => inner.abort(woken);
+                try {
+                    await clock.sleep(ms, inner.signal);
+                }
+                catch (error) {
+                    if (inner.signal.reason !== woken)
+                        throw error;
+                }
+                finally {
+                    wakeUp = undefined;
+                    signal?.removeEventListener('abort', relay);
+                }
+            },
+        },
+        wake: () => {
+            if (wakeUp)
+                wakeUp();
+            else
+                pending = true;
+        },
+        settle: () => {
+            pending = false;
+        },
+    };
+}
 /** Longest wait for other targets' reads to join a batch. */
 const GATHER_MS = 250;
 /**
  * The status reads of the runs a step follows. With a provider that can read many runs at once
  * (`observeMany`, e.g. one list request per page for all tasks of a workspace) and more than one target
- * following, reads that come within a short window go out as one batch; the follow schedules put their
- * `poll-interval` grid at the same instants for every target of the step, so their reads meet. Otherwise
- * each run is read on its own.
+ * following, the reads are sweeps: the first target that needs a read starts one, reads asked within a short
+ * window join it, and it reads the open runs of every target following — for the targets that did not ask,
+ * its answers are a read all the same (FollowMember.covered: the target takes them at once and counts its
+ * next gap from the sweep). So the sweeps follow the soonest-needed target's schedule, and an end is seen at
+ * the first sweep after it, whoever asked. Otherwise each run is read on its own.
  */
 class FollowReads {
     provider;
     clock;
     stepSignal;
     batching;
-    followers = 0;
+    members = new Set();
     batch;
+    /** When the batch being gathered goes out (clock time), and how to wake its wait sooner. */
+    flushAt = 0;
+    flushSooner;
     gatherMs;
     constructor(provider, clock, pollIntervalMs, stepSignal, 
     /** The step has several targets and the provider reads many runs at once. */
@@ -1265,25 +1469,26 @@ class FollowReads {
         this.gatherMs = Math.max(1, Math.min(GATHER_MS, Math.floor(pollIntervalMs / 4)));
     }
     /** A target starts following; call the returned function when it stops. */
-    join() {
-        this.followers++;
-        let left = false;
+    join(member) {
+        this.members.add(member);
         return () => {
-            if (!left)
-                this.followers--;
-            left = true;
+            this.members.delete(member);
         };
     }
-    observe(target, handle, signal) {
-        if (!this.batching || !this.provider.observeMany || this.followers < 2)
-            return this.provider.observe(target, handle);
+    /**
+     * One run's status. Batched: it joins the sweep being gathered, or starts one; the sweep goes out when the
+     * earliest of its reads is due (each may wait `waitMs`, default the short gather window).
+     */
+    observe(member, handle, signal, waitMs = this.gatherMs) {
+        if (!this.batching || !this.provider.observeMany || this.members.size < 2)
+            return this.provider.observe(member.target, handle);
         signal.throwIfAborted();
         return new Promise((resolve, reject) => {
             // The batch belongs to the step: a target stopped (fail-fast) stops waiting, not the others' reads.
             const onAbort = () => reject(signal.reason);
             signal.addEventListener('abort', onAbort, { once: true });
             const waiting = {
-                target,
+                member,
                 handle,
                 resolve: (observation) => {
                     signal.removeEventListener('abort', onAbort);
@@ -1294,31 +1499,59 @@ class FollowReads {
                     reject(error);
                 },
             };
+            const due = this.clock.now() + Math.max(this.gatherMs, waitMs);
             if (this.batch) {
                 this.batch.push(waiting);
+                if (due < this.flushAt) {
+                    this.flushAt = due;
+                    this.flushSooner?.abort();
+                }
             }
             else {
                 this.batch = [waiting];
+                this.flushAt = due;
                 void this.flushSoon();
             }
         });
     }
     async flushSoon() {
-        try {
-            await this.clock.sleep(this.gatherMs, this.stepSignal);
-        }
-        catch {
-            // The step stopped: the reads below fail at once with its reason.
+        // Until the earliest read of the batch is due (a read that joins may bring it forward).
+        while (this.clock.now() < this.flushAt && !this.stepSignal.aborted) {
+            const sooner = new AbortController();
+            const relay = () => sooner.abort();
+            this.stepSignal.addEventListener('abort', relay, { once: true });
+            this.flushSooner = sooner;
+            try {
+                await this.clock.sleep(this.flushAt - this.clock.now(), sooner.signal);
+            }
+            catch {
+                // Brought forward, or the step stopped (the reads below then fail at once with its reason).
+            }
+            finally {
+                this.stepSignal.removeEventListener('abort', relay);
+                this.flushSooner = undefined;
+            }
         }
         const batch = this.batch ?? [];
         this.batch = undefined;
+        // The runs of the targets that did not ask, read by the same sweep.
+        const asked = new Set(batch.map((w) => w.member));
+        const others = [];
+        if (!this.stepSignal.aborted) {
+            for (const member of this.members)
+                if (!asked.has(member))
+                    for (const handle of member.open())
+                        others.push({ member, handle });
+        }
+        const at = this.clock.now();
         await core_http/* requestScope */.cG.run({ signal: this.stepSignal }, async () => {
             try {
-                if (batch.length === 1) {
-                    batch[0].resolve(await this.provider.observe(batch[0].target, batch[0].handle));
+                if (batch.length === 1 && others.length === 0) {
+                    batch[0].resolve(await this.provider.observe(batch[0].member.target, batch[0].handle));
                     return;
                 }
-                const results = await this.provider.observeMany(batch.map(({ target, handle }) => ({ target, handle })));
+                const items = [...batch, ...others].map(({ member, handle }) => ({ target: member.target, handle }));
+                const results = await this.provider.observeMany(items);
                 batch.forEach((waiting, i) => {
                     const result = results[i];
                     if (result === undefined)
@@ -1328,6 +1561,19 @@ class FollowReads {
                     else
                         waiting.resolve(result);
                 });
+                // A run the sweep could not read is read by its own target's next read, as before.
+                const answers = new Map();
+                others.forEach(({ member, handle }, i) => {
+                    const result = results[batch.length + i];
+                    if (result === undefined || result instanceof Error)
+                        return;
+                    if (!answers.has(member))
+                        answers.set(member, new Map());
+                    answers.get(member).set(handle.runId, result);
+                });
+                for (const [member, read] of answers)
+                    if (this.members.has(member))
+                        member.covered(at, read);
             }
             catch (error) {
                 for (const waiting of batch)
@@ -1983,10 +2229,11 @@ class TargetRun {
     /**
      * Waits on the step's clock, bounded by its deadline and this target's signal: a success or failure comes
      * back as the acceptor's verdict; reaching the deadline stops the target as timed out, and the signal stops
-     * it with its reason (cancelled, fail-fast).
+     * it with its reason (cancelled, fail-fast). `clock` replaces the step's for the sleeps (one that a batched
+     * sweep can cut short, engine/follow.ts).
      */
     async waitFor(options) {
-        const result = await waitFor({ ...options, clock: this.step.clock, deadline: this.step.deadline, signal: this.signal });
+        const result = await waitFor({ ...options, clock: options.clock ?? this.step.clock, deadline: this.step.deadline, signal: this.signal });
         if (result.state === 'timeout')
             throw new StopSignal('timed-out', `timed out after ${formatMs(this.step.settings.timeoutMs)}`);
         if (result.state === 'aborted')

@@ -29186,7 +29186,7 @@ function table_coreInputs(platforms) {
             azureName: 'pollInterval',
             group: 'waiting',
             default: '30s',
-            description: 'The usual longest gap between two status reads; the first reads come sooner. With run history, a gap early in a run may be up to 4x longer while the history says the run cannot be ending yet.',
+            description: 'The usual longest gap between two status reads; the first reads come sooner. With run history, a gap early in a run may be longer, but only while the history gives the run at most a 1% chance of having ended by the next read.',
             example: '30s',
         },
         {

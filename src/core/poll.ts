@@ -14,18 +14,31 @@
  *      runs of a step, so their reads coincide and can be served by one list request);
  *   3. with history (`follow.expected`: median and spread of the target's recent durations), reads are
  *      placed by the chance that the run ends in each moment: read density ∝ √hazard, which minimises the
- *      mean detection lag for a given number of reads, scaled so that the expected number of reads is no
- *      more than fixed polling at `poll-interval` would need for the same run (see `historyReads`).
+ *      mean detection lag for a given number of reads, scaled to the fewest reads that still meet the lag
+ *      goal (the end seen within poll-interval / 4 — half of fixed polling's median lag — with a 65 % chance
+ *      under the model), and never more reads than 98 % of what fixed polling at `poll-interval` would need
+ *      for the same run (see `historyReads`).
  *
  * `poll-interval` and history: the spec calls `poll-interval` "the longest gap between two reads; the poller
  * may read sooner". Any schedule whose gaps never exceed `poll-interval` needs at least as many reads as
  * fixed polling (which reads exactly every `poll-interval`), so denser reads near the expected end can only
  * be paid for by sparser reads early. The follow schedule therefore lets a gap exceed `poll-interval` only
- * while the history says the run is very unlikely (≤ 1 %) to have ended before the next read, and never by
- * more than 4× (`MAX_EARLY_GAP_FACTOR`), which bounds how late an early failure (which the history of
- * successful durations does not predict) can be noticed. `earlyGaps: 'poll-interval'` keeps the hard cap
- * instead: the same lag, at the cost of more reads than fixed polling (measured in bench/polling.mjs).
- * Once the run outlives the history (past its 99th percentile), the schedule falls back to step 2's ramp.
+ * while the history gives the run at most a 1 % chance (`EARLY_END_CHANCE`) of having ended by the read
+ * that ends the gap; that bound alone limits the gap (in practice one long gap from the quick reads to the
+ * history's 1 % point). An early failure, which the history of successful durations does not predict, is
+ * thus noticed by the 1 % point at the latest. `earlyGapFactor` caps the gap at that many poll-intervals
+ * besides (for comparisons), `earlyGaps: 'poll-interval'` keeps the hard cap instead: the same lag, at the
+ * cost of more reads than fixed polling (both measured in bench/polling.mjs). Once the run outlives the
+ * history (past its 99th percentile), the schedule falls back to step 2's ramp.
+ *
+ * What the history can buy (bench/polling.mjs, runs of 12 and 30 min whose durations scatter log-normally,
+ * σ 0.2, around their history's median): the reads after the 1 % point are at most `poll-interval` apart,
+ * which alone costs about 0.55× fixed polling's reads at about fixed polling's median lag; half of fixed
+ * polling's median lag costs 0.8-0.9× its reads. "Half the lag for half the reads" is out of reach for runs
+ * this scattered, so the default buys the lag goal with the fewest reads the model allows.
+ *
+ * Reads shared by several targets (a batched sweep, engine/follow.ts): a sweep made for one target is a read
+ * for every target it covers; `resetAt` then counts that target's next gap from the sweep.
  */
 
 /** What the target's run history says about the next run's duration (a log-normal model). */
@@ -50,8 +63,13 @@ export interface FollowScheduleOptions {
   gridPhaseMs?: number;
   /** 'history' (default): early gaps may exceed poll-interval while the history rules out an end; 'poll-interval': never. */
   earlyGaps?: 'history' | 'poll-interval';
-  /** With earlyGaps 'history': the longest early gap, in poll-intervals (default MAX_EARLY_GAP_FACTOR; Infinity: up to the history's 1 % point). */
+  /** With earlyGaps 'history': the longest early gap, in poll-intervals (default Infinity: the bound alone decides; a number caps it, for comparisons). */
   earlyGapFactor?: number;
+  /**
+   * With history: spend this share of fixed polling's expected reads, whatever the lag (for comparisons; the
+   * default aims at the lag goal with the fewest reads, never more than BUDGET_SHARE of fixed polling's).
+   */
+  budgetShare?: number;
 }
 
 export interface PollScheduleOptions {
@@ -68,14 +86,19 @@ export interface PollScheduleOptions {
 /** Quick reads while following: every QUICK_GAP_MS for the first QUICK_WINDOW_MS. */
 export const QUICK_GAP_MS = 2000;
 export const QUICK_WINDOW_MS = 4000;
-/** An early gap (history says the run cannot have ended yet) is at most this many poll-intervals. */
-export const MAX_EARLY_GAP_FACTOR = 4;
 /** "Cannot have ended yet": the history gives the run at most this chance of having ended by the next read. */
-const EARLY_END_CHANCE = 0.01;
+export const EARLY_END_CHANCE = 0.01;
 /** Past this quantile of the history the run is an outlier: back to the plain ramp. */
 const LATE_QUANTILE_Z = 2.326; // 99 %
-/** Share of fixed polling's expected reads the history-aware schedule may spend. */
+/** Share of fixed polling's expected reads the history-aware schedule may spend, at most. */
 const BUDGET_SHARE = 0.98;
+/**
+ * The lag goal with history: half of fixed polling's median lag (poll-interval / 2), i.e. the end seen
+ * within poll-interval / 4, with this chance under the history's model (above one half: real runs stray from
+ * the model, whose spread comes from a handful of past durations).
+ */
+const LAG_GOAL_FRACTION = 0.25;
+const LAG_GOAL_CHANCE = 0.65;
 /** The densest reads the history may ask for. */
 const MIN_GAP_MS = 1000;
 /** Fewer durations than this, or a wider spread, and the history is not used. */
@@ -125,6 +148,16 @@ export class PollSchedule {
     return current;
   }
 
+  /**
+   * A read this schedule did not ask for served it (a batched sweep made for another target, at `elapsedMs`
+   * on the follow scale): the next gap counts from that read. Quick reads stay at most QUICK_GAP_MS apart
+   * through the quick window, and the read that ends a long early gap (the history's end-chance bound) does
+   * not move. No effect on a plain schedule.
+   */
+  resetAt(elapsedMs: number): void {
+    this.follow?.resetAt(elapsedMs);
+  }
+
   /** Start again from the short first gap (e.g. after a status change). */
   reset(firstDelayMs: number): void {
     this.gap = Math.min(firstDelayMs, this.max);
@@ -143,6 +176,8 @@ class FollowPlan {
   private elapsed: number;
   /** The last read this schedule planned (elapsed ms): the ramp doubles planned times, not request-delayed ones. */
   private lastPlanned: number;
+  /** The read before `lastPlanned` (which may not have happened yet: a covering read can replace it). */
+  private previousPlanned: number;
   private lastGap = QUICK_GAP_MS;
   /** After the history: the ramp's own gap, doubling up to poll-interval (grid snaps do not restart it). */
   private rampGap: number | undefined;
@@ -155,10 +190,15 @@ class FollowPlan {
     this.startMs = Math.max(0, options.elapsedMs ?? 0);
     this.elapsed = this.startMs;
     this.lastPlanned = this.startMs;
+    this.previousPlanned = this.startMs;
     this.gridPhase = options.gridPhaseMs ?? 0;
     this.quickUntil = this.startMs + QUICK_WINDOW_MS;
     const plan = options.expected
-      ? historyReads(interval, options.expected, this.startMs, options.earlyGaps ?? 'history', options.earlyGapFactor ?? MAX_EARLY_GAP_FACTOR)
+      ? historyReads(interval, options.expected, this.startMs, {
+          earlyGaps: options.earlyGaps,
+          earlyGapFactor: options.earlyGapFactor,
+          budgetShare: options.budgetShare,
+        })
       : undefined;
     this.planned = plan?.reads ?? [];
     this.historyUntil = plan?.until ?? this.startMs;
@@ -171,21 +211,37 @@ class FollowPlan {
     const gap = Math.max(1, Math.round(at - now));
     this.elapsed = now + gap;
     this.lastGap = Math.max(1, Math.round(at - this.lastPlanned));
+    this.previousPlanned = this.lastPlanned;
     this.lastPlanned = at;
     return gap;
   }
 
+  /** A read at `elapsedMs` that this plan did not ask for: later reads count from it (see PollSchedule.resetAt). */
+  resetAt(elapsedMs: number): void {
+    // It replaces the read last handed out (not taken yet) when it came before it.
+    const previous = elapsedMs < this.lastPlanned ? this.previousPlanned : this.lastPlanned;
+    if (!(elapsedMs > previous)) return;
+    this.lastGap = Math.max(1, Math.round(elapsedMs - previous));
+    this.previousPlanned = previous;
+    this.lastPlanned = elapsedMs;
+    this.elapsed = elapsedMs;
+  }
+
+  /** The next read after the last one (`lastPlanned`, planned or not), no sooner than a moment after `now`. */
   private nextReadAfter(now: number): number {
     const soonest = now + Math.min(MIN_GAP_MS, this.interval) / 4;
-    // 1. quick reads
-    if (now < this.quickUntil) {
-      const k = Math.floor((now - this.startMs) / QUICK_GAP_MS) + 1;
-      const at = this.startMs + k * QUICK_GAP_MS;
-      if (at <= this.quickUntil) return Math.min(at, now + this.interval);
+    const last = this.lastPlanned;
+    // 1. quick reads: at most QUICK_GAP_MS apart, and one at the end of the quick window
+    if (last < this.quickUntil) {
+      let at = last + QUICK_GAP_MS;
+      while (at < soonest) at += QUICK_GAP_MS;
+      // The window's end is read too: at it, or a moment after when a covering read came just before it.
+      if (at > this.quickUntil) at = Math.max(this.quickUntil, soonest);
+      return Math.min(at, now + this.interval);
     }
     // 3. history, while it applies
     if (now < this.historyUntil) {
-      const at = this.planned.find((t) => t >= soonest);
+      const at = this.plannedAfter(last, soonest);
       if (at !== undefined) return at;
     }
     // 2. the ramp: each gap as long as the time followed so far (or, once the run outlived its history,
@@ -195,9 +251,35 @@ class FollowPlan {
       this.rampGap = Math.min(this.interval, Math.max(QUICK_GAP_MS, (this.rampGap ?? this.lastGap) * 2));
       ramp = this.rampGap;
     } else {
-      ramp = Math.max(QUICK_GAP_MS, this.lastPlanned - this.startMs);
+      ramp = Math.max(QUICK_GAP_MS, last - this.startMs);
     }
-    return Math.min(Math.max(this.lastPlanned + ramp, soonest), this.nextGridPoint(now));
+    return Math.min(Math.max(last + ramp, soonest), this.nextGridPoint(now));
+  }
+
+  /**
+   * The history's next read after a read at `last`: one of the plan's gaps later (the gap of the plan where
+   * `last` falls, so a read the plan did not ask for shifts the ones after it). A long early gap ends at its
+   * planned read, where the end-chance bound put it, unless a read came within poll-interval of it: that
+   * read stands for it, and the next gap (never longer than poll-interval) counts from it.
+   */
+  private plannedAfter(last: number, soonest: number): number | undefined {
+    const planned = this.planned;
+    let at = last;
+    let i = 0;
+    for (let guard = 0; guard < planned.length + 2; guard++) {
+      while (i < planned.length && planned[i]! <= at + 0.5) i++;
+      if (i >= planned.length) return undefined;
+      const next = planned[i]!;
+      const gap = next - (i > 0 ? planned[i - 1]! : this.startMs);
+      if (gap > this.interval) {
+        const after = planned[i + 1];
+        at = next - at > this.interval || after === undefined ? next : at + Math.min(after - next, this.interval);
+      } else {
+        at = at + gap <= next + 0.5 ? next : at + gap;
+      }
+      if (at >= soonest) return at;
+    }
+    return undefined;
   }
 
   /** The first grid point at least MIN_GAP_MS after now (never more than one interval ahead). */
@@ -239,22 +321,25 @@ interface HistoryPlan {
   until: number;
 }
 
+export interface HistoryReadOptions {
+  earlyGaps?: 'history' | 'poll-interval';
+  earlyGapFactor?: number;
+  budgetShare?: number;
+}
+
 /**
  * Read times for a run expected to take `expected` (log-normal), starting `startMs` into the run.
  *
- * Gaps are c/√hazard(t), clamped to [MIN_GAP_MS, limit(t)] where limit is `poll-interval`, or more (up to
- * MAX_EARLY_GAP_FACTOR × poll-interval) while the chance that the run ends before the next read is at most
- * EARLY_END_CHANCE. The constant c is the smallest for which the expected number of reads (given that the
- * run is going at `startMs`) is no more than fixed polling's at `poll-interval` — or, for runs so short
- * that the quick reads alone cost more than that, no more than two reads beyond the quick ones.
+ * Gaps are c/√hazard(t), clamped to [MIN_GAP_MS, limit(t)] where limit is `poll-interval`, or more while
+ * the history gives the run at most EARLY_END_CHANCE of having ended by the read that ends the gap (no
+ * other cap, unless `earlyGapFactor` sets one). The constant c is the largest (fewest reads) for which the
+ * model still sees the end within the lag goal (LAG_GOAL_FRACTION × poll-interval) with LAG_GOAL_CHANCE,
+ * but never so small that the expected number of reads (given that the run is going at `startMs`) exceeds
+ * BUDGET_SHARE of fixed polling's at `poll-interval` — or, for runs so short that the quick reads alone
+ * cost more than that, two reads beyond the quick ones. With `budgetShare`, c spends that share instead.
  */
-export function historyReads(
-  interval: number,
-  expected: ExpectedDuration,
-  startMs: number,
-  earlyGaps: 'history' | 'poll-interval' = 'history',
-  earlyGapFactor = MAX_EARLY_GAP_FACTOR,
-): HistoryPlan | undefined {
+export function historyReads(interval: number, expected: ExpectedDuration, startMs: number, options: HistoryReadOptions = {}): HistoryPlan | undefined {
+  const earlyGapFactor = options.earlyGapFactor ?? Infinity;
   const model = logNormal(expected.medianMs, expected.spread);
   const until = model.quantile(LATE_QUANTILE_Z);
   const s0 = model.survival(startMs);
@@ -287,28 +372,42 @@ export function historyReads(
     }
     return n;
   };
+  /** The model's chance that the end is seen within the lag goal. */
+  const goalLag = LAG_GOAL_FRACTION * interval;
+  const withinGoal = (reads: number[]): number => {
+    let p = 0;
+    let previous = startMs;
+    for (const at of reads) {
+      p += survival(Math.max(previous, at - goalLag)) - survival(at);
+      previous = at;
+    }
+    return p;
+  };
   let fixed = 1;
   for (let k = 0; k < 100_000; k++) {
     const s = survival(startMs + k * interval);
     fixed += s;
     if (s < 1e-9) break;
   }
-  // A little under fixed polling's count, so that runs scattered around the model do not tip it over.
-  const budget = Math.max(BUDGET_SHARE * fixed, cost(quick) + 2);
-  // cost(plan(c)) falls as c grows; find the smallest c within budget (log-scale bisection).
-  // cost(plan(c)) falls as c grows: find the smallest c within budget (bisection on a log scale). With the
-  // hard cap no c meets the budget; the capped plan keeps the density near the end that the sparse plan
-  // affords, and pays for it with more reads than fixed polling.
-  let low = 1e-3;
-  let high = 1e6;
-  if (cost(plan(high, true)) <= budget) {
-    for (let i = 0; i < 60; i++) {
-      const mid = Math.sqrt(low * high);
-      if (cost(plan(mid, true)) > budget) low = mid;
-      else high = mid;
-    }
-  }
-  return { reads: plan(high, earlyGaps === 'history'), until };
+  // Both cost and the chance of meeting the lag goal fall as c grows (sparser reads): bisections on a log
+  // scale. The budget: a little under fixed polling's count, so that runs scattered around the model do not
+  // tip it over. With the hard cap no c meets it; the capped plan keeps the density near the end that the
+  // sparse plan affords, and pays for it with more reads than fixed polling.
+  /** Where `ok` (true for small c, false for large c) flips: the largest c for which it holds. */
+  const largestOk = (ok: (c: number) => boolean): number | undefined => {
+    let [low, high] = [1e-3, 1e6];
+    if (ok(high)) return high;
+    if (!ok(low)) return undefined;
+    for (let i = 0; i < 60; i++) [low, high] = ok(Math.sqrt(low * high)) ? [Math.sqrt(low * high), high] : [low, Math.sqrt(low * high)];
+    return low;
+  };
+  const budget = Math.max((options.budgetShare ?? BUDGET_SHARE) * fixed, cost(quick) + 2);
+  // The fewest reads within budget: the smallest c whose cost fits (just above the largest that does not).
+  const overBudget = largestOk((c) => cost(plan(c, true)) > budget);
+  const withinBudget = overBudget === undefined ? 1e-3 : Math.min(1e6, overBudget * (1 + 1e-9));
+  const forGoal = options.budgetShare === undefined ? largestOk((c) => withinGoal(plan(c, true)) >= LAG_GOAL_CHANCE) : undefined;
+  const c = Math.max(withinBudget, forGoal ?? 0);
+  return { reads: plan(c, (options.earlyGaps ?? 'history') === 'history'), until };
 }
 
 /** Log-normal duration model (ms). */

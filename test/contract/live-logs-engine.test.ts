@@ -141,10 +141,11 @@ describe('TimeXtender task', () => {
 
   it('the cost rule: at most one log read per status read while running, and none in the sparse early phase without a change', async () => {
     // History says 60 s and the run takes about 7 s: after the quick reads, the follow schedule is in the
-    // history's sparse early phase (gaps of 4 poll-intervals) until the end.
+    // history's sparse early phase until the end (its gaps capped at 4 poll-intervals here, so that the
+    // phase has several reads; by default one gap runs to the history's 1 % point).
     const sim = await tdp();
     sim.tdp.setScenario(WS, 'Package', 1005, { outcome: 'success', durationMs: 7000, logLineCount: 40, logShape: { bursts: 6 } } as never);
-    const sparse = await runTdp(sim, { task: 'Package/1005', logs: 'live', 'poll-interval': '400ms' });
+    const sparse = await runTdp(sim, { task: 'Package/1005', logs: 'live', 'poll-interval': '400ms' }, { polling: { earlyGapFactor: 4 } });
     expect(sparse.outcome.status).toBe('succeeded');
     expect(sparse.host.text()).toMatch(/status reads follow that history/);
     const executionId = Number(sparse.outcome.results[0]!.runId);

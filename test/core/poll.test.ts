@@ -1,5 +1,5 @@
 import { FakeClock } from '../helpers/fake-clock.js';
-import { expectedFromHistory, MAX_EARLY_GAP_FACTOR, PollSchedule } from '../../src/core/poll.js';
+import { EARLY_END_CHANCE, expectedFromHistory, normalCdf, PollSchedule } from '../../src/core/poll.js';
 import { waitFor, type Acceptor } from '../../src/core/wait.js';
 
 const fakeClock = () => new FakeClock(0);
@@ -130,30 +130,47 @@ describe('follow schedule with history', () => {
   const runs = logNormalRuns(2000, expected.medianMs, expected.spread);
   const fixedReads = Array.from({ length: 200 }, (_, k) => k * interval);
 
-  test('no more reads than fixed polling, and about a third of its median lag, on runs that match the history', () => {
+  /** The history's chance that the run has ended by `t` (its log-normal model). */
+  const endedBy = (t: number) => normalCdf(Math.log(t / expected.medianMs) / expected.spread);
+
+  test('half of fixed polling’s median lag for fewer reads than fixed polling, on runs that match the history', () => {
     const reads = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), 3 * expected.medianMs);
     const ours = runs.map((end) => notice(reads, end));
     const fixed = runs.map((end) => notice(fixedReads, end));
     const total = (list: Array<{ reads: number }>) => list.reduce((n, x) => n + x.reads, 0);
-    expect(total(ours)).toBeLessThanOrEqual(total(fixed));
-    expect(middle(ours.map((x) => x.lagMs))).toBeLessThan(middle(fixed.map((x) => x.lagMs)) * 0.45);
+    expect(total(ours)).toBeLessThanOrEqual(0.92 * total(fixed));
+    expect(middle(ours.map((x) => x.lagMs))).toBeLessThanOrEqual(middle(fixed.map((x) => x.lagMs)) * 0.5);
   });
 
-  test('sparse early, dense near the expected end; early gaps beyond poll-interval only while an end is ruled out, at most 4×', () => {
+  test('a read budget given as a share of fixed polling’s reads is spent, and no more', () => {
+    const total = (reads: number[]) => runs.reduce((n, end) => n + notice(reads, end).reads, 0);
+    const fixedTotal = total(fixedReads);
+    for (const budgetShare of [0.75, 1]) {
+      const reads = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected, budgetShare } }), 3 * expected.medianMs);
+      expect(total(reads) / fixedTotal).toBeGreaterThan(budgetShare - 0.06);
+      expect(total(reads) / fixedTotal).toBeLessThanOrEqual(budgetShare + 0.02);
+    }
+  });
+
+  test('sparse early, dense near the expected end; a gap beyond poll-interval only while the run has at most a 1 % chance of having ended by its read', () => {
     const reads = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), 3 * expected.medianMs);
     expect(reads.slice(0, 3)).toEqual([0, 2000, 4000]);
-    const onePercent = expected.medianMs * Math.exp(-2.326 * expected.spread);
     for (let i = 1; i < reads.length; i++) {
-      const gap = reads[i]! - reads[i - 1]!;
-      expect(gap).toBeLessThanOrEqual(MAX_EARLY_GAP_FACTOR * interval);
-      if (gap > interval) expect(reads[i]!).toBeLessThanOrEqual(onePercent + 1);
+      if (reads[i]! - reads[i - 1]! > interval) expect(endedBy(reads[i]!)).toBeLessThanOrEqual(EARLY_END_CHANCE + 1e-6);
     }
     const gapAt = (t: number) => {
       const i = reads.findIndex((r) => r > t);
       return reads[i]! - reads[i - 1]!;
     };
     expect(gapAt(expected.medianMs)).toBeLessThan(interval / 2);
-    expect(gapAt(expected.medianMs / 4)).toBeGreaterThan(interval);
+    // No fixed cap on the early gap: the bound alone decides (the history's 1 % point is at 452 s).
+    expect(gapAt(expected.medianMs / 4)).toBeGreaterThan(8 * interval);
+  });
+
+  test('earlyGapFactor still caps the early gap when asked (for comparisons)', () => {
+    const reads = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected, earlyGapFactor: 4 } }), 3 * expected.medianMs);
+    for (let i = 1; i < reads.length; i++) expect(reads[i]! - reads[i - 1]!).toBeLessThanOrEqual(4 * interval);
+    expect(Math.max(...reads.slice(1).map((r, i) => r - reads[i]!))).toBeGreaterThan(interval);
   });
 
   test('a run that outlives its history goes back to reading every poll-interval', () => {
@@ -170,10 +187,11 @@ describe('follow schedule with history', () => {
     expect(total(capped)).toBeGreaterThan(total(sparse));
   });
 
-  test('an early failure is still noticed within two seconds in the first seconds, and within 4× poll-interval later', () => {
+  test('an early failure is still noticed within two seconds in the first seconds, and by the history’s 1 % point later', () => {
     const reads = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), expected.medianMs);
     for (const end of [300, 1500, 3500]) expect(notice(reads, end).lagMs).toBeLessThanOrEqual(2000);
-    for (const end of [10_000, 100_000, 300_000]) expect(notice(reads, end).lagMs).toBeLessThanOrEqual(MAX_EARLY_GAP_FACTOR * interval);
+    const onePercent = expected.medianMs * Math.exp(-2.326 * expected.spread);
+    for (const end of [10_000, 100_000, 300_000]) expect(end + notice(reads, end).lagMs).toBeLessThanOrEqual(onePercent + 1);
   });
 
   test('with fake time: waitFor follows a history-aware schedule to the end of the run', async () => {
@@ -197,12 +215,84 @@ describe('follow schedule with history', () => {
     // Sparse until the history's 1 % point of the RUN (452 s), not of the following (542 s); dense at 720 s.
     const onePercent = expected.medianMs * Math.exp(-2.326 * expected.spread);
     const lastLongGap = started.filter((r, i) => i > 0 && r - started[i - 1]! > interval).at(-1)!;
-    expect(lastLongGap).toBeGreaterThan(onePercent - MAX_EARLY_GAP_FACTOR * interval);
+    expect(lastLongGap).toBeGreaterThan(onePercent - interval);
     expect(lastLongGap).toBeLessThanOrEqual(onePercent + 1);
     expect(gapAt(expected.medianMs)).toBeLessThan(interval / 2);
     const fixedFrom = fixedReads.map((r) => r + startMs);
     const late = runs.filter((end) => end > startMs);
     const total = (reads: number[]) => late.reduce((n, end) => n + notice(reads, end).reads, 0);
     expect(total(started)).toBeLessThanOrEqual(total(fixedFrom));
+  });
+});
+
+describe('a read made for another target (a batched sweep) counts as a read', () => {
+  const interval = 30_000;
+  const expected = { medianMs: 720_000, spread: 0.2 };
+
+  /** Read times when, besides its own reads, the schedule is told of reads at `covered` (elapsed ms). */
+  function withCovered(schedule: PollSchedule, covered: number[], untilMs: number): number[] {
+    const reads = [0];
+    const extra = [...covered];
+    let next = schedule.next(0);
+    let now = 0;
+    while (now < untilMs) {
+      if (extra.length > 0 && extra[0]! < now + next) {
+        now = extra.shift()!;
+        schedule.resetAt(now);
+      } else {
+        now += next;
+      }
+      reads.push(now);
+      next = schedule.next(now);
+    }
+    return reads;
+  }
+
+  test('with history: the next read comes one of the plan’s gaps after the covering read, not at the planned time', () => {
+    const alone = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), 2 * expected.medianMs);
+    const planned = alone.find((r) => r > expected.medianMs)!;
+    const before = alone[alone.indexOf(planned) - 1]!;
+    const gap = planned - before;
+    const covered = before + gap / 2;
+    const reads = withCovered(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), [covered], 2 * expected.medianMs);
+    expect(reads).toContain(covered);
+    expect(reads).not.toContain(planned);
+    expect(reads[reads.indexOf(covered) + 1]).toBeCloseTo(covered + gap, 0);
+  });
+
+  test('with history: a covering read in the long early gap does not move the read at the 1 % point', () => {
+    const alone = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), 2 * expected.medianMs);
+    const onePercentRead = alone[3]!;
+    expect(onePercentRead - alone[2]!).toBeGreaterThan(interval);
+    const reads = withCovered(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), [100_000], 2 * expected.medianMs);
+    expect(reads.slice(0, 5)).toEqual([0, 2000, 4000, 100_000, onePercentRead]);
+  });
+
+  test('with history: a covering read within poll-interval of the 1 % point stands for it; no gap after it exceeds poll-interval', () => {
+    const alone = readTimes(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), 2 * expected.medianMs);
+    const onePercentRead = alone[3]!;
+    const covered = onePercentRead - 10_000;
+    const reads = withCovered(new PollSchedule({ maxDelayMs: interval, follow: { expected } }), [covered], 2 * expected.medianMs);
+    expect(reads.slice(0, 4)).toEqual([0, 2000, 4000, covered]);
+    expect(reads).not.toContain(onePercentRead);
+    for (let i = 4; i < reads.length; i++) expect(reads[i]! - reads[i - 1]!).toBeLessThanOrEqual(interval);
+  });
+
+  test('quick reads stay at most 2 s apart through the first 4 s, whatever covers them', () => {
+    for (const covered of [500, 1000, 2500, 3000, 3900]) {
+      for (const follow of [{}, { expected }]) {
+        const reads = withCovered(new PollSchedule({ maxDelayMs: interval, follow }), [covered], 10_000);
+        const early = reads.slice(0, reads.findIndex((r) => r >= 4000) + 1);
+        expect(early.at(-1)).toBeLessThanOrEqual(covered > 3750 ? 4250 : 4000);
+        for (let i = 1; i < early.length; i++) expect(early[i]! - early[i - 1]!).toBeLessThanOrEqual(2000);
+      }
+    }
+  });
+
+  test('without history: never a gap longer than poll-interval, however the covering reads fall', () => {
+    const covered = [1300, 6100, 17_000, 44_000, 45_000, 101_000, 130_500, 200_000];
+    const reads = withCovered(new PollSchedule({ maxDelayMs: interval, follow: { gridPhaseMs: 0 } }), covered, 400_000);
+    for (const c of covered) expect(reads).toContain(c);
+    for (let i = 1; i < reads.length; i++) expect(reads[i]! - reads[i - 1]!).toBeLessThanOrEqual(interval);
   });
 });

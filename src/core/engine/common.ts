@@ -33,8 +33,10 @@ export interface PollingOptions {
   history?: boolean;
   /** With history, early gaps may exceed poll-interval while the history rules out an end (default 'history'; see poll.ts). */
   earlyGaps?: 'history' | 'poll-interval';
-  /** The longest such early gap, in poll-intervals (default 4; see poll.ts). */
+  /** A cap on such early gaps, in poll-intervals (default none: the history's end-chance bound alone; see poll.ts). */
   earlyGapFactor?: number;
+  /** With history, spend this share of fixed polling's reads instead of aiming at the lag goal (see poll.ts). */
+  budgetShare?: number;
   /** Read the runs a step follows together, where the provider can (default true). */
   batch?: boolean;
 }

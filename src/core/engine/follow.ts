@@ -6,7 +6,7 @@
 import type { Clock } from '../clock.js';
 import { requestScope } from '../http/index.js';
 import { isTerminal, type FailedTask } from '../outcome.js';
-import { expectedFromHistory, PollSchedule, type ExpectedDuration } from '../poll.js';
+import { expectedFromHistory, PollSchedule, QUICK_GAP_MS, type ExpectedDuration } from '../poll.js';
 import type { Observation, ResolvedTarget, RunHandle } from '../provider.js';
 import { errorText } from '../text.js';
 import type { Acceptor } from '../wait.js';
@@ -52,6 +52,7 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
             gridPhaseMs: run.step.startedAt - origin,
             earlyGaps: polling.earlyGaps,
             earlyGapFactor: polling.earlyGapFactor,
+            budgetShare: polling.budgetShare,
           },
         });
   let schedule: PollSchedule | undefined;
@@ -64,11 +65,48 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
   const reads = run.step.followReads;
   const primary = () => run.last.get(run.handles[0]!.runId)!;
   const live = liveLogsFor(run, target);
+  const openHandles = () => run.handles.filter((h) => !isTerminal(run.last.get(h.runId)?.state ?? 'unknown'));
+  // A sweep made for another target that read this one's runs: its answers wake this target, which takes
+  // them as its next read (no request) and counts its next gap from the sweep.
+  const waker = wakeableClock(clock, run.step.deadline);
+  let covered: { at: number; answers: Map<string, Observation> } | undefined;
+  let coveredRead: number | undefined;
+  /** This target's own read is under way: a sweep's answers from meanwhile are not newer. */
+  let reading = false;
+  let roundsRead = 0;
+  const member: FollowMember = {
+    target,
+    open: openHandles,
+    covered: (at, answers) => {
+      if (reading || (covered && covered.at > at)) return;
+      covered = { at, answers };
+      waker.wake();
+    },
+  };
 
   const readRound = async (): Promise<FollowRound> => {
-    const open = run.handles.filter((h) => !isTerminal(run.last.get(h.runId)?.state ?? 'unknown'));
+    const open = openHandles();
     if (open.length === 0) return { ended: true };
-    const observations = await Promise.all(open.map((handle) => reads.observe(target, handle, run.signal)));
+    const rounds = roundsRead++;
+    const answers = covered;
+    covered = undefined;
+    waker.settle();
+    const fromSweep = answers !== undefined && open.every((h) => answers.answers.has(h.runId));
+    if (fromSweep) coveredRead = answers.at;
+    let observations: Observation[];
+    if (fromSweep) {
+      observations = open.map((handle) => answers.answers.get(handle.runId)!);
+    } else {
+      reading = true;
+      try {
+        // The first read may wait for a sweep a little (the find has just seen the run going), no longer
+        // than the quick reads' gap or poll-interval.
+        const waitMs = rounds === 0 ? Math.min(QUICK_GAP_MS, interval) : undefined;
+        observations = await Promise.all(open.map((handle) => reads.observe(member, handle, run.signal, waitMs)));
+      } finally {
+        reading = false;
+      }
+    }
     for (const [i, handle] of open.entries()) {
       const observation = observations[i]!;
       if (observation.notFound) {
@@ -93,7 +131,8 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
       }
       if (live) {
         const before = live.printedFor(handle.runId);
-        await live.afterStatusRead(target, handle, observation, changed, schedule?.sparse ?? false);
+        // A sweep's answer that changed nothing reads no log (the target's own reads do, as before).
+        await live.afterStatusRead(target, handle, observation, changed, fromSweep || (schedule?.sparse ?? false));
         if (live.printedFor(handle.runId) > before) lastLine = clock.now();
       }
     }
@@ -119,13 +158,23 @@ export async function followRuns(run: TargetRun, target: ResolvedTarget): Promis
     }
   };
 
-  const leave = reads.join();
+  const leave = reads.join(member);
   try {
     const result = await run.waitFor({
       read: readRound,
       accept: [runMissing, runEnded],
       onRetry: beforeGap,
-      schedule: () => (lastGap = schedule!.next(clock.now() - origin)),
+      schedule: () => {
+        if (coveredRead !== undefined) schedule!.resetAt(coveredRead - origin);
+        coveredRead = undefined;
+        lastGap = schedule!.next(clock.now() - origin);
+        // A gap longer than poll-interval (the history's early gap) never skips the deadline: one read comes
+        // a moment before it, so an early end is seen rather than timed out.
+        const left = run.step.deadline - clock.now();
+        if (lastGap > interval && lastGap >= left && left > 2000) lastGap = Math.round(left - 1000);
+        return lastGap;
+      },
+      clock: waker.clock,
     });
     if (result.state === 'failure') throw new TargetFailure(result.observation.missing!);
   } finally {
@@ -143,13 +192,11 @@ function liveLogsFor(run: TargetRun, target: ResolvedTarget): LiveLogs | undefin
 
 /**
  * The target's expected duration from its run history, when this step started the run (so its start is
- * known). Not when the step's reads are batched: one list read serves every target, so all read together on
- * the step's poll-interval grid; a schedule per run would each need reads of its own.
+ * known). Batched reads too: a sweep goes out when the first target needs one and is a read for all.
  */
 async function expectedDuration(run: TargetRun, target: ResolvedTarget): Promise<ExpectedDuration | undefined> {
   const polling = run.step.options.polling ?? {};
   if (run.triggeredAt === undefined || polling.history === false || polling.strategy === 'fixed' || !run.provider.history) return undefined;
-  if (run.step.followReads.batching) return undefined;
   try {
     const expected = expectedFromHistory(await run.provider.history(target));
     if (expected) {
@@ -222,11 +269,64 @@ async function printTask(run: TargetRun, task: FailedTask, failed: boolean, prin
   }
 }
 
+/**
+ * The step's clock, for one target's follow waits, whose sleep `wake()` cuts short (a sweep answered for the
+ * target); a wake while the target is not asleep cuts its next sleep to nothing, unless `settle()` came first
+ * (the answers were taken). Never the last sleep before the deadline: waitFor would take its end for the
+ * deadline's; the target then ends as it would have without the sweep.
+ */
+function wakeableClock(clock: Clock, deadline: number): { clock: Clock; wake(): void; settle(): void } {
+  let wakeUp: (() => void) | undefined;
+  let pending = false;
+  const woken = Symbol('woken');
+  return {
+    clock: {
+      now: () => clock.now(),
+      async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+        if (clock.now() + ms >= deadline) return clock.sleep(ms, signal);
+        signal?.throwIfAborted();
+        if (pending) {
+          pending = false;
+          return;
+        }
+        const inner = new AbortController();
+        const relay = () => inner.abort(signal!.reason);
+        signal?.addEventListener('abort', relay, { once: true });
+        wakeUp = () => inner.abort(woken);
+        try {
+          await clock.sleep(ms, inner.signal);
+        } catch (error) {
+          if (inner.signal.reason !== woken) throw error;
+        } finally {
+          wakeUp = undefined;
+          signal?.removeEventListener('abort', relay);
+        }
+      },
+    },
+    wake: () => {
+      if (wakeUp) wakeUp();
+      else pending = true;
+    },
+    settle: () => {
+      pending = false;
+    },
+  };
+}
+
 /** Longest wait for other targets' reads to join a batch. */
 const GATHER_MS = 250;
 
-interface WaitingRead {
+/** A target following its runs, as a batched sweep sees it. */
+export interface FollowMember {
   target: ResolvedTarget;
+  /** Its runs not ended yet. */
+  open(): RunHandle[];
+  /** A sweep made for another target read these runs of this one at `at` (clock time). */
+  covered(at: number, answers: Map<string, Observation>): void;
+}
+
+interface WaitingRead {
+  member: FollowMember;
   handle: RunHandle;
   resolve(observation: Observation): void;
   reject(error: unknown): void;
@@ -235,13 +335,18 @@ interface WaitingRead {
 /**
  * The status reads of the runs a step follows. With a provider that can read many runs at once
  * (`observeMany`, e.g. one list request per page for all tasks of a workspace) and more than one target
- * following, reads that come within a short window go out as one batch; the follow schedules put their
- * `poll-interval` grid at the same instants for every target of the step, so their reads meet. Otherwise
- * each run is read on its own.
+ * following, the reads are sweeps: the first target that needs a read starts one, reads asked within a short
+ * window join it, and it reads the open runs of every target following — for the targets that did not ask,
+ * its answers are a read all the same (FollowMember.covered: the target takes them at once and counts its
+ * next gap from the sweep). So the sweeps follow the soonest-needed target's schedule, and an end is seen at
+ * the first sweep after it, whoever asked. Otherwise each run is read on its own.
  */
 export class FollowReads {
-  private followers = 0;
+  private readonly members = new Set<FollowMember>();
   private batch: WaitingRead[] | undefined;
+  /** When the batch being gathered goes out (clock time), and how to wake its wait sooner. */
+  private flushAt = 0;
+  private flushSooner: AbortController | undefined;
   private readonly gatherMs: number;
 
   constructor(
@@ -256,24 +361,26 @@ export class FollowReads {
   }
 
   /** A target starts following; call the returned function when it stops. */
-  join(): () => void {
-    this.followers++;
-    let left = false;
+  join(member: FollowMember): () => void {
+    this.members.add(member);
     return () => {
-      if (!left) this.followers--;
-      left = true;
+      this.members.delete(member);
     };
   }
 
-  observe(target: ResolvedTarget, handle: RunHandle, signal: AbortSignal): Promise<Observation> {
-    if (!this.batching || !this.provider.observeMany || this.followers < 2) return this.provider.observe(target, handle);
+  /**
+   * One run's status. Batched: it joins the sweep being gathered, or starts one; the sweep goes out when the
+   * earliest of its reads is due (each may wait `waitMs`, default the short gather window).
+   */
+  observe(member: FollowMember, handle: RunHandle, signal: AbortSignal, waitMs = this.gatherMs): Promise<Observation> {
+    if (!this.batching || !this.provider.observeMany || this.members.size < 2) return this.provider.observe(member.target, handle);
     signal.throwIfAborted();
     return new Promise<Observation>((resolve, reject) => {
       // The batch belongs to the step: a target stopped (fail-fast) stops waiting, not the others' reads.
       const onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
       const waiting: WaitingRead = {
-        target,
+        member,
         handle,
         resolve: (observation) => {
           signal.removeEventListener('abort', onAbort);
@@ -284,36 +391,69 @@ export class FollowReads {
           reject(error);
         },
       };
+      const due = this.clock.now() + Math.max(this.gatherMs, waitMs);
       if (this.batch) {
         this.batch.push(waiting);
+        if (due < this.flushAt) {
+          this.flushAt = due;
+          this.flushSooner?.abort();
+        }
       } else {
         this.batch = [waiting];
+        this.flushAt = due;
         void this.flushSoon();
       }
     });
   }
 
   private async flushSoon(): Promise<void> {
-    try {
-      await this.clock.sleep(this.gatherMs, this.stepSignal);
-    } catch {
-      // The step stopped: the reads below fail at once with its reason.
+    // Until the earliest read of the batch is due (a read that joins may bring it forward).
+    while (this.clock.now() < this.flushAt && !this.stepSignal.aborted) {
+      const sooner = new AbortController();
+      const relay = () => sooner.abort();
+      this.stepSignal.addEventListener('abort', relay, { once: true });
+      this.flushSooner = sooner;
+      try {
+        await this.clock.sleep(this.flushAt - this.clock.now(), sooner.signal);
+      } catch {
+        // Brought forward, or the step stopped (the reads below then fail at once with its reason).
+      } finally {
+        this.stepSignal.removeEventListener('abort', relay);
+        this.flushSooner = undefined;
+      }
     }
     const batch = this.batch ?? [];
     this.batch = undefined;
+    // The runs of the targets that did not ask, read by the same sweep.
+    const asked = new Set(batch.map((w) => w.member));
+    const others: Array<{ member: FollowMember; handle: RunHandle }> = [];
+    if (!this.stepSignal.aborted) {
+      for (const member of this.members) if (!asked.has(member)) for (const handle of member.open()) others.push({ member, handle });
+    }
+    const at = this.clock.now();
     await requestScope.run({ signal: this.stepSignal }, async () => {
       try {
-        if (batch.length === 1) {
-          batch[0]!.resolve(await this.provider.observe(batch[0]!.target, batch[0]!.handle));
+        if (batch.length === 1 && others.length === 0) {
+          batch[0]!.resolve(await this.provider.observe(batch[0]!.member.target, batch[0]!.handle));
           return;
         }
-        const results = await this.provider.observeMany!(batch.map(({ target, handle }) => ({ target, handle })));
+        const items = [...batch, ...others].map(({ member, handle }) => ({ target: member.target, handle }));
+        const results = await this.provider.observeMany!(items);
         batch.forEach((waiting, i) => {
           const result = results[i];
           if (result === undefined) waiting.reject(new Error(`no status was read for run ${waiting.handle.runId}`));
           else if (result instanceof Error) waiting.reject(result);
           else waiting.resolve(result);
         });
+        // A run the sweep could not read is read by its own target's next read, as before.
+        const answers = new Map<FollowMember, Map<string, Observation>>();
+        others.forEach(({ member, handle }, i) => {
+          const result = results[batch.length + i];
+          if (result === undefined || result instanceof Error) return;
+          if (!answers.has(member)) answers.set(member, new Map());
+          answers.get(member)!.set(handle.runId, result);
+        });
+        for (const [member, read] of answers) if (this.members.has(member)) member.covered(at, read);
       } catch (error) {
         for (const waiting of batch) waiting.reject(error);
       }

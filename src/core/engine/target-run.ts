@@ -4,6 +4,7 @@
  * wait and check are modes.ts; a stop (timeout, cancellation, fail-fast) is stop.ts. Every wait is a
  * `waitFor` (wait.ts) with named acceptors, on the injected clock and bounded by the step's deadline.
  */
+import type { Clock } from '../clock.js';
 import type { Phase } from '../http/index.js';
 import { ApiError } from '../http/index.js';
 import type { CancelReport, Evidence, FailedTask, StepStatus, TargetResult } from '../outcome.js';
@@ -312,10 +313,13 @@ export class TargetRun {
   /**
    * Waits on the step's clock, bounded by its deadline and this target's signal: a success or failure comes
    * back as the acceptor's verdict; reaching the deadline stops the target as timed out, and the signal stops
-   * it with its reason (cancelled, fail-fast).
+   * it with its reason (cancelled, fail-fast). `clock` replaces the step's for the sleeps (one that a batched
+   * sweep can cut short, engine/follow.ts).
    */
-  async waitFor<O>(options: Omit<WaitOptions<O>, 'clock' | 'deadline' | 'signal'>): Promise<{ state: 'success' | 'failure'; acceptor: string; observation: O }> {
-    const result = await waitFor({ ...options, clock: this.step.clock, deadline: this.step.deadline, signal: this.signal });
+  async waitFor<O>(
+    options: Omit<WaitOptions<O>, 'clock' | 'deadline' | 'signal'> & { clock?: Clock },
+  ): Promise<{ state: 'success' | 'failure'; acceptor: string; observation: O }> {
+    const result = await waitFor({ ...options, clock: options.clock ?? this.step.clock, deadline: this.step.deadline, signal: this.signal });
     if (result.state === 'timeout') throw new StopSignal('timed-out', `timed out after ${formatMs(this.step.settings.timeoutMs)}`);
     if (result.state === 'aborted') throw result.reason;
     return result;
