@@ -40,7 +40,7 @@ const systemClock = {
 
 /***/ }),
 
-/***/ 2210:
+/***/ 9200:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -1327,67 +1327,6 @@ async function expectedDuration(run, target) {
         return undefined;
     }
 }
-/** Failure details (and logs) of the runs that did not succeed, printed and annotated; a read error only warns. */
-async function collectFailures(run, target, runs) {
-    const { logs } = run.step.settings;
-    const wanted = logs === 'always' ? run.handles : runs;
-    if (wanted.length === 0)
-        return [];
-    const failed = [];
-    run.phase = 'logs';
-    for (const handle of wanted) {
-        const observation = run.last.get(handle.runId);
-        let tasks;
-        try {
-            tasks = await run.provider.failures(target, handle, observation, run.step.logFile, { fetchLogs: logs !== 'never' });
-        }
-        catch (error) {
-            const reason = (0,core_text/* errorText */.kc)(error);
-            run.step.logFile.note(`${run.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
-            run.step.host.warning(`${run.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
-            continue;
-        }
-        for (const task of tasks) {
-            // With logs: always, a succeeded run's task logs are printed but are not failures.
-            if (observation.state !== 'succeeded')
-                failed.push(task);
-            await printTask(run, task, observation.state !== 'succeeded', run.live?.printedFor(handle.runId) ?? 0);
-        }
-    }
-    return failed;
-}
-/**
- * One task's failure details: its log excerpt in a group, or, when this run's lines were printed live, a
- * pointer to them and to the log file instead of the same lines again; error lines become annotations
- * either way (within the step's budget).
- */
-async function printTask(run, task, failed, printedLive) {
-    const host = run.step.host;
-    const title = `${run.label} › ${task.name}${task.type ? ` (${task.type}${task.id ? ` ${task.id}` : ''})` : ''}: ${task.status}`;
-    if (printedLive > 0 && task.logExcerpt.length > 0) {
-        host.info(`${title} — its log lines were printed above as they came (logs: live); the whole log is in ${run.step.logFile.path}`);
-    }
-    else if (task.logExcerpt.length > 0) {
-        await host.group(`${title} — last ${task.logExcerpt.length} log lines`, async () => {
-            for (const line of task.logExcerpt)
-                host.info(line);
-        });
-    }
-    else {
-        host.info(`${title}${task.logNote ? ` — ${task.logNote}` : ''}`);
-    }
-    if (!failed)
-        return;
-    if (task.errorLines.length === 0) {
-        // The task's line above already says this: name, status and note.
-        run.step.annotate(`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`, `${run.label} › ${task.name}`, run.index, true);
-        return;
-    }
-    for (const line of task.errorLines) {
-        const shown = task.logExcerpt.some((printed) => printed.includes(line));
-        run.step.annotate(line, `${run.label} › ${task.name}`, run.index, shown);
-    }
-}
 /**
  * The step's clock, for one target's follow waits, whose sleep `wake()` cuts short (a sweep answered for the
  * target); a wake while the target is not asleep cuts its next sleep to nothing, unless `settle()` came first
@@ -1826,6 +1765,70 @@ function missingLine(evidence, missing) {
     return `missing proof${parts.length > 1 ? 's' : ''}: ${parts.join('; ')}`;
 }
 
+;// CONCATENATED MODULE: ./lib/core/engine/failures.js
+
+/** Failure details (and logs) of the runs that did not succeed, printed and annotated; a read error only warns. */
+async function collectFailures(run, target, runs) {
+    const { logs } = run.step.settings;
+    const wanted = logs === 'always' ? run.handles : runs;
+    if (wanted.length === 0)
+        return [];
+    const failed = [];
+    run.phase = 'logs';
+    for (const handle of wanted) {
+        const observation = run.last.get(handle.runId);
+        let tasks;
+        try {
+            tasks = await run.provider.failures(target, handle, observation, run.step.logFile, { fetchLogs: logs !== 'never' });
+        }
+        catch (error) {
+            const reason = (0,core_text/* errorText */.kc)(error);
+            run.step.logFile.note(`${run.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
+            run.step.host.warning(`${run.label}: could not read the failure details of run ${handle.runId}: ${reason}`);
+            continue;
+        }
+        for (const task of tasks) {
+            // With logs: always, a succeeded run's task logs are printed but are not failures.
+            if (observation.state !== 'succeeded')
+                failed.push(task);
+            await printTask(run, task, observation.state !== 'succeeded', run.live?.printedFor(handle.runId) ?? 0);
+        }
+    }
+    return failed;
+}
+/**
+ * One task's failure details: its log excerpt in a group, or, when this run's lines were printed live, a
+ * pointer to them and to the log file instead of the same lines again; error lines become annotations
+ * either way (within the step's budget).
+ */
+async function printTask(run, task, failed, printedLive) {
+    const host = run.step.host;
+    const title = `${run.label} › ${task.name}${task.type ? ` (${task.type}${task.id ? ` ${task.id}` : ''})` : ''}: ${task.status}`;
+    if (printedLive > 0 && task.logExcerpt.length > 0) {
+        host.info(`${title} — its log lines were printed above as they came (logs: live); the whole log is in ${run.step.logFile.path}`);
+    }
+    else if (task.logExcerpt.length > 0) {
+        await host.group(`${title} — last ${task.logExcerpt.length} log lines`, async () => {
+            for (const line of task.logExcerpt)
+                host.info(line);
+        });
+    }
+    else {
+        host.info(`${title}${task.logNote ? ` — ${task.logNote}` : ''}`);
+    }
+    if (!failed)
+        return;
+    if (task.errorLines.length === 0) {
+        // The task's line above already says this: name, status and note.
+        run.step.annotate(`${task.name} ended ${task.status}${task.logNote ? ` (${task.logNote})` : ''}`, `${run.label} › ${task.name}`, run.index, true);
+        return;
+    }
+    for (const line of task.errorLines) {
+        const shown = task.logExcerpt.some((printed) => printed.includes(line));
+        run.step.annotate(line, `${run.label} › ${task.name}`, run.index, shown);
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/core/engine/hints.js
 function hintFor(error, platform, access) {
     switch (error.status) {
@@ -1948,6 +1951,7 @@ async function checkMode(run, target) {
 }
 
 ;// CONCATENATED MODULE: ./lib/core/engine/target-run.js
+
 
 
 

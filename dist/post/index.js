@@ -34385,7 +34385,7 @@ const STOPPED_PREFIX = 'stopped:';
 const CANCEL_BUDGET_MS = 3_500;
 /** The engine, loaded on first use (one lazily loaded chunk). */
 async function loadEngine() {
-    return Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6474));
+    return Promise.all(/* import() | engine */[__nccwpck_require__.e(752), __nccwpck_require__.e(209)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3529));
 }
 /** The provider loader given by a test, else the registry's (each platform's provider loads on first use). */
 async function providerLoader(deps) {

@@ -6,7 +6,7 @@ import { isTerminal, type Proof, type TargetResult } from '../outcome.js';
 import type { ResolvedTarget, RunHandle } from '../provider.js';
 import { ADOPTED_PREFIX, describe, formatMs, TargetFailure, type RunIdentity } from './common.js';
 import { evidenceFor, missingLine } from './evidence.js';
-import { collectFailures } from './follow.js';
+import { collectFailures } from './failures.js';
 import type { TargetRun } from './target-run.js';
 
 /** Mode wait: follows the run given in run-id (one per target), or the run in flight, to its end. */

@@ -23,7 +23,8 @@ import {
   type RunIdentity,
 } from './common.js';
 import { evidenceFor, identityProof, missingLine } from './evidence.js';
-import { collectFailures, followRuns } from './follow.js';
+import { collectFailures } from './failures.js';
+import { followRuns } from './follow.js';
 import { hintFor } from './hints.js';
 import type { LiveLogs } from './live.js';
 import { checkMode, waitMode } from './modes.js';
