@@ -8,7 +8,8 @@
 //    Extra requests: log requests per status read while the run is running.
 // 2. Peak memory of the step process alone, the way a user runs it: the built CLI bundle (dist-cli/index.js,
 //    `node scripts/bundle-cli.mjs`, or BENCH_BUNDLE) is started as a child process on each Node, the
-//    simulator staying in this process (real time); peak RSS from /usr/bin/time (or /proc/<pid>/status VmHWM).
+//    simulator running in a process of its own (real time), so only the step is measured; peak RSS from
+//    /usr/bin/time (or /proc/<pid>/status VmHWM).
 //
 // Needs lib/ (node scripts/build.mjs lib). node bench/live-logs.mjs [lag|memory]
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // All benchmarks in one run (`npm run bench`): start-up, detection lag and request count, many targets,
-// big logs, the Qarion request budget. Each prints its own section; at the end one table lists every figure beside its target.
+// big logs, live logs, the Qarion request budget. Each prints its own section; at the end one table lists every figure beside its target.
 // Needs lib/ and dist/ built (`node scripts/build.mjs`). `--markdown` prints the final table as markdown,
 // `--only startup,polling` runs a subset.
 import { figure, isMain, machine, table } from './lib.mjs';
@@ -9,6 +9,7 @@ const BENCHES = {
   polling: () => import('./polling.mjs'),
   fanout: () => import('./fanout.mjs'),
   logs: () => import('./logs.mjs'),
+  'live-logs': () => import('./live-logs.mjs'),
   'qarion-budget': () => import('./qarion-budget.mjs'),
 };
 
