@@ -5,6 +5,7 @@
  */
 import type { Simulator } from '../../src/simulator/index.js';
 import { KEY, runTdp, tdpWorld, WS } from '../helpers/tdp.js';
+import { CONTRACT_TIME_SCALE } from '../helpers/machine-clock.js';
 
 let sim: Simulator;
 
@@ -13,7 +14,7 @@ afterEach(async () => {
 });
 
 test('a failed map run, then a standalone run of that member still running: the map run failed (not "still running")', async () => {
-  sim = await tdpWorld();
+  sim = await tdpWorld({ timeScale: CONTRACT_TIME_SCALE });
   sim.tdp.setScenario(WS, 'Package', 1010, { outcome: 'failure', durationMs: 100 });
   await runTdp(sim, { 'process-map': '42' });
   sim.clock.advance(60_000);
@@ -29,7 +30,7 @@ test('a failed map run, then a standalone run of that member still running: the 
 });
 
 test('a map whose counters show a failed task the key cannot see: not green', async () => {
-  sim = await tdpWorld();
+  sim = await tdpWorld({ timeScale: CONTRACT_TIME_SCALE });
   sim.tdp.addTask(WS, { taskType: 'Package', taskId: 1020, taskName: 'Restricted Load', hiddenFrom: ['engineer'] });
   sim.tdp.addProcessMap(WS, {
     processMapId: 43,
@@ -50,7 +51,7 @@ test('a map whose counters show a failed task the key cannot see: not green', as
 });
 
 test('control: a successful map run, then a later standalone success of a member: green, the standalone run not counted', async () => {
-  sim = await tdpWorld();
+  sim = await tdpWorld({ timeScale: CONTRACT_TIME_SCALE });
   await runTdp(sim, { 'process-map': '42' });
   sim.clock.advance(60_000);
   sim.tdp.runStandalone(WS, 'Package', 1005, { outcome: 'success', durationMs: 100 });
@@ -61,7 +62,7 @@ test('control: a successful map run, then a later standalone success of a member
 });
 
 test("check: the map's last run has not dispatched its member yet, and a standalone run of it just succeeded: not green", async () => {
-  sim = await tdpWorld({ timextender: { mapDispatchDelayMs: 2000 } });
+  sim = await tdpWorld({ timeScale: CONTRACT_TIME_SCALE, timextender: { mapDispatchDelayMs: 2000 } });
   sim.tdp.addProcessMap(WS, { processMapId: 77, name: 'One Member', failurePolicy: 'ignore-failure', members: [{ taskType: 'Package', taskId: 1005, stage: 1 }] });
   sim.tdp.setScenario(WS, 'Package', 1005, { outcome: 'failure', durationMs: 300 });
   // A colleague triggers the map; before the server dispatches its member, someone runs the member alone.
@@ -72,7 +73,7 @@ test("check: the map's last run has not dispatched its member yet, and a standal
   });
   expect(answer.status).toBe(202);
   sim.tdp.runStandalone(WS, 'Package', 1005, { outcome: 'success', durationMs: 50 });
-  await new Promise((r) => setTimeout(r, 300));
+  sim.clock.advance(300);
   const { outcome } = await runTdp(sim, { mode: 'check', 'process-map': '77' }, { settleMs: 3000 });
   expect(outcome.status).toBe('failed');
   expect(outcome.results[0]!.evidence?.members?.ok).toBe(false);

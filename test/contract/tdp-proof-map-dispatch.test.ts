@@ -6,6 +6,7 @@
  */
 import type { Simulator } from '../../src/simulator/index.js';
 import { runTdp, tdpWorld, triggerPosts, WS } from '../helpers/tdp.js';
+import { CONTRACT_TIME_SCALE } from '../helpers/machine-clock.js';
 
 let sim: Simulator;
 
@@ -16,7 +17,7 @@ afterEach(async () => {
 const memberRuns = (s: Simulator, id: number) => s.tdp.executions(WS, 'Package', id).filter((e) => e.origin === 'map');
 
 test('members dispatched 1.5 s after the 202: not green before they ran, and red once a member fails', async () => {
-  sim = await tdpWorld({ timextender: { mapDispatchDelayMs: 1500 } });
+  sim = await tdpWorld({ timeScale: CONTRACT_TIME_SCALE, timextender: { mapDispatchDelayMs: 1500 } });
   sim.tdp.setScenario(WS, 'Package', 1010, { outcome: 'failure', durationMs: 200 });
   const { outcome } = await runTdp(sim, { 'process-map': '42' });
   expect(outcome.status).toBe('failed');
@@ -29,7 +30,7 @@ test('members dispatched 1.5 s after the 202: not green before they ran, and red
 });
 
 test('members dispatched late and all succeed: green only after every member execution ended', async () => {
-  sim = await tdpWorld({ timextender: { mapDispatchDelayMs: 1500 } });
+  sim = await tdpWorld({ timeScale: CONTRACT_TIME_SCALE, timextender: { mapDispatchDelayMs: 1500 } });
   const { outcome } = await runTdp(sim, { 'process-map': '42' });
   expect(outcome.status).toBe('succeeded');
   const members = [1005, 1010].flatMap((id) => memberRuns(sim, id));
@@ -46,7 +47,7 @@ test('members dispatched late and all succeed: green only after every member exe
 
 test("a lost trigger answer while the members are not dispatched yet: the map is not sent again, and the run decides", async () => {
   // With 'queue' (the documented alternative to 409) a second trigger would start a second load.
-  sim = await tdpWorld({ timextender: { mapDispatchDelayMs: 1500, secondTriggerWhileRunning: 'queue' } });
+  sim = await tdpWorld({ timeScale: CONTRACT_TIME_SCALE, timextender: { mapDispatchDelayMs: 1500, secondTriggerWhileRunning: 'queue' } });
   sim.tdp.setScenario(WS, 'Package', 1010, { outcome: 'failure', durationMs: 200 });
   sim.faults.add({ method: 'POST', path: /\/trigger$/, kind: 'apply-then-reset' });
   const { outcome } = await runTdp(sim, { 'process-map': '42' });
@@ -60,7 +61,7 @@ test("a lost trigger answer while the members are not dispatched yet: the map is
 test('a standalone run of the only member starts and ends before the map dispatches it: never green', async () => {
   // The map's date moves at the 202; the member is dispatched 2 s later. Meanwhile a colleague runs the member
   // on its own and it finishes: for a moment the map looks exactly like a finished run of one member.
-  sim = await tdpWorld({ timextender: { mapDispatchDelayMs: 2000 } });
+  sim = await tdpWorld({ timeScale: CONTRACT_TIME_SCALE, timextender: { mapDispatchDelayMs: 2000 } });
   sim.tdp.addProcessMap(WS, { processMapId: 77, name: 'One Member', failurePolicy: 'ignore-failure', members: [{ taskType: 'Package', taskId: 1005, stage: 1 }] });
   sim.tdp.setScenario(WS, 'Package', 1005, { outcome: 'failure', durationMs: 300 });
   let standalone: number | undefined;

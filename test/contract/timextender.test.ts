@@ -5,12 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Simulator } from '../../src/simulator/index.js';
-import { FAILURE_LOG, KEY, runTdp, tdpWorld, triggerPosts, VIEWER_KEY, WS } from '../helpers/tdp.js';
+import { engineClock, FAILURE_LOG, KEY, runTdp, tdpWorld, triggerPosts, VIEWER_KEY, WS } from '../helpers/tdp.js';
+import { afterSimulated, CONTRACT_TIME_SCALE } from '../helpers/machine-clock.js';
 
 let sim: Simulator;
 
 beforeEach(async () => {
-  sim = await tdpWorld();
+  sim = await tdpWorld({ timeScale: CONTRACT_TIME_SCALE });
 });
 
 afterEach(async () => {
@@ -93,9 +94,10 @@ describe('a task', () => {
 
   test('a run that never ends times out (exit 3) and says TimeXtender cannot cancel it', async () => {
     sim.tdp.setScenario(WS, 'Package', 1005, { outcome: 'unknown-running' });
-    const started = Date.now();
+    // On the engine's clock (simulated time: this world runs faster than real time while the engine sleeps).
+    const started = engineClock(sim).now();
     const { outcome, host } = await runTdp(sim, { task: 'Package/1005', timeout: '1500ms' });
-    expect(Date.now() - started).toBeLessThan(6000);
+    expect(engineClock(sim).now() - started).toBeLessThan(6000);
     expect(outcome.status).toBe('timed-out');
     expect(outcome.exitCode).toBe(3);
     expect(outcome.results[0]!.cancel?.note).toMatch(/no way to cancel/);
@@ -212,7 +214,7 @@ describe('errors a user must understand', () => {
 
   test('a key revoked between two polls is an auth failure, not a run failure', async () => {
     sim.tdp.setScenario(WS, 'Package', 1005, { outcome: 'success', durationMs: 3000 });
-    setTimeout(() => sim.tdp.revokeKey(KEY), 600);
+    afterSimulated(sim, 600, () => sim.tdp.revokeKey(KEY));
     const { outcome } = await runTdp(sim, { task: 'Package/1005' });
     expect(outcome.status).toBe('failed');
     expect(outcome.results[0]!.message).toMatch(/401.*key was rejected/);

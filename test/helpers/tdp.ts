@@ -3,6 +3,8 @@ import { runStep, type EngineOptions, type StepOutcome } from '../../src/core/en
 import { parseSettings } from '../../src/providers/registry.js';
 import { loadProvider } from '../../src/providers/registry.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import type { Clock } from '../../src/core/clock.js';
+import { machineClock } from './machine-clock.js';
 import { RecordingHost } from './recording-host.js';
 
 export const KEY = 'txk_ContractTestContributorKey00001';
@@ -16,9 +18,15 @@ export const FAILURE_LOG = [
   '   at TimeXtender.Execution.SqlSource.Open()',
 ];
 
-/** Starts a simulator with two users (Contributor, Viewer) on workspace `finance` and a few tasks and a map. */
+/**
+ * Starts a simulator with two users (Contributor, Viewer) on workspace `finance` and a few tasks and a map.
+ * With `timeScale` above 1, the world's time runs only while the engine of runTdp sleeps, from the start
+ * (machine-clock.ts): what the test sets up before the step takes no simulated time; `sim.clock.advance`
+ * moves it on.
+ */
 export async function tdpWorld(options: SimulatorOptions = {}): Promise<Simulator> {
   const sim = await startSimulator({ seed: 7, ...options });
+  if ((options.timeScale ?? 1) > 1) engineClock(sim);
   const tdp = sim.tdp;
   tdp.addUser('engineer');
   tdp.addUser('analyst');
@@ -66,6 +74,17 @@ export const FAST: Partial<EngineOptions> = {
   settleMs: 1000,
 };
 
+/** One engine clock per world: the system clock at real time, else the machine's clock (machine-clock.ts). */
+const engineClocks = new WeakMap<Simulator, Clock>();
+export function engineClock(sim: Simulator): Clock {
+  let clock = engineClocks.get(sim);
+  if (clock === undefined) {
+    clock = machineClock(sim);
+    engineClocks.set(sim, clock);
+  }
+  return clock;
+}
+
 export async function runTdp(sim: Simulator, inputs: Record<string, string>, engine: Partial<EngineOptions> = {}): Promise<RunResult> {
   const values: Record<string, string> = {
     platform: 'timextender',
@@ -78,7 +97,7 @@ export async function runTdp(sim: Simulator, inputs: Record<string, string>, eng
   };
   const { settings } = parseSettings((name) => values[name]);
   const host = new RecordingHost();
-  const outcome = await runStep(settings, host, { loadProvider, ...FAST, ...engine });
+  const outcome = await runStep(settings, host, { loadProvider, clock: engineClock(sim), ...FAST, ...engine });
   return { outcome, host };
 }
 
