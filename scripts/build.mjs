@@ -19,8 +19,11 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 // lib/ is overwritten in place (not deleted first), so a run in progress never loses its files.
 // lib/ is ESM like the sources (written first, so a failed compile never leaves lib/ unmarked).
 mkdirSync(join(root, 'lib'), { recursive: true });
-writeFileSync(join(root, 'lib', 'package.json'), '{ "type": "module" }\n');
-run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+const libManifest = join(root, 'lib', 'package.json');
+if (!existsSync(libManifest) || readFileSync(libManifest, 'utf8') !== '{ "type": "module" }\n') writeFileSync(libManifest, '{ "type": "module" }\n');
+// Incremental: a warm build re-emits only what changed, so lib/ files keep their times and the Azure bundle's
+// --if-stale check (npm test) can skip an unchanged bundle.
+run(bin('tsc'), ['-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', join(root, 'lib', '.tsbuildinfo')]);
 if (process.argv[2] === 'lib') process.exit(0);
 
 /** Each bundle: entry (compiled), output folder, and whether licenses.txt is written from the module list. */

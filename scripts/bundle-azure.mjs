@@ -24,6 +24,8 @@ if (!existsSync(join(root, entry))) {
 function newestMtime(dir) {
   let newest = 0;
   for (const name of readdirSync(dir)) {
+    // The compiler's incremental state is not code: it changes on every build.
+    if (name === '.tsbuildinfo') continue;
     const path = join(dir, name);
     const stat = statSync(path);
     newest = Math.max(newest, stat.isDirectory() ? newestMtime(path) : stat.mtimeMs);
