@@ -175,7 +175,7 @@ test('a job being cancelled posts no comment', async () => {
   const core = new RecordingCore(inputs());
   const controller = new AbortController();
   const running = runMainStep({ ...deps(core), signal: controller.signal });
-  for (let i = 0; i < 100 && !core.text().includes('run '); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && !core.text().includes('found run'); i++) await new Promise((r) => setTimeout(r, 50));
   controller.abort();
   await expect(running).resolves.toBe(1);
   expect(core.text()).toContain('pr-comment: the job is being cancelled: no comment posted');

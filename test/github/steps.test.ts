@@ -145,7 +145,7 @@ describe('main step', () => {
     const controller = new AbortController();
     const running = runMainStep(deps(core, controller.signal));
     // Until the run is found (up to 20 s: on a loaded machine it may take more than a few seconds), then cancel.
-    for (let i = 0; i < 400 && !core.text().includes('run '); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 400 && !core.text().includes('found run'); i++) await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     await expect(running).resolves.toBe(1);
     expect(core.outputs.get('status')).toBe('cancelled');
