@@ -54,3 +54,31 @@ test('skip: the first items are counted and dropped unparsed, at any chunk split
   expect(await items(['[ ]'], 2)).toEqual([]);
   await expect(items(['[{"a":1},'], 1)).rejects.toThrow(/cut off/);
 });
+
+test('skip on bytes: any array, split at any byte (inside a multi-byte character too), any skip: the items after the skipped ones, whole', async () => {
+  const { default: fc } = await import('fast-check');
+  const entry = fc.oneof(
+    fc.record({ logTime: fc.string(), log: fc.string({ unit: 'grapheme' }) }),
+    fc.string({ unit: 'grapheme' }),
+    fc.array(fc.oneof(fc.integer(), fc.constant('é, [ü] "}'))),
+    fc.constant(null),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(entry, { maxLength: 12 }), fc.array(fc.nat(40), { maxLength: 8 }), fc.nat(14), fc.constantFrom('', ' ', '\n  '), async (value, cuts, skip, pad) => {
+      const bytes = Buffer.from(`${pad}[${pad}${value.map((v) => JSON.stringify(v)).join(`,${pad}`)}${pad}]${pad}`);
+      const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+      const chunks: Buffer[] = [];
+      let at = 0;
+      for (const p of [...points, bytes.length]) {
+        chunks.push(bytes.subarray(at, p));
+        at = p;
+      }
+      const out: unknown[] = [];
+      for await (const item of jsonArrayItems((async function* () {
+        yield* chunks;
+      })(), { skip })) out.push(item);
+      expect(out).toEqual(value.slice(skip));
+    }),
+    { numRuns: 400 },
+  );
+});
