@@ -34248,6 +34248,8 @@ class GitHubHost {
     core;
     env;
     secrets = [];
+    /** The masker for `secrets`, built once per secret (a live log prints 200,000 lines through it). */
+    mask = (0,untrusted/* secretMasker */.c8)([]);
     /** GitHub has no nested groups: an inner group's title becomes a plain line. */
     groupDepth = 0;
     summary;
@@ -34260,11 +34262,11 @@ class GitHubHost {
     }
     /** Masked, then neutralized; one entry per printed line. */
     clean(text) {
-        return (0,untrusted/* neutralize */.YI)((0,untrusted/* maskSecrets */.QU)(text, this.secrets)).split('\n');
+        return (0,untrusted/* neutralize */.YI)(this.mask(text)).split('\n');
     }
     /** Masked and neutralized on a single line (annotation titles, group titles, the failure line). */
     cleanLine(text) {
-        return (0,untrusted/* flatten */.Bq)((0,untrusted/* maskSecrets */.QU)(text, this.secrets));
+        return (0,untrusted/* flatten */.Bq)(this.mask(text));
     }
     info(message) {
         for (const line of this.clean(message))
@@ -34318,6 +34320,7 @@ class GitHubHost {
             this.secrets.push(piece);
             this.core.setSecret(piece);
         }
+        this.mask = (0,untrusted/* secretMasker */.c8)(this.secrets);
     }
     /** The summary as written (masked, within the size limit), for the pull-request comment. */
     get summaryText() {

@@ -20,7 +20,7 @@ import type { Annotation, Host, OutputName } from '../../core/host.js';
 import { RESULT_OUTPUT_MAX_CHARS } from '../../core/report.js';
 import { STATE_RUNS, type SavedRun } from '../../core/saved-runs.js';
 import type { CiContext, ProxySettings } from '../../core/settings.js';
-import { markdownCell, maskSecrets, neutralize, neutralizeLine, splitLines } from '../../core/untrusted.js';
+import { markdownCell, maskSecrets, neutralize, neutralizeLine, secretMasker, splitLines } from '../../core/untrusted.js';
 import { outputVariableName } from './task-metadata.js';
 import { truncate } from '../../core/text.js';
 
@@ -182,6 +182,8 @@ export class AzureHost implements Host {
   private readonly tl: TaskLib;
   private readonly console: AgentConsole;
   private readonly secrets: string[] = [];
+  /** The masker for `secrets`, built once per secret (a live log prints 200,000 lines through it). */
+  private mask: (text: string) => string = secretMasker([]);
   private readonly state = new Map<string, string>();
   private errorIssues = 0;
   private warningIssues = 0;
@@ -203,12 +205,12 @@ export class AzureHost implements Host {
 
   /** Masked and neutralized, one entry per printed line. */
   lines(text: string): string[] {
-    return neutralize(maskSecrets(text, this.secrets)).split('\n');
+    return neutralize(this.mask(text)).split('\n');
   }
 
   /** Masked and neutralized on one line, for titles and issue messages. */
   oneLine(text: string): string {
-    return neutralizeLine(maskSecrets(text, this.secrets));
+    return neutralizeLine(this.mask(text));
   }
 
   info(message: string): void {
@@ -278,6 +280,7 @@ export class AzureHost implements Host {
   setSecret(value: string): void {
     if (!value || this.secrets.includes(value)) return;
     this.secrets.push(value);
+    this.mask = secretMasker(this.secrets);
     registerSecret(this.tl, this.console, value);
   }
 

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { Annotation, Host, OutputName } from '../../core/host.js';
 import type { CiContext } from '../../core/settings.js';
-import { maskSecrets, neutralize } from '../../core/untrusted.js';
+import { maskSecrets, neutralize, secretMasker } from '../../core/untrusted.js';
 
 export interface CliHostOptions {
   /** Where progress goes. */
@@ -28,6 +28,8 @@ export class CliHost implements Host {
   readonly ciContext: CiContext;
   readonly signal: AbortSignal;
   private readonly secrets: string[] = [];
+  /** The masker for `secrets`, built once per secret (a live log prints 200,000 lines through it). */
+  private mask: (text: string) => string = secretMasker([]);
   private readonly state = new Map<string, string>();
   private indent = '';
 
@@ -43,7 +45,7 @@ export class CliHost implements Host {
    * cannot be joined after masking), then CI commands broken (neutralize).
    */
   clean(text: string): string[] {
-    return neutralize(maskSecrets(text, this.secrets)).split('\n');
+    return neutralize(this.mask(text)).split('\n');
   }
 
   info(message: string): void {
@@ -80,7 +82,10 @@ export class CliHost implements Host {
   }
 
   setSecret(value: string): void {
-    if (value && !this.secrets.includes(value)) this.secrets.push(value);
+    if (value && !this.secrets.includes(value)) {
+      this.secrets.push(value);
+      this.mask = secretMasker(this.secrets);
+    }
   }
 
   async writeSummary(markdown: string): Promise<void> {

@@ -13,7 +13,7 @@ import * as actionsCore from '@actions/core';
 import { tmpdir } from 'node:os';
 import type { Annotation, Host, OutputName } from '../../core/host.js';
 import type { CiContext } from '../../core/settings.js';
-import { flatten, maskSecrets, neutralize } from '../../core/untrusted.js';
+import { flatten, maskSecrets, neutralize, secretMasker } from '../../core/untrusted.js';
 import { ciContextOf, readRunContext, type RunContext } from './context.js';
 
 /** The part of `core.summary` the host uses. */
@@ -64,6 +64,8 @@ export class GitHubHost implements Host {
   private readonly core: CoreApi;
   private readonly env: Record<string, string | undefined>;
   private readonly secrets: string[] = [];
+  /** The masker for `secrets`, built once per secret (a live log prints 200,000 lines through it). */
+  private mask: (text: string) => string = secretMasker([]);
   /** GitHub has no nested groups: an inner group's title becomes a plain line. */
   private groupDepth = 0;
   private summary: string | undefined;
@@ -78,12 +80,12 @@ export class GitHubHost implements Host {
 
   /** Masked, then neutralized; one entry per printed line. */
   clean(text: string): string[] {
-    return neutralize(maskSecrets(text, this.secrets)).split('\n');
+    return neutralize(this.mask(text)).split('\n');
   }
 
   /** Masked and neutralized on a single line (annotation titles, group titles, the failure line). */
   cleanLine(text: string): string {
-    return flatten(maskSecrets(text, this.secrets));
+    return flatten(this.mask(text));
   }
 
   info(message: string): void {
@@ -138,6 +140,7 @@ export class GitHubHost implements Host {
       this.secrets.push(piece);
       this.core.setSecret(piece);
     }
+    this.mask = secretMasker(this.secrets);
   }
 
   /** The summary as written (masked, within the size limit), for the pull-request comment. */
