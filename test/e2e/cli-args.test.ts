@@ -3,9 +3,10 @@
  * inputs, `--version`, `-h`/`--help` (one usage line per platform, no line over 100 columns), and a key given
  * on the command line (works, warned about once). Runs against the simulator over loopback where a run is needed.
  */
+import { runCliInProcess } from '../helpers/cli.js';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { helpText, main, parseArgs, UsageError, VERSION } from '../../src/adapters/cli/main.js';
+import { helpText, parseArgs, UsageError, VERSION } from '../../src/adapters/cli/main.js';
 import { INPUTS, PLATFORMS } from '../../src/providers/registry.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { KEY, tdpWorld, WS } from '../helpers/tdp.js';
@@ -16,16 +17,8 @@ interface Run {
   stderr: string;
 }
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (line) => void (stdout += `${line}\n`),
-    stderr: (line) => void (stderr += `${line}\n`),
-    env: { ORCHESTRATION_RUN_LOG_DIR: tmpdir(), ...env },
-    signal: new AbortController().signal,
-  });
-  return { code, stdout, stderr };
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return runCliInProcess(args, { ORCHESTRATION_RUN_LOG_DIR: tmpdir(), ...env });
 }
 
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');

@@ -10,11 +10,12 @@
  * 4. a key split by an escape sequence is masked everywhere (stdout, stderr, JSON, summary, log file);
  * 6. at most 200 targets per step.
  */
+import { runCliInProcess } from '../helpers/cli.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { helpText, main } from '../../src/adapters/cli/main.js';
+import { helpText } from '../../src/adapters/cli/main.js';
 import { stripControl } from '../../src/core/untrusted.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { KEY, tdpWorld, WS } from '../helpers/tdp.js';
@@ -28,17 +29,7 @@ interface Run {
 }
 type Runner = (args: string[], env: Record<string, string>) => Promise<Run>;
 
-const inProcess: Runner = async (args, env) => {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (line) => void (stdout += `${line}\n`),
-    stderr: (line) => void (stderr += `${line}\n`),
-    env,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout, stderr };
-};
+const inProcess: Runner = runCliInProcess;
 
 const subprocess: Runner = (args, env) =>
   new Promise((resolve) => {

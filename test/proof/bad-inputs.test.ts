@@ -9,12 +9,13 @@
  * lines) and starts a process for one case in SAMPLE_EVERY, spread over the table: each start costs a third
  * of a CPU second, and 78 of them were a fifth of the suite's CPU time on a 2-core machine.
  */
+import { runCliInProcess } from '../helpers/cli.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, prepareOutputFile } from '../../src/core/inputs/index.js';
 import { parseSettings } from '../../src/providers/registry.js';
-import { main, parseArgs, UsageError } from '../../src/adapters/cli/main.js';
+import { parseArgs, UsageError } from '../../src/adapters/cli/main.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { CLI, lines, pool, runNode, STACK_LINE, writeFigures, type ProcessRun } from './support.js';
@@ -145,18 +146,10 @@ const ALL_AS_PROCESSES = process.env.PROOF_FULL === '1';
 const SAMPLE_EVERY = 8;
 const asProcess = (c: BadInput) => ALL_AS_PROCESSES || c.usage === true || c.output === true || CASES.indexOf(c) % SAMPLE_EVERY === 0;
 
-/** The CLI's `main` in this process: what a process would print, as a ProcessRun. */
+/** The CLI's `main` in this process, as a ProcessRun. */
 async function runInProcess(argv: string[], env: Record<string, string>): Promise<ProcessRun> {
   const started = Date.now();
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (line) => void (stdout += `${line}\n`),
-    stderr: (line) => void (stderr += `${line}\n`),
-    env,
-    signal: new AbortController().signal,
-  });
-  return { code, signal: null, stdout, stderr, ms: Date.now() - started };
+  return { ...(await runCliInProcess(argv, env)), signal: null, ms: Date.now() - started };
 }
 
 let sim: Simulator;
