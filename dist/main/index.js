@@ -34103,6 +34103,8 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: ./lib/core/untrusted.js
@@ -34134,6 +34136,7 @@ var core_text = __nccwpck_require__(9716);
 
 
 
+
 /** The real process. */
 function nodeProcess() {
     return {
@@ -34150,7 +34153,20 @@ function nodeProcess() {
             process.exitCode = code;
         },
         later: (fn, ms) => void setTimeout(fn, ms).unref(),
+        boundHeap: boundYoungGeneration,
     };
+}
+/**
+ * V8 doubles its young generation whenever enough objects outlive their first collection, up to 32 MiB on
+ * Node 20 and 64–128 MiB on Node 24, and never gives it back: a step that streams a 200,000-line log (each
+ * entry read, masked, written and dropped) would end up holding that much empty heap. A CI step gains nothing
+ * from a larger young generation but a little less collection work, so it stays at its starting size (1 MiB
+ * per semi-space). The growth factor is the one heap setting V8 reads at run time rather than at start (the
+ * size flags are read once, and NODE_OPTIONS may not carry it); measured in bench/live-logs.mjs and
+ * bench/logs.mjs.
+ */
+function boundYoungGeneration() {
+    (0,external_node_v8_namespaceObject.setFlagsFromString)('--semi-space-growth-factor=1');
 }
 /**
  * Whether the module at `moduleUrl` is the script node was started with (`node dist/main/index.js`), and not
@@ -34209,6 +34225,7 @@ function faultLine(label, error, secrets) {
  * result, and exits on its own. Returns at once.
  */
 function runProcess(options, step, hooks = nodeProcess()) {
+    hooks.boundHeap();
     const controller = new AbortController();
     hooks.onSignal(signalHandler({ ...options, controller, exit: (code) => hooks.exit(code), later: (fn, ms) => hooks.later(fn, ms) }));
     let faulted = false;

@@ -3,7 +3,9 @@
  * `process` and its timers: nothing here signals or exits jest. The front ends as real processes are tested
  * in test/github/process.test.ts, test/e2e/cli.test.ts, test/azure/*.test.ts and test/proof/crash.test.ts.
  */
+import { execFileSync } from 'node:child_process';
 import { cleanText, faultLine, runProcess, signalHandler, type EntryOptions, type ProcessHooks } from '../../src/adapters/entry.js';
+import { runtimes } from '../helpers/runtimes.js';
 
 const KEY = 'txk_EntryPolicyKey0123456789abcdef';
 
@@ -12,6 +14,7 @@ class FakeProcess implements ProcessHooks {
   readonly exits: Array<number | undefined> = [];
   exitCode: number | undefined;
   readonly timers: Array<{ fn: () => void; ms: number }> = [];
+  heapBounded = 0;
   private signalListeners: Array<(signal: string) => void> = [];
   private faultListeners: Array<(error: unknown) => void> = [];
 
@@ -29,6 +32,9 @@ class FakeProcess implements ProcessHooks {
   }
   later(fn: () => void, ms: number): void {
     this.timers.push({ fn, ms });
+  }
+  boundHeap(): void {
+    this.heapBounded++;
   }
 
   signal(name: string): void {
@@ -246,6 +252,33 @@ describe('after the step', () => {
     expect(h.step.signal!.aborted).toBe(false);
     await new Promise((r) => setTimeout(r, 60));
     expect(h.step.signal!.aborted).toBe(true);
+  });
+});
+
+describe('the heap', () => {
+  test('the young generation is bounded before the step starts', () => {
+    const h = start();
+    expect(h.proc.heapBounded).toBe(1);
+  });
+
+  // What boundYoungGeneration does, on each Node the bundles run on: a process that keeps one object in fifty
+  // alive (as a log read does: entries outlive a collection while they are written) ends with the young
+  // generation V8 started with when the growth factor is set at run time, and with a grown one when not.
+  const script = (bound: boolean) => `
+    const v8 = require('node:v8');
+    ${bound ? "v8.setFlagsFromString('--semi-space-growth-factor=1');" : ''}
+    const keep = [];
+    for (let i = 0; i < 2e6; i++) {
+      const o = { a: 'x' + i, b: [i] };
+      if (i % 50 === 0) keep.push(o);
+      if (keep.length > 20000) keep.splice(0, 10000);
+    }
+    const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    process.stdout.write(String(space.space_size / 1048576));`;
+  test.each(runtimes().map((r) => [r.name, r.bin]))('%s: the growth factor set at run time keeps the young generation small', (_name, bin) => {
+    const mib = (bound: boolean) => Number(execFileSync(bin, ['-e', script(bound)], { encoding: 'utf8' }));
+    expect(mib(false)).toBeGreaterThanOrEqual(16);
+    expect(mib(true)).toBeLessThanOrEqual(4);
   });
 });
 
