@@ -67,7 +67,9 @@ test('sixteen pipelines by id: before the first answer, the documented limit alr
   expect(outcome.results.map((r) => r.status)).toEqual(new Array(16).fill('succeeded'));
   const entries = w.sim.journal.entries({ platform: 'qarion' });
   expect(entries.filter((e) => e.status === 429)).toHaveLength(0);
-  // Sixteen pipeline reads are asked for at once; the answers' headers come too late to spread them.
+  // Sixteen pipeline reads are asked for at once; the answers' headers come too late to spread them. In the
+  // first second: the burst, the token that refills within it, and one more for arrival jitter (a simulated
+  // second is 25 ms here, and a loaded machine can hold the first request back that long).
   const first = entries[0]!.simTimeMs;
-  expect(entries.filter((e) => e.simTimeMs < first + 1000).length).toBeLessThanOrEqual(REQUEST_BURST + 1);
+  expect(entries.filter((e) => e.simTimeMs < first + 1000).length).toBeLessThanOrEqual(REQUEST_BURST + 2);
 }, 60_000);
