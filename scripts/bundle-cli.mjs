@@ -6,8 +6,10 @@
 // never rewrites lib/ under a test or a program that is running from it.
 //
 //   node scripts/bundle-cli.mjs            write dist-cli/ (index.js, package.json, licenses.txt)
+//   node scripts/bundle-cli.mjs --if-stale do nothing when dist-cli/index.js is newer than every file it is
+//                                          built from (src/, the lock file, this script): what prepack runs
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +20,23 @@ const ncc = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'n
 if (!existsSync(ncc)) {
   console.error('bundle-cli: the build tools are missing; run npm ci first');
   process.exit(1);
+}
+
+function newestMtime(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return newest;
+}
+
+if (process.argv.includes('--if-stale') && existsSync(join(out, 'index.js')) && existsSync(join(out, 'package.json'))) {
+  const built = statSync(join(out, 'index.js')).mtimeMs;
+  const sources = Math.max(...['src', 'package.json', 'package-lock.json', 'tsconfig.json', 'scripts/bundle-cli.mjs'].map((p) => newestMtime(join(root, p))));
+  if (built > sources) {
+    console.log('bundle-cli: dist-cli/index.js is up to date');
+    process.exit(0);
+  }
 }
 
 rmSync(out, { recursive: true, force: true });

@@ -27,7 +27,7 @@ const jestJson = join(work, 'jest.json');
 const started = Date.now();
 const jest = spawnSync(
   process.execPath,
-  ['--experimental-vm-modules', join(root, 'node_modules', 'jest', 'bin', 'jest.js'), 'test/proof', 'test/explore', '--runInBand', '--json', '--outputFile', jestJson, ...process.argv.slice(2)],
+  ['--max-semi-space-size=32', '--experimental-vm-modules', join(root, 'node_modules', 'jest', 'bin', 'jest.js'), 'test/proof', 'test/explore', '--runInBand', '--json', '--outputFile', jestJson, ...process.argv.slice(2)],
   {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],

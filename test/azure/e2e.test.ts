@@ -1,8 +1,9 @@
 /**
  * The Azure DevOps task as the agent runs it: the BUILT bundle (azure-task/OrchestrationRunV1/dist/index.js)
- * started by Node 20 and Node 24 with the agent's environment (INPUT_*, ENDPOINT_*, AGENT_TEMPDIRECTORY,
- * SYSTEM_* and BUILD_* variables, the agent's proxy variables), against the loopback simulator. Its stdout is
- * read like the agent reads it (agent-log.ts).
+ * started with the agent's environment (INPUT_*, ENDPOINT_*, AGENT_TEMPDIRECTORY, SYSTEM_* and BUILD_*
+ * variables, the agent's proxy variables), against the loopback simulator: every scenario on Node 24 (the
+ * handler task.json names first), the core ones on Node 20 too (test/helpers/runtimes.ts `scenario`). Its
+ * stdout is read like the agent reads it (agent-log.ts).
  *
  * The bundle is made from lib/ (built by `npm test`) with scripts/bundle-azure.mjs when it is older than lib/.
  * The packaging test at the end packages that bundle into a .vsix and checks it.
@@ -14,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { breakCommands } from '../../src/adapters/azure/host.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { runtimes } from '../helpers/runtimes.js';
+import { runtimes, scenario } from '../helpers/runtimes.js';
 import { tdpWorld, WS } from '../helpers/tdp.js';
 import { commandsNamed, outputVariables, secretForms } from './agent-log.js';
 import { BUILD_ROOT, ENDPOINT, ensureBundle, expectNoSecret, removeTempDirs, results, runBundle, summaryOf, tempDir } from './run-bundle.js';
@@ -43,7 +44,8 @@ afterEach(async () => {
 const common = { platform: 'timextender', workspace: WS, pollInterval: '200ms', timeout: '60s' };
 
 describe.each(RUNTIMES.map((r) => [r.name, r] as const))('OrchestrationRun@1 bundle on %s', (_, runtime) => {
-  test('a task that succeeds, with the key and URL from the service connection: result, outputs, summary', async () => {
+  const it = scenario(RUNTIMES, runtime, 'node 24');
+  it('core')('a task that succeeds, with the key and URL from the service connection: result, outputs, summary', async () => {
     const run = await runBundle(runtime, {
       inputs: { ...common, timextenderConnection: ENDPOINT, task: 'Package/1005' },
       endpoint: { url: sim.url, token: AZ_KEY },
@@ -79,7 +81,7 @@ describe.each(RUNTIMES.map((r) => [r.name, r] as const))('OrchestrationRun@1 bun
     expectNoSecret(run, [AZ_KEY]);
   }, 60_000);
 
-  test('a failure whose names and logs carry logging commands and the key: explained, nothing gets through', async () => {
+  it('core')('a failure whose names and logs carry logging commands and the key: explained, nothing gets through', async () => {
     const run = await runBundle(runtime, { inputs: seedInjectedFailure(sim) });
     // The result goes over task.complete; a non-zero exit would add the agent's own "Exit code 1" error.
     expect(run.code).toBe(0);
@@ -114,7 +116,7 @@ describe.each(RUNTIMES.map((r) => [r.name, r] as const))('OrchestrationRun@1 bun
     expectNoSecret(run, [AZ_KEY], (file) => file === outputVariables(run.log).get('logFile'));
   }, 60_000);
 
-  test('cancelled (SIGINT) while following a TimeXtender run: a clear line, a failed result, exit 0, a prompt exit', async () => {
+  it('core')('cancelled (SIGINT) while following a TimeXtender run: a clear line, a failed result, exit 0, a prompt exit', async () => {
     sim.tdp.setScenario(WS, 'Package', 1005, { outcome: 'hang' });
     const run = await runBundle(runtime, {
       inputs: { ...common, timextenderConnection: ENDPOINT, task: 'Package/1005' },
@@ -138,7 +140,7 @@ describe.each(RUNTIMES.map((r) => [r.name, r] as const))('OrchestrationRun@1 bun
     expectNoSecret(run, [AZ_KEY]);
   }, 60_000);
 
-  test('a bad input: one line naming the input in camelCase, the result over task.complete and exit 0, no request sent', async () => {
+  it()('a bad input: one line naming the input in camelCase, the result over task.complete and exit 0, no request sent', async () => {
     const run = await runBundle(runtime, { inputs: { ...common, apiKey: AZ_KEY, baseUrl: sim.url, task: 'Package' } });
     expect(run.code).toBe(0);
     expect(results(run)).toEqual(['Failed']);
@@ -147,7 +149,7 @@ describe.each(RUNTIMES.map((r) => [r.name, r] as const))('OrchestrationRun@1 bun
     expectNoSecret(run, [AZ_KEY]);
   }, 60_000);
 
-  test("the agent's proxy, with credentials, is used; its bypass list is honoured", async () => {
+  it()("the agent's proxy, with credentials, is used; its bypass list is honoured", async () => {
     const proxy = await startForwardProxy();
     const password = 'pr0xy:p@ss/w0rd';
     const proxyEnv = {

@@ -1,6 +1,6 @@
 /**
- * The pull-request comment from the committed bundle, as the runner starts it (action-runner.ts), on Node 20
- * and Node 24: the event payload file of a pull_request event, GITHUB_API_URL pointing at a loopback fake of
+ * The pull-request comment from the committed bundle, as the runner starts it (action-runner.ts), on Node 24
+ * (and its first scenario on Node 20 too: test/helpers/runtimes.ts `scenario`): the event payload file of a pull_request event, GITHUB_API_URL pointing at a loopback fake of
  * the REST endpoints (fake-github.ts), the data load against the simulator. The comment's code and octokit
  * sit in chunks the bundle loads only for this.
  */
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/simulator/index.js';
 import { KEY, tdpWorld, WS } from '../helpers/tdp.js';
-import { runtimes } from '../helpers/runtimes.js';
+import { runtimes, scenario } from '../helpers/runtimes.js';
 import { ensureBundles, runAction } from './action-runner.js';
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js';
 import { foreignCommands, parseRunnerCommands } from './runner-commands.js';
@@ -49,14 +49,17 @@ const inputs = (extra: Record<string, string> = {}) => ({
 
 const prEnv = () => ({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventPath, GITHUB_API_URL: gh.url });
 
-describe.each(runtimes())('pull-request comment from the bundle on $name', (runtime) => {
+const RUNTIMES = runtimes();
+
+describe.each(RUNTIMES)('pull-request comment from the bundle on $name', (runtime) => {
+  const it = scenario(RUNTIMES, runtime, 'node 24');
   beforeEach(() => {
     gh.comments.length = 0;
     gh.requests.length = 0;
     gh.mode = 'ok';
   });
 
-  test('comments once, then updates that comment on the next run; the token is masked, never printed', async () => {
+  it('core')('comments once, then updates that comment on the next run; the token is masked, never printed', async () => {
     const first = await runAction(runtime, MAIN, inputs(), { env: prEnv() });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
@@ -79,7 +82,7 @@ describe.each(runtimes())('pull-request comment from the bundle on $name', (runt
     }
   });
 
-  test('a refused comment is one warning; the step passes on the load alone', async () => {
+  it()('a refused comment is one warning; the step passes on the load alone', async () => {
     gh.mode = 'refuse';
     const run = await runAction(runtime, MAIN, inputs(), { env: prEnv() });
     expect(run.code).toBe(0);
@@ -89,7 +92,7 @@ describe.each(runtimes())('pull-request comment from the bundle on $name', (runt
     expect(parseRunnerCommands(run.stdout).filter((c) => c.name === 'error')).toEqual([]);
   });
 
-  test('pr-comment off (the default): no request to the API', async () => {
+  it()('pr-comment off (the default): no request to the API', async () => {
     const run = await runAction(runtime, MAIN, inputs({ 'pr-comment': 'false' }), { env: prEnv() });
     expect(run.code).toBe(0);
     expect(gh.requests).toEqual([]);

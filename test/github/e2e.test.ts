@@ -1,6 +1,7 @@
 /**
  * The GitHub Action as the runner runs it: the committed bundles (dist/main/index.js, dist/post/index.js)
- * started with `node` on Node 20 and Node 24, inputs in INPUT_* variables (dashes kept, upper-cased), the
+ * started with `node`, every scenario on Node 24 (action.yml's `node24`) and the core ones on Node 20 too
+ * (test/helpers/runtimes.ts `scenario`), inputs in INPUT_* variables (dashes kept, upper-cased), the
  * runner's file commands (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY), RUNNER_TEMP and the GITHUB_*
  * context, against the loopback simulator. Server text carries workflow-command payloads and the key in
  * several encodings; none may drive the runner or leak.
@@ -17,7 +18,7 @@ import { STATE_RUNS } from '../../src/core/engine/index.js';
 import { DEMO_USER, seedDemoWorld } from '../../src/simulator/demo-world.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { CONN, PLX_KEY, plxWorld, type PlxWorld } from '../helpers/planasonix.js';
-import { runtimes } from '../helpers/runtimes.js';
+import { runtimes, scenario } from '../helpers/runtimes.js';
 import { ALL_OUTPUTS, ensureBundles, runAction, SIM_RUN_ID, until, visibleLines, waitForExit, type ActionRun } from './action-runner.js';
 import { foreignCommands, parseRunnerCommands } from './runner-commands.js';
 
@@ -151,7 +152,8 @@ function expectAnnotationBudget(run: ActionRun, failure: RegExp): void {
 const RUNTIMES = runtimes();
 
 describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
-  test('a task that succeeds: exit 0, every output, summary, and a quiet post step', async () => {
+  const it = scenario(RUNTIMES, runtime, 'node 24');
+  it('core')('a task that succeeds: exit 0, every output, summary, and a quiet post step', async () => {
     const run = await runAction(runtime, MAIN, tdpInputs({ task: 'Package/7100' }));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -178,7 +180,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expect(post.stderr).toBe('');
   });
 
-  test('failing tasks whose names and logs carry workflow commands: none reaches the runner, ≤ 10 error annotations, the failure last', async () => {
+  it('core')('failing tasks whose names and logs carry workflow commands: none reaches the runner, ≤ 10 error annotations, the failure last', async () => {
     const run = await runAction(runtime, MAIN, tdpInputs({ 'process-map': '::stop-commands::evil map', 'log-lines': '50' }));
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('');
@@ -205,7 +207,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expectNoLeak(run, ['stdout', 'stderr', 'outputs', 'state', 'summary', 'log file']);
   });
 
-  test('a bad input: one ::error line naming it, exit 1, no request sent, no stack trace', async () => {
+  it()('a bad input: one ::error line naming it, exit 1, no request sent, no stack trace', async () => {
     const before = sim.journal.entries().length;
     const run = await runAction(runtime, MAIN, tdpInputs({ task: 'Package/7100', 'poll-interval': 'often' }));
     expect(run.code).toBe(1);
@@ -217,7 +219,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expect(run.state['main-finished']).toBe('true');
   });
 
-  test('an unexpected fault: one clear line, exit 1, never a stack trace in the visible log', async () => {
+  it('core')('an unexpected fault: one clear line, exit 1, never a stack trace in the visible log', async () => {
     // The runner's output file vanished: writing the outputs throws inside the engine.
     const run = await runAction(runtime, MAIN, tdpInputs({ task: 'Package/7100' }), { env: { GITHUB_OUTPUT: join(tmpdir(), 'no-such-dir', 'output') } });
     expect(run.code).toBe(1);
@@ -227,7 +229,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expect(run.stderr).toBe('');
   });
 
-  test('SIGINT mid-run: says TimeXtender cannot cancel, writes outputs and summary, exits non-zero within 5 s', async () => {
+  it('core')('SIGINT mid-run: says TimeXtender cannot cancel, writes outputs and summary, exits non-zero within 5 s', async () => {
     let signalledAt = 0;
     const task = endlessTask();
     const run = await runAction(runtime, MAIN, tdpInputs({ task }), {
@@ -259,7 +261,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expect(visibleLines(post.stdout)).toEqual([]);
   });
 
-  test('SIGINT while a status read hangs on the server: still a prompt non-zero exit', async () => {
+  it()('SIGINT while a status read hangs on the server: still a prompt non-zero exit', async () => {
     const task = endlessTask();
     let faultId: string | undefined;
     let signalledAt = 0;
@@ -286,7 +288,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     }
   });
 
-  test('main killed with SIGKILL mid-run: the post step, from the saved state, says the run cannot be cancelled', async () => {
+  it()('main killed with SIGKILL mid-run: the post step, from the saved state, says the run cannot be cancelled', async () => {
     let child: ChildProcess | undefined;
     const task = endlessTask();
     const run = await runAction(runtime, MAIN, tdpInputs({ task }), {
@@ -317,7 +319,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expectNoLeak(post, ['stdout', 'stderr', 'outputs', 'state', 'summary']);
   });
 
-  test('two failing targets with many error lines: ≤ 10 error annotations, the failure message last', async () => {
+  it()('two failing targets with many error lines: ≤ 10 error annotations, the failure message last', async () => {
     const run = await runAction(runtime, MAIN, tdpInputs({ task: 'Package/7001\nPackage/7002', 'log-lines': '50', 'fail-fast': 'false' }));
     expect(run.code).toBe(1);
     expect(run.outputs.status).toBe('failed');
@@ -327,7 +329,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expect(foreignCommands(run.stdout, [KEY])).toEqual([]);
   });
 
-  test('a long log: result capped at 32,000 characters and still valid JSON; result-file holds the full JSON', async () => {
+  it()('a long log: result capped at 32,000 characters and still valid JSON; result-file holds the full JSON', async () => {
     const run = await runAction(runtime, MAIN, tdpInputs({ task: 'Package/7005\nPackage/7100', 'log-lines': '1000', 'fail-fast': 'false' }));
     expect(run.code).toBe(1);
     expect(Object.keys(run.outputs).sort()).toEqual([...ALL_OUTPUTS].sort());
@@ -353,7 +355,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
     expectNoLeak(run, ['outputs', 'log file']);
   });
 
-  test('the post step never fails the job, even with inputs that are not valid', async () => {
+  it()('the post step never fails the job, even with inputs that are not valid', async () => {
     const state = { [STATE_RUNS]: JSON.stringify([{ index: 0, runId: '1', done: false }]) };
     const post = await runAction(runtime, POST, { platform: 'nonsense' }, { state });
     expect(post.code).toBe(0);
@@ -362,6 +364,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
 });
 
 describe.each(RUNTIMES)('GitHub Action bundle on $name, Planasonix (a platform that can cancel)', (runtime) => {
+  const it = scenario(RUNTIMES, runtime, 'node 24');
   let w: PlxWorld;
   beforeEach(async () => {
     w = await plxWorld({}, { seed: 5 });
@@ -386,7 +389,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name, Planasonix (a platform t
     return { sent, onLine };
   };
 
-  test('mode wait without run-id follows a job someone else started: SIGINT does not cancel it, the log says it keeps going', async () => {
+  it()('mode wait without run-id follows a job someone else started: SIGINT does not cancel it, the log says it keeps going', async () => {
     const foreign = w.plx.startForeignJob(CONN, { outcome: 'hang' });
     const { sent, onLine } = sigintWhenFollowing();
     const run = await runAction(runtime, MAIN, { ...plxInputs(), mode: 'wait' }, { onLine });
@@ -408,7 +411,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name, Planasonix (a platform t
     expect(cancelRequests()).toEqual([]);
   });
 
-  test('mode wait without run-id: the timeout (cancel-on-timeout defaults to true) does not cancel a job someone else started', async () => {
+  it()('mode wait without run-id: the timeout (cancel-on-timeout defaults to true) does not cancel a job someone else started', async () => {
     const foreign = w.plx.startForeignJob(CONN, { outcome: 'hang' });
     const run = await runAction(runtime, MAIN, { ...plxInputs(), mode: 'wait', timeout: '2s' });
     expect(run.code).toBe(1);
@@ -421,7 +424,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name, Planasonix (a platform t
     expect(cancelRequests()).toEqual([]);
   });
 
-  test('a cancel the server does not answer is saved as unconfirmed: the post step sends it again and reports the final state', async () => {
+  it()('a cancel the server does not answer is saved as unconfirmed: the post step sends it again and reports the final state', async () => {
     // Every cancel request of the main step loses its connection before the server acts on it.
     const fault = w.sim.faults.add({ kind: 'reset', method: 'POST', path: /\/jobs\/[^/]+\/cancel$/, times: Infinity });
     const { sent, onLine } = sigintWhenFollowing();
@@ -445,7 +448,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name, Planasonix (a platform t
     expect(foreignCommands(post.stdout, [PLX_KEY])).toEqual([]);
   });
 
-  test('SIGINT while the server holds the trigger: the trigger is saved, and the post step finds the job it started and cancels it', async () => {
+  it()('SIGINT while the server holds the trigger: the trigger is saved, and the post step finds the job it started and cancels it', async () => {
     const fault = w.sim.faults.add({ kind: 'slow', delayMs: 2500, method: 'POST', path: /\/connections\/[^/]+\/sync$/ });
     const triggerSent = () => w.sim.journal.entries().some((e) => e.method === 'POST' && /\/sync$/.test(e.path));
     let signalledAt = 0;
@@ -482,7 +485,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name, Planasonix (a platform t
     expect(w.plx.triggers()).toHaveLength(1);
   });
 
-  test('SIGINT mid-run: the job is cancelled on the server, and the step exits non-zero within 5 s', async () => {
+  it('core')('SIGINT mid-run: the job is cancelled on the server, and the step exits non-zero within 5 s', async () => {
     let signalledAt = 0;
     const run = await runAction(runtime, MAIN, plxInputs(), {
       onLine: (line, child) => {
@@ -511,7 +514,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name, Planasonix (a platform t
     expect(w.plx.cancels()).toHaveLength(1);
   });
 
-  test('main killed with SIGKILL mid-run: the post step cancels the job it left running', async () => {
+  it('core')('main killed with SIGKILL mid-run: the post step cancels the job it left running', async () => {
     let child: ChildProcess | undefined;
     const run = await runAction(runtime, MAIN, plxInputs(), {
       onLine: (line, c) => {

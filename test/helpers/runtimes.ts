@@ -17,3 +17,21 @@ export function runtimes(): Runtime[] {
   else console.warn('Node 24 not installed: bundle tests run on this Node only (node scripts/node24.mjs install)');
   return list;
 }
+
+/**
+ * Bundle scenarios on two runtimes: every scenario on the runtime the platform starts the bundle with
+ * (`node24` in action.yml, the Azure task's Node24 handler), the core ones (a success, a failure, a signal, a
+ * crash and its post step) on the other as well, so the suite does not pay for each scenario twice. Without
+ * Node 24 installed, this Node gets every scenario.
+ *
+ * `scenario(runtime, core)` is `test` where the scenario runs and `test.skip` where it does not (counted as
+ * skipped in jest's summary).
+ */
+export function primaryRuntime(list: Runtime[], platformNode: 'node 24'): Runtime {
+  return list.find((r) => r.name === platformNode) ?? list[0]!;
+}
+
+export function scenario(list: Runtime[], runtime: Runtime, platformNode: 'node 24'): (core?: 'core') => typeof test {
+  const all = primaryRuntime(list, platformNode) === runtime;
+  return (core) => (all || core === 'core' ? test : test.skip);
+}
