@@ -33913,20 +33913,30 @@ function nodeProcess() {
             process.exitCode = code;
         },
         later: (fn, ms) => void setTimeout(fn, ms).unref(),
-        boundHeap: boundYoungGeneration,
+        boundHeap: boundMemory,
     };
 }
 /**
- * V8 doubles its young generation whenever enough objects outlive their first collection, up to 32 MiB on
- * Node 20 and 64–128 MiB on Node 24, and never gives it back: a step that streams a 200,000-line log (each
- * entry read, masked, written and dropped) would end up holding that much empty heap. A CI step gains nothing
- * from a larger young generation but a little less collection work, so it stays at its starting size (1 MiB
- * per semi-space). The growth factor is the one heap setting V8 reads at run time rather than at start (the
- * size flags are read once, and NODE_OPTIONS may not carry it); measured in bench/live-logs.mjs and
- * bench/logs.mjs.
+ * V8 settings that bound a step's memory, of the kind V8 reads at run time rather than at start (the heap
+ * size flags are read once, and NODE_OPTIONS may not carry these):
+ *
+ * - V8 doubles its young generation whenever enough objects outlive their first collection, up to 32 MiB on
+ *   Node 20 and 64-128 MiB on Node 24, and never gives it back: a step that streams a 200,000-line log (each
+ *   entry read, masked, written and dropped) would end up holding that much empty heap. A CI step gains
+ *   nothing from a larger young generation but a little less collection work, so it stays at its starting
+ *   size (`--semi-space-growth-factor=1`).
+ * - The HTTP client's parser (undici's llhttp) is WebAssembly. After the first requests V8 compiles it again
+ *   with its optimizing compiler, in the background, which takes about 30 MiB on Node 20 and 20 MiB on Node
+ *   24 for a fifth of a second: the peak of a whole short run (100 and 98 MiB; 64 and 76 MiB without it).
+ *   The baseline compiler's code parses a status answer or a log as well (`--no-wasm-tier-up`,
+ *   `--no-wasm-dynamic-tiering`; a short run then takes less CPU, not more).
+ *
+ * Measured in bench/live-logs.mjs, bench/logs.mjs and bench/startup.mjs.
  */
-function boundYoungGeneration() {
+function boundMemory() {
     (0,external_node_v8_namespaceObject.setFlagsFromString)('--semi-space-growth-factor=1');
+    (0,external_node_v8_namespaceObject.setFlagsFromString)('--no-wasm-tier-up');
+    (0,external_node_v8_namespaceObject.setFlagsFromString)('--no-wasm-dynamic-tiering');
 }
 /**
  * Whether the module at `moduleUrl` is the script node was started with (`node dist/main/index.js`), and not
