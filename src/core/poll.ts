@@ -34,8 +34,10 @@
  * What the history can buy (bench/polling.mjs, runs of 12 and 30 min whose durations scatter log-normally,
  * σ 0.2, around their history's median): the reads after the 1 % point are at most `poll-interval` apart,
  * which alone costs about 0.55× fixed polling's reads at about fixed polling's median lag; half of fixed
- * polling's median lag costs 0.8-0.9× its reads. "Half the lag for half the reads" is out of reach for runs
- * this scattered, so the default buys the lag goal with the fewest reads the model allows.
+ * polling's median lag costs 0.75× its reads. "Half the lag for half the reads" is out of reach for runs
+ * this scattered: even a schedule that knew each run's true distribution would need 0.70× fixed polling's
+ * reads for half its median lag under these rules (bench/polling-bound.mjs), so the default buys the lag
+ * goal with the fewest reads the model allows.
  *
  * Reads shared by several targets (a batched sweep, engine/follow.ts): a sweep made for one target is a read
  * for every target it covers; `resetAt` then counts that target's next gap from the sweep.
