@@ -1,7 +1,8 @@
 /**
  * The pull-request comment from the committed bundle, as the runner starts it (action-runner.ts), on Node 24
- * (and its first scenario on Node 20 too: test/helpers/runtimes.ts `scenario`): the event payload file of a pull_request event, GITHUB_API_URL pointing at a loopback fake of
- * the REST endpoints (fake-github.ts), the data load against the simulator. The comment's code and octokit
+ * (and its first scenario on Node 20 too: test/helpers/runtimes.ts `scenario`): the event payload file of a
+ * pull_request event, GITHUB_API_URL pointing at a loopback fake of the REST endpoints (fake-github.ts), the
+ * data load against the simulator. The comment's code and octokit
  * sit in chunks the bundle loads only for this.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
