@@ -9,22 +9,14 @@
 // A read costs only while the run is still going, so the window is placed (searched second by second) where
 // it costs least. The figure is this cost against an ideal fixed poller's (a read every poll-interval from
 // the start) for the same distribution: arithmetic, not a run against the simulator, and the same ratio the
-// bench's "requests vs fixed" column measures for our poller.
+// bench's "requests vs fixed" column measures for our poller. Needs lib/ (node scripts/build.mjs lib).
+import { libImport } from './lib.mjs';
 
-/** erfc, to 1.2e-7 (Numerical Recipes' Chebyshev fit). */
-function erfc(x) {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
+const { normalCdf } = await libImport('core/poll.js');
 
+/** The log-normal duration model, on the poller's own normal distribution function (src/core/poll.ts). */
 function logNormal(m, sigma) {
-  const survival = (t) => (t <= 0 ? 1 : 0.5 * erfc(Math.log(t / m) / (sigma * Math.SQRT2)));
+  const survival = (t) => (t <= 0 ? 1 : 1 - normalCdf(Math.log(t / m) / sigma));
   // The quantile by bisection on the survival (monotone).
   const quantile = (p) => {
     let [lo, hi] = [m * Math.exp(-10 * sigma), m * Math.exp(10 * sigma)];

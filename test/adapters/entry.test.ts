@@ -258,9 +258,19 @@ describe('after the step', () => {
 });
 
 describe('the memory settings', () => {
-  test('are made before the step starts', () => {
-    const h = start();
-    expect(h.proc.heapBounded).toBe(1);
+  test('are made once, before the step starts', () => {
+    const proc = new FakeProcess();
+    let boundWhenStepStarted: number | undefined;
+    runProcess(
+      { label: 'test-step', say: () => undefined, firstLine: () => undefined, hardExitMs: 100, stopNow: () => 1, secrets: () => [], fault: () => 1, lingerMs: 10 },
+      () => {
+        boundWhenStepStarted = proc.heapBounded;
+        return new Promise<number>(() => undefined);
+      },
+      proc,
+    );
+    expect(boundWhenStepStarted).toBe(1);
+    expect(proc.heapBounded).toBe(1);
   });
 
   // What boundMemory (the compiled lib/adapters/entry.js, as the bundles run it) does, on each Node the

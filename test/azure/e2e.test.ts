@@ -44,7 +44,7 @@ afterEach(async () => {
 const common = { platform: 'timextender', workspace: WS, pollInterval: '200ms', timeout: '60s' };
 
 describe.each(RUNTIMES.map((r) => [r.name, r] as const))('OrchestrationRun@1 bundle on %s', (_, runtime) => {
-  const it = scenario(RUNTIMES, runtime, 'node 24');
+  const it = scenario(RUNTIMES, runtime);
   it('core')('a task that succeeds, with the key and URL from the service connection: result, outputs, summary', async () => {
     const run = await runBundle(runtime, {
       inputs: { ...common, timextenderConnection: ENDPOINT, task: 'Package/1005' },

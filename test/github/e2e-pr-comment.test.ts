@@ -53,7 +53,7 @@ const prEnv = () => ({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eve
 const RUNTIMES = runtimes();
 
 describe.each(RUNTIMES)('pull-request comment from the bundle on $name', (runtime) => {
-  const it = scenario(RUNTIMES, runtime, 'node 24');
+  const it = scenario(RUNTIMES, runtime);
   beforeEach(() => {
     gh.comments.length = 0;
     gh.requests.length = 0;

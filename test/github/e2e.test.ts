@@ -152,7 +152,7 @@ function expectAnnotationBudget(run: ActionRun, failure: RegExp): void {
 const RUNTIMES = runtimes();
 
 describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
-  const it = scenario(RUNTIMES, runtime, 'node 24');
+  const it = scenario(RUNTIMES, runtime);
   it('core')('a task that succeeds: exit 0, every output, summary, and a quiet post step', async () => {
     const run = await runAction(runtime, MAIN, tdpInputs({ task: 'Package/7100' }));
     expect(run.stderr).toBe('');
@@ -364,7 +364,7 @@ describe.each(RUNTIMES)('GitHub Action bundle on $name', (runtime) => {
 });
 
 describe.each(RUNTIMES)('GitHub Action bundle on $name, Planasonix (a platform that can cancel)', (runtime) => {
-  const it = scenario(RUNTIMES, runtime, 'node 24');
+  const it = scenario(RUNTIMES, runtime);
   let w: PlxWorld;
   beforeEach(async () => {
     w = await plxWorld({}, { seed: 5 });

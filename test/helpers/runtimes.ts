@@ -19,19 +19,15 @@ export function runtimes(): Runtime[] {
 }
 
 /**
- * Bundle scenarios on two runtimes: every scenario on the runtime the platform starts the bundle with
- * (`node24` in action.yml, the Azure task's Node24 handler), the core ones (a success, a failure, a signal, a
- * crash and its post step) on the other as well, so the suite does not pay for each scenario twice. Without
- * Node 24 installed, this Node gets every scenario.
+ * Bundle scenarios on two runtimes: every scenario on Node 24, the runtime the platforms start the bundles
+ * with (`node24` in action.yml, the Azure task's Node24 handler), the core ones (a success, a failure, a
+ * signal, a crash and its post step) on the other as well, so the suite does not pay for each scenario twice.
+ * Without Node 24 installed, this Node gets every scenario.
  *
- * `scenario(runtime, core)` is `test` where the scenario runs and `test.skip` where it does not (counted as
- * skipped in jest's summary).
+ * `scenario(list, runtime)(core)` is `test` where the scenario runs and `test.skip` where it does not
+ * (counted as skipped in jest's summary).
  */
-export function primaryRuntime(list: Runtime[], platformNode: 'node 24'): Runtime {
-  return list.find((r) => r.name === platformNode) ?? list[0]!;
-}
-
-export function scenario(list: Runtime[], runtime: Runtime, platformNode: 'node 24'): (core?: 'core') => typeof test {
-  const all = primaryRuntime(list, platformNode) === runtime;
-  return (core) => (all || core === 'core' ? test : test.skip);
+export function scenario(list: Runtime[], runtime: Runtime): (core?: 'core') => typeof test {
+  const primary = list.find((r) => r.name === 'node 24') ?? list[0]!;
+  return (core) => (primary === runtime || core === 'core' ? test : test.skip);
 }
